@@ -1,0 +1,14 @@
+export { AuthorizationResponseError } from './authorization-response-error.js';
+export { InsecureTransportError } from './insecure-transport-error.js';
+export { InvalidCallbackError, type InvalidCallbackProblem } from './invalid-callback-error.js';
+export { InvalidOptionsError } from './invalid-options-error.js';
+export { OAuth2Error, type OAuth2ErrorCode, type OAuth2ErrorOptions } from './oauth2-error.js';
+export { type OAuth2ErrorFields, OAuth2ResponseError } from './oauth2-response-error.js';
+export { OriginNotAllowedError } from './origin-not-allowed-error.js';
+export { ReauthenticationRequiredError } from './reauthentication-required-error.js';
+export { StateMismatchError } from './state-mismatch-error.js';
+export { TokenExpiredError } from './token-expired-error.js';
+export { TokenRequestError, type TokenRequestFailure } from './token-request-error.js';
+export { TokenResponseError, type TokenResponseProblem } from './token-response-error.js';
+export { TokenUpdated } from './token-updated.js';
+export { isOAuth2Error } from './type-guards.js';

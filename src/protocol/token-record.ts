@@ -1,0 +1,115 @@
+import * as z from 'zod/mini';
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { Token, type TokenInit } from './token.js';
+import { parseScope, parseSeconds } from './token-response.js';
+
+/**
+ * A token as a plain snake_case record, the shape of requests-oauthlib's token dict: a token saved
+ * by a Python daemon loads here and the reverse. `expires_at` is in seconds since the epoch.
+ */
+export interface TokenRecord {
+	/** The access token. */
+	access_token: string;
+	/** The token type. */
+	token_type?: string | undefined;
+	/** The refresh token. */
+	refresh_token?: string | undefined;
+	/** The scopes, as a list (requests-oauthlib's form) or a space-separated string. */
+	scope?: string | string[] | undefined;
+	/** Seconds left when the record was written (informational when `expires_at` is there). */
+	expires_in?: number | string | undefined;
+	/** When the access token expires, in seconds since the epoch (may be fractional). */
+	expires_at?: number | string | undefined;
+	/** The OpenID Connect ID token. */
+	id_token?: string | undefined;
+	/** When the refresh token expires, in seconds since the epoch. */
+	refresh_token_expires_at?: number | undefined;
+	/** Any other field the server sent. */
+	[field: string]: unknown;
+}
+
+const recordSchema = z.looseObject({
+	access_token: z.string().check(z.minLength(1)),
+	token_type: z.optional(z.nullable(z.string())),
+	refresh_token: z.optional(z.nullable(z.string())),
+	scope: z.optional(z.nullable(z.union([z.string(), z.array(z.string())]))),
+	expires_in: z.optional(z.nullable(z.union([z.number(), z.string()]))),
+	expires_at: z.optional(z.nullable(z.union([z.number(), z.string()]))),
+	id_token: z.optional(z.nullable(z.string())),
+	refresh_token_expires_at: z.optional(z.nullable(z.number())),
+});
+const recordFields = new Set(Object.keys(recordSchema.def.shape));
+
+/** Writes a token as a requests-oauthlib compatible record. Keeps every secret: store it with care. */
+export function tokenToRecord(token: Token, now: number = Date.now()): TokenRecord {
+	const record: TokenRecord = {
+		...token.extra,
+		access_token: token.accessToken,
+		token_type: token.tokenType,
+	};
+	if (token.refreshToken !== undefined) record.refresh_token = token.refreshToken;
+	if (token.scope !== undefined) record.scope = [...token.scope];
+	if (token.expiresAt !== undefined) {
+		record.expires_in = Math.round((token.expiresAt - now) / 1000);
+		record.expires_at = token.expiresAt / 1000;
+	}
+	if (token.idToken !== undefined) record.id_token = token.idToken;
+	if (token.refreshTokenExpiresAt !== undefined) {
+		record.refresh_token_expires_at = token.refreshTokenExpiresAt / 1000;
+	}
+	return record;
+}
+
+/**
+ * Reads a requests-oauthlib style record into a `Token`. `expires_at` (seconds) wins; without it,
+ * `expires_in` counts from `now`.
+ *
+ * @throws {InvalidOptionsError} The record has no access token or a field of the wrong type.
+ */
+export function tokenFromRecord(record: unknown, now: number = Date.now()): Token {
+	const parsed = z.safeParse(recordSchema, record);
+	if (!parsed.success) {
+		const field = String(parsed.error.issues[0]?.path[0] ?? 'record');
+		throw new InvalidOptionsError(`The token record has a missing or invalid ${field}`);
+	}
+	const data = parsed.data;
+	const extra: Record<string, unknown> = {};
+	for (const [key, value] of Object.entries(data)) {
+		if (!recordFields.has(key)) extra[key] = value;
+	}
+	let expiresAt: number | undefined;
+	try {
+		const at = parseSeconds(data.expires_at, 'expires_at');
+		const inSeconds = parseSeconds(data.expires_in, 'expires_in');
+		expiresAt =
+			at !== undefined ? at * 1000 : inSeconds !== undefined ? now + inSeconds * 1000 : undefined;
+	} catch {
+		throw new InvalidOptionsError('The token record has an invalid expires_at or expires_in');
+	}
+	return new Token({
+		accessToken: data.access_token,
+		tokenType: data.token_type ?? undefined,
+		expiresAt: expiresAt === undefined ? undefined : Math.round(expiresAt),
+		refreshToken: data.refresh_token || undefined,
+		refreshTokenExpiresAt:
+			data.refresh_token_expires_at == null ? undefined : data.refresh_token_expires_at * 1000,
+		scope: parseScope(data.scope),
+		idToken: data.id_token || undefined,
+		extra,
+	});
+}
+
+/** What the session's `token` option and `setToken()` accept. */
+export type TokenInput = Token | TokenInit | TokenRecord;
+
+/**
+ * Turns any accepted token form into a `Token`: a `Token` as is, `{ accessToken, ... }` fields, or
+ * a requests-oauthlib style record (`{ access_token, expires_at | expires_in, ... }`).
+ */
+export function toToken(input: TokenInput, now: number = Date.now()): Token {
+	if (input instanceof Token) return input;
+	if (typeof input === 'object' && input !== null && 'access_token' in input) {
+		return tokenFromRecord(input, now);
+	}
+	return new Token(input as TokenInit);
+}

@@ -1,0 +1,128 @@
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+const REDACTED = '[redacted]';
+
+/** The fields a `Token` is made from. Only `accessToken` is required. */
+export interface TokenInit {
+	/** The access token sent as `Authorization: <tokenType> <accessToken>`. */
+	accessToken: string;
+	/**
+	 * The token type. `bearer` in any case is normalized to `Bearer`.
+	 * @default 'Bearer'
+	 */
+	tokenType?: string | undefined;
+	/** When the access token expires, in epoch milliseconds; `undefined` when unknown. */
+	expiresAt?: number | undefined;
+	/** The refresh token, if the server issued one. */
+	refreshToken?: string | undefined;
+	/** When the refresh token expires, in epoch milliseconds, where the server says (Keycloak, GitHub Apps). */
+	refreshTokenExpiresAt?: number | undefined;
+	/** The granted scopes; `undefined` when the server did not say (then they are the ones requested). */
+	scope?: readonly string[] | undefined;
+	/** The OpenID Connect ID token, if any. */
+	idToken?: string | undefined;
+	/** Every other field of the token response, as the server sent it. */
+	extra?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * An OAuth 2 token: what a token endpoint answered, in camelCase and with an absolute expiry.
+ *
+ * Immutable. `toJSON()` and Node's `inspect` show a redacted summary, so a token can be logged
+ * by accident without leaking. To save a token use `tokenToRecord()`, which keeps every value.
+ */
+export class Token {
+	/** The access token. */
+	readonly accessToken: string;
+	/** The token type, `Bearer` for almost every server. */
+	readonly tokenType: string;
+	/** When the access token expires, in epoch milliseconds; `undefined` when unknown. */
+	readonly expiresAt: number | undefined;
+	/** The refresh token, if any. */
+	readonly refreshToken: string | undefined;
+	/** When the refresh token expires, in epoch milliseconds, if the server said. */
+	readonly refreshTokenExpiresAt: number | undefined;
+	/** The granted scopes, or `undefined` when the server did not list them. */
+	readonly scope: readonly string[] | undefined;
+	/** The OpenID Connect ID token, if any. */
+	readonly idToken: string | undefined;
+	/** Every other field of the token response. */
+	readonly extra: Readonly<Record<string, unknown>>;
+
+	constructor(init: TokenInit) {
+		if (typeof init?.accessToken !== 'string' || init.accessToken === '') {
+			throw new InvalidOptionsError('A token needs a non-empty accessToken string');
+		}
+		this.accessToken = init.accessToken;
+		this.tokenType = normalizeTokenType(init.tokenType);
+		this.expiresAt = init.expiresAt;
+		this.refreshToken = init.refreshToken;
+		this.refreshTokenExpiresAt = init.refreshTokenExpiresAt;
+		this.scope = init.scope === undefined ? undefined : Object.freeze([...init.scope]);
+		this.idToken = init.idToken;
+		this.extra = Object.freeze({ ...init.extra });
+		Object.freeze(this);
+	}
+
+	/**
+	 * Whether the access token has expired, or will within `leewayMs`.
+	 * A token with no known expiry is never considered expired (only a 401 tells).
+	 */
+	isExpired(now: number = Date.now(), leewayMs = 0): boolean {
+		return this.expiresAt !== undefined && this.expiresAt - leewayMs <= now;
+	}
+
+	/** A copy with some fields changed. */
+	with(changes: Partial<TokenInit>): Token {
+		return new Token({ ...this.init(), ...changes });
+	}
+
+	/** The `Authorization` header value for this token. */
+	get authorization(): string {
+		return `${this.tokenType} ${this.accessToken}`;
+	}
+
+	/** A redacted summary: secrets are replaced, so `JSON.stringify(token)` is safe to log. */
+	toJSON(): Record<string, unknown> {
+		return {
+			accessToken: REDACTED,
+			tokenType: this.tokenType,
+			expiresAt: this.expiresAt === undefined ? undefined : new Date(this.expiresAt).toISOString(),
+			refreshToken: this.refreshToken === undefined ? undefined : REDACTED,
+			refreshTokenExpiresAt:
+				this.refreshTokenExpiresAt === undefined
+					? undefined
+					: new Date(this.refreshTokenExpiresAt).toISOString(),
+			scope: this.scope,
+			idToken: this.idToken === undefined ? undefined : REDACTED,
+			extra: Object.keys(this.extra),
+		};
+	}
+
+	[inspectSymbol](): string {
+		const fields = Object.entries(this.toJSON())
+			.filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0))
+			.map(([key, value]) => `${key}: ${Array.isArray(value) ? `[${value.join(', ')}]` : value}`);
+		return `Token { ${fields.join(', ')} }`;
+	}
+
+	private init(): TokenInit {
+		return {
+			accessToken: this.accessToken,
+			tokenType: this.tokenType,
+			expiresAt: this.expiresAt,
+			refreshToken: this.refreshToken,
+			refreshTokenExpiresAt: this.refreshTokenExpiresAt,
+			scope: this.scope,
+			idToken: this.idToken,
+			extra: this.extra,
+		};
+	}
+}
+
+/** `bearer` in any case becomes `Bearer` (RFC 6750 names it so); any other type is kept as sent. */
+export function normalizeTokenType(tokenType: string | undefined): string {
+	if (tokenType === undefined || tokenType === '') return 'Bearer';
+	return tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType;
+}
