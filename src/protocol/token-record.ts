@@ -24,6 +24,8 @@ export interface TokenRecord {
 	id_token?: string | undefined;
 	/** When the refresh token expires, in seconds since the epoch. */
 	refresh_token_expires_at?: number | undefined;
+	/** When the token was requested, in seconds since the epoch (ours; requests-oauthlib ignores it). */
+	issued_at?: number | undefined;
 	/** Any other field the server sent. */
 	[field: string]: unknown;
 }
@@ -37,6 +39,7 @@ const recordSchema = z.looseObject({
 	expires_at: z.optional(z.nullable(z.union([z.number(), z.string()]))),
 	id_token: z.optional(z.nullable(z.string())),
 	refresh_token_expires_at: z.optional(z.nullable(z.number())),
+	issued_at: z.optional(z.nullable(z.number())),
 });
 const recordFields = new Set(Object.keys(recordSchema.def.shape));
 
@@ -54,6 +57,7 @@ export function tokenToRecord(token: Token, now: number = Date.now()): TokenReco
 		record.expires_at = token.expiresAt / 1000;
 	}
 	if (token.idToken !== undefined) record.id_token = token.idToken;
+	if (token.issuedAt !== undefined) record.issued_at = token.issuedAt / 1000;
 	if (token.refreshTokenExpiresAt !== undefined) {
 		record.refresh_token_expires_at = token.refreshTokenExpiresAt / 1000;
 	}
@@ -90,6 +94,7 @@ export function tokenFromRecord(record: unknown, now: number = Date.now()): Toke
 		accessToken: data.access_token,
 		tokenType: data.token_type ?? undefined,
 		expiresAt: expiresAt === undefined ? undefined : Math.round(expiresAt),
+		issuedAt: data.issued_at == null ? undefined : Math.round(data.issued_at * 1000),
 		refreshToken: data.refresh_token || undefined,
 		refreshTokenExpiresAt:
 			data.refresh_token_expires_at == null ? undefined : data.refresh_token_expires_at * 1000,

@@ -96,6 +96,7 @@ export function parseTokenResponse(body: unknown, options: ParseTokenResponseOpt
 		accessToken: data.access_token,
 		tokenType: data.token_type ?? undefined,
 		expiresAt: expiryFrom(data.expires_in, 'expires_in', options.requestedAt, status),
+		issuedAt: options.requestedAt,
 		refreshToken: data.refresh_token || undefined,
 		refreshTokenExpiresAt: expiryFrom(
 			data.refresh_expires_in ?? data.refresh_token_expires_in,

@@ -14,6 +14,8 @@ export interface TokenInit {
 	tokenType?: string | undefined;
 	/** When the access token expires, in epoch milliseconds; `undefined` when unknown. */
 	expiresAt?: number | undefined;
+	/** When the token was requested, in epoch milliseconds; with `expiresAt` it gives the lifetime. */
+	issuedAt?: number | undefined;
 	/** The refresh token, if the server issued one. */
 	refreshToken?: string | undefined;
 	/** When the refresh token expires, in epoch milliseconds, where the server says (Keycloak, GitHub Apps). */
@@ -39,6 +41,8 @@ export class Token {
 	readonly tokenType: string;
 	/** When the access token expires, in epoch milliseconds; `undefined` when unknown. */
 	readonly expiresAt: number | undefined;
+	/** When the token was requested, in epoch milliseconds; `undefined` when unknown. */
+	readonly issuedAt: number | undefined;
 	/** The refresh token, if any. */
 	readonly refreshToken: string | undefined;
 	/** When the refresh token expires, in epoch milliseconds, if the server said. */
@@ -57,6 +61,7 @@ export class Token {
 		this.accessToken = init.accessToken;
 		this.tokenType = normalizeTokenType(init.tokenType);
 		this.expiresAt = init.expiresAt;
+		this.issuedAt = init.issuedAt;
 		this.refreshToken = init.refreshToken;
 		this.refreshTokenExpiresAt = init.refreshTokenExpiresAt;
 		this.scope = init.scope === undefined ? undefined : Object.freeze([...init.scope]);
@@ -78,6 +83,12 @@ export class Token {
 		return new Token({ ...this.init(), ...changes });
 	}
 
+	/** How long the token was issued for, in milliseconds; `undefined` when unknown. */
+	get lifetime(): number | undefined {
+		if (this.expiresAt === undefined || this.issuedAt === undefined) return undefined;
+		return this.expiresAt - this.issuedAt;
+	}
+
 	/** The `Authorization` header value for this token. */
 	get authorization(): string {
 		return `${this.tokenType} ${this.accessToken}`;
@@ -88,12 +99,9 @@ export class Token {
 		return {
 			accessToken: REDACTED,
 			tokenType: this.tokenType,
-			expiresAt: this.expiresAt === undefined ? undefined : new Date(this.expiresAt).toISOString(),
+			expiresAt: isoTime(this.expiresAt),
 			refreshToken: this.refreshToken === undefined ? undefined : REDACTED,
-			refreshTokenExpiresAt:
-				this.refreshTokenExpiresAt === undefined
-					? undefined
-					: new Date(this.refreshTokenExpiresAt).toISOString(),
+			refreshTokenExpiresAt: isoTime(this.refreshTokenExpiresAt),
 			scope: this.scope,
 			idToken: this.idToken === undefined ? undefined : REDACTED,
 			extra: Object.keys(this.extra),
@@ -112,6 +120,7 @@ export class Token {
 			accessToken: this.accessToken,
 			tokenType: this.tokenType,
 			expiresAt: this.expiresAt,
+			issuedAt: this.issuedAt,
 			refreshToken: this.refreshToken,
 			refreshTokenExpiresAt: this.refreshTokenExpiresAt,
 			scope: this.scope,
@@ -125,4 +134,10 @@ export class Token {
 export function normalizeTokenType(tokenType: string | undefined): string {
 	if (tokenType === undefined || tokenType === '') return 'Bearer';
 	return tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType;
+}
+
+function isoTime(time: number | undefined): string | number | undefined {
+	if (time === undefined) return undefined;
+	const date = new Date(time);
+	return Number.isNaN(date.getTime()) ? time : date.toISOString();
 }
