@@ -7,6 +7,7 @@ export { type OAuth2ErrorFields, OAuth2ResponseError } from './oauth2-response-e
 export { OriginNotAllowedError } from './origin-not-allowed-error.js';
 export { ReauthenticationRequiredError } from './reauthentication-required-error.js';
 export { StateMismatchError } from './state-mismatch-error.js';
+export { StorageError, type StorageProblem } from './storage-error.js';
 export { TokenExpiredError } from './token-expired-error.js';
 export { TokenRequestError, type TokenRequestFailure } from './token-request-error.js';
 export { TokenResponseError, type TokenResponseProblem } from './token-response-error.js';

@@ -1,0 +1,88 @@
+import { StorageError } from '../errors/storage-error.js';
+import type { LockOptions, StoredRecord, StoreListener, TokenStore } from './token-store.js';
+
+/**
+ * A store in this context's memory: the default when no store is given, and a reference for
+ * writing stores. Its lock and notifications reach every session sharing this instance
+ * (not other tabs or processes).
+ */
+export class MemoryStore implements TokenStore {
+	readonly #records = new Map<string, StoredRecord>();
+	readonly #locks = new Map<string, Promise<void>>();
+	readonly #listeners = new Map<string, Set<StoreListener>>();
+
+	async get(key: string): Promise<StoredRecord | undefined> {
+		const record = this.#records.get(key);
+		// A copy, so a caller changing what it got cannot change what is stored.
+		return record === undefined ? undefined : structuredClone(record);
+	}
+
+	async set(key: string, record: StoredRecord): Promise<void> {
+		this.#records.set(key, structuredClone(record));
+		this.#notify(key, record);
+	}
+
+	async delete(key: string): Promise<void> {
+		this.#records.delete(key);
+		this.#notify(key, undefined);
+	}
+
+	async lock<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T> {
+		const deadline = Date.now() + options.waitTimeout;
+		// Wait for whoever holds the lock; several waiters each re-check after the holder leaves.
+		for (let held = this.#locks.get(key); held !== undefined; held = this.#locks.get(key)) {
+			const left = deadline - Date.now();
+			if (left <= 0 || !(await settlesWithin(held, left))) {
+				throw new StorageError(`Timed out waiting for the lock on "${key}"`, {
+					problem: 'lock-timeout',
+					key,
+				});
+			}
+		}
+		let release!: () => void;
+		const held = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		this.#locks.set(key, held);
+		// The ttl frees the lock even if fn never settles, as a crashed holder would elsewhere.
+		const expiry = setTimeout(() => {
+			if (this.#locks.get(key) === held) this.#locks.delete(key);
+			release();
+		}, options.ttl);
+		try {
+			return await fn();
+		} finally {
+			clearTimeout(expiry);
+			if (this.#locks.get(key) === held) this.#locks.delete(key);
+			release();
+		}
+	}
+
+	subscribe(key: string, listener: StoreListener): () => void {
+		let listeners = this.#listeners.get(key);
+		if (listeners === undefined) {
+			listeners = new Set();
+			this.#listeners.set(key, listeners);
+		}
+		listeners.add(listener);
+		return () => {
+			listeners.delete(listener);
+		};
+	}
+
+	#notify(key: string, record: StoredRecord | undefined): void {
+		for (const listener of this.#listeners.get(key) ?? []) {
+			listener(record === undefined ? undefined : structuredClone(record));
+		}
+	}
+}
+
+function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+	return new Promise((resolve) => {
+		const timer = setTimeout(() => resolve(false), ms);
+		promise.then(() => {
+			clearTimeout(timer);
+			resolve(true);
+		});
+	});
+}

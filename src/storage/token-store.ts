@@ -1,0 +1,104 @@
+import { StorageError } from '../errors/storage-error.js';
+import type { Token } from '../protocol/token.js';
+import { type TokenRecord, tokenFromRecord, tokenToRecord } from '../protocol/token-record.js';
+
+/** The schema version of records this library writes. */
+export const STORED_RECORD_VERSION = 1;
+
+/**
+ * What a store keeps under a key: plain JSON, so any store can serialize it as it likes.
+ * The token is a requests-oauthlib compatible record.
+ */
+export interface StoredRecord {
+	/** Schema version of the record. */
+	version: typeof STORED_RECORD_VERSION;
+	/** The token, as a requests-oauthlib compatible record. Holds secrets. */
+	token: TokenRecord;
+	/** When the record was written, in epoch milliseconds. */
+	writtenAt: number;
+}
+
+/** Options of `TokenStore.lock`. */
+export interface LockOptions {
+	/**
+	 * How long the lock may be held before other contexts may take it, in milliseconds, so a holder
+	 * that crashed cannot block them forever. Longer than the token request's timeout.
+	 */
+	ttl: number;
+	/** How long to wait for the lock before failing with a `StorageError` (`lock-timeout`). */
+	waitTimeout: number;
+}
+
+/** Called when another context wrote (or deleted) the record under the subscribed key. */
+export type StoreListener = (record: StoredRecord | undefined) => void;
+
+/**
+ * Where a session keeps its token. `get`, `set` and `delete` are all a store needs; `lock` and
+ * `subscribe` let several tabs, processes or machines share one token with one refresh per expiry.
+ *
+ * Values are plain JSON. A store validates what it reads with `decodeStoredRecord` so a corrupt
+ * record surfaces as a `StorageError` rather than as a wrong token.
+ */
+export interface TokenStore {
+	/** The record under `key`, or `undefined` when there is none. */
+	get(key: string): Promise<StoredRecord | undefined>;
+	/** Writes the record durably: when the promise resolves, every context sharing the store reads it. */
+	set(key: string, record: StoredRecord): Promise<void>;
+	/** Removes the record. */
+	delete(key: string): Promise<void>;
+	/**
+	 * Runs `fn` while holding an exclusive lock on `key` across every context that shares the store.
+	 * The lock is released when `fn` settles, or after `options.ttl` if the holder dies.
+	 */
+	lock?<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T>;
+	/** Calls `listener` when another context changes the record under `key`. Returns an unsubscribe function. */
+	subscribe?(key: string, listener: StoreListener): () => void;
+	/** Releases what the store holds open (connections, channels, watchers). */
+	close?(): Promise<void>;
+}
+
+/** Builds the record a store keeps for a token. */
+export function encodeStoredRecord(token: Token, now: number = Date.now()): StoredRecord {
+	return { version: STORED_RECORD_VERSION, token: tokenToRecord(token, now), writtenAt: now };
+}
+
+/**
+ * Checks a record read from a store and returns its token.
+ * @throws {StorageError} `corrupt` or `unsupported-version`; the message names the key, never a value.
+ */
+export function decodeStoredRecord(
+	value: unknown,
+	key: string,
+): { token: Token; writtenAt: number } {
+	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+		throw new StorageError(`The record under "${key}" is not an object`, {
+			problem: 'corrupt',
+			key,
+		});
+	}
+	const record = value as Partial<StoredRecord>;
+	if (record.version !== STORED_RECORD_VERSION) {
+		const problem = typeof record.version === 'number' && record.version > STORED_RECORD_VERSION;
+		throw new StorageError(
+			problem
+				? `The record under "${key}" has schema version ${record.version}, newer than this library reads (${STORED_RECORD_VERSION})`
+				: `The record under "${key}" has no known schema version`,
+			{ problem: problem ? 'unsupported-version' : 'corrupt', key },
+		);
+	}
+	if (typeof record.writtenAt !== 'number') {
+		throw new StorageError(`The record under "${key}" has no writtenAt time`, {
+			problem: 'corrupt',
+			key,
+		});
+	}
+	try {
+		return { token: tokenFromRecord(record.token), writtenAt: record.writtenAt };
+	} catch (error) {
+		throw new StorageError(
+			`The record under "${key}" holds no valid token`,
+			{ problem: 'corrupt', key },
+			{ cause: error },
+		);
+	}
+}

@@ -1,0 +1,150 @@
+/**
+ * The contract every token store passes. A store's test file calls `describeStoreContract` with a
+ * factory; stores with `lock` and `subscribe` are held to those parts too.
+ */
+import { describe, expect, it } from 'vitest';
+import { Token } from '../../src/protocol/token.js';
+import { encodeStoredRecord, type TokenStore } from '../../src/storage/token-store.js';
+
+export interface StoreFactory {
+	/** A fresh store, and a second handle on the same storage (another tab, process or client). */
+	create(): Promise<{ store: TokenStore; peer: TokenStore; cleanup(): Promise<void> }>;
+}
+
+const record = (accessToken: string) =>
+	encodeStoredRecord(
+		new Token({
+			accessToken,
+			refreshToken: `r-${accessToken}`,
+			expiresAt: Date.now() + 60_000,
+			scope: ['a'],
+		}),
+	);
+
+export function describeStoreContract(name: string, factory: StoreFactory): void {
+	describe(`${name}: TokenStore contract`, () => {
+		it('get of a missing key is undefined', async () => {
+			const { store, cleanup } = await factory.create();
+			expect(await store.get('missing')).toBeUndefined();
+			await cleanup();
+		});
+
+		it('set then get returns an equal record, seen by the peer too', async () => {
+			const { store, peer, cleanup } = await factory.create();
+			const value = record('one');
+			await store.set('k', value);
+			expect(await store.get('k')).toEqual(value);
+			expect(await peer.get('k')).toEqual(value);
+			await cleanup();
+		});
+
+		it('set replaces, delete removes, keys are independent', async () => {
+			const { store, cleanup } = await factory.create();
+			await store.set('a', record('one'));
+			await store.set('b', record('two'));
+			await store.set('a', record('three'));
+			expect((await store.get('a'))?.token.access_token).toBe('three');
+			await store.delete('a');
+			expect(await store.get('a')).toBeUndefined();
+			expect((await store.get('b'))?.token.access_token).toBe('two');
+			await store.delete('never-there');
+			await cleanup();
+		});
+
+		it('a record read back cannot be changed by changing what was written', async () => {
+			const { store, cleanup } = await factory.create();
+			const value = record('one');
+			await store.set('k', value);
+			value.token.access_token = 'changed';
+			expect((await store.get('k'))?.token.access_token).toBe('one');
+			await cleanup();
+		});
+
+		it('lock runs holders one at a time, across handles', async () => {
+			const { store, peer, cleanup } = await factory.create();
+			if (store.lock === undefined || peer.lock === undefined) return cleanup();
+			let inside = 0;
+			let most = 0;
+			const order: number[] = [];
+			const hold = (s: TokenStore, i: number) =>
+				s.lock?.(
+					'k',
+					async () => {
+						inside++;
+						most = Math.max(most, inside);
+						await new Promise((r) => setTimeout(r, 20));
+						order.push(i);
+						inside--;
+						return i;
+					},
+					{ ttl: 5_000, waitTimeout: 10_000 },
+				);
+			const results = await Promise.all([0, 1, 2, 3].map((i) => hold(i % 2 ? peer : store, i)));
+			expect(results).toEqual([0, 1, 2, 3]);
+			expect(most).toBe(1);
+			expect(order).toHaveLength(4);
+			await cleanup();
+		});
+
+		it('lock releases when the holder throws', async () => {
+			const { store, cleanup } = await factory.create();
+			if (store.lock === undefined) return cleanup();
+			await expect(
+				store.lock('k', async () => Promise.reject(new Error('boom')), {
+					ttl: 5_000,
+					waitTimeout: 5_000,
+				}),
+			).rejects.toThrow('boom');
+			expect(await store.lock('k', async () => 'next', { ttl: 5_000, waitTimeout: 5_000 })).toBe(
+				'next',
+			);
+			await cleanup();
+		});
+
+		it('a holder that never finishes loses the lock after its ttl', async () => {
+			const { store, peer, cleanup } = await factory.create();
+			if (store.lock === undefined || peer.lock === undefined) return cleanup();
+			void store.lock('k', () => new Promise(() => {}), { ttl: 200, waitTimeout: 5_000 });
+			await new Promise((r) => setTimeout(r, 20));
+			const started = Date.now();
+			expect(await peer.lock('k', async () => 'taken', { ttl: 5_000, waitTimeout: 5_000 })).toBe(
+				'taken',
+			);
+			expect(Date.now() - started).toBeLessThan(4_000);
+			await cleanup();
+		});
+
+		it('lock waits at most waitTimeout, then fails with a typed error', async () => {
+			const { store, peer, cleanup } = await factory.create();
+			if (store.lock === undefined || peer.lock === undefined) return cleanup();
+			void store.lock('k', () => new Promise((r) => setTimeout(r, 2_000)), {
+				ttl: 5_000,
+				waitTimeout: 5_000,
+			});
+			await new Promise((r) => setTimeout(r, 20));
+			await expect(
+				peer.lock('k', async () => 'late', { ttl: 5_000, waitTimeout: 100 }),
+			).rejects.toMatchObject({
+				name: 'StorageError',
+				problem: 'lock-timeout',
+			});
+			await cleanup();
+		});
+
+		it('subscribe tells a handle about writes and deletes made through another', async () => {
+			const { store, peer, cleanup } = await factory.create();
+			if (store.subscribe === undefined) return cleanup();
+			const seen: (string | undefined)[] = [];
+			const unsubscribe = store.subscribe('k', (r) => seen.push(r?.token.access_token));
+			await peer.set('k', record('one'));
+			await peer.delete('k');
+			await peer.set('other', record('two'));
+			await expect.poll(() => seen, { timeout: 5_000 }).toEqual(['one', undefined]);
+			unsubscribe();
+			await peer.set('k', record('three'));
+			await new Promise((r) => setTimeout(r, 100));
+			expect(seen).toEqual(['one', undefined]);
+			await cleanup();
+		});
+	});
+}
