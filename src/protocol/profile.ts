@@ -1,0 +1,129 @@
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import type { Grant } from './grants.js';
+import type { TokenRequestParts } from './token-request.js';
+
+/** A token endpoint answer as response hooks see it: the body is already decoded. */
+export interface TokenHttpResponse {
+	/** The HTTP status. */
+	status: number;
+	/** The response headers. */
+	headers: Headers;
+	/** The decoded body: usually an object, whatever the decoder gave. */
+	body: unknown;
+}
+
+/** Changes a token request before it is sent (its parameters, headers, URL or method). */
+export type TokenRequestHook = (request: TokenRequestParts) => void | Promise<void>;
+
+/** Reads a token answer before it is parsed; returns a replacement, or nothing to keep it. */
+// biome-ignore lint/suspicious/noConfusingVoidType: void lets a hook that returns nothing type-check.
+export type TokenResponseHook = (response: TokenHttpResponse) => TokenHttpResponse | void;
+
+/** Changes an API request the session sends with the access token; returns a replacement or nothing. */
+// biome-ignore lint/suspicious/noConfusingVoidType: void lets a hook that returns nothing type-check.
+export type ProtectedRequestHook = (request: Request) => Request | void | Promise<Request | void>;
+
+/**
+ * A provider's fixes, each on one named hook point (requests-oauthlib's compliance hooks).
+ * Each list runs in order.
+ */
+export interface ProfileHooks {
+	/** Before a token request for any grant but `refresh_token` is sent. @default [] */
+	readonly accessTokenRequest?: readonly TokenRequestHook[] | undefined;
+	/** After its answer is decoded, before it is parsed. @default [] */
+	readonly accessTokenResponse?: readonly TokenResponseHook[] | undefined;
+	/** Before a `refresh_token` request is sent. @default [] */
+	readonly refreshTokenRequest?: readonly TokenRequestHook[] | undefined;
+	/** After a refresh answer is decoded, before it is parsed. @default [] */
+	readonly refreshTokenResponse?: readonly TokenResponseHook[] | undefined;
+	/** Before each API request the session sends with the token. @default [] */
+	readonly protectedRequest?: readonly ProtectedRequestHook[] | undefined;
+}
+
+/** How a provider departs from RFC 6749, for the session to adapt to. */
+export interface ProviderProfile {
+	/** A name for logs and errors, such as `'github'`. */
+	readonly name: string;
+	/**
+	 * What separates scopes, sent and received.
+	 * @default ' '
+	 */
+	readonly scopeSeparator?: ' ' | ',' | undefined;
+	/**
+	 * The HTTP method of token requests.
+	 * @default 'POST'
+	 */
+	readonly tokenEndpointMethod?: 'POST' | 'GET' | undefined;
+	/**
+	 * Fixes run at named points of the protocol.
+	 * @default {}
+	 */
+	readonly hooks?: ProfileHooks | undefined;
+}
+
+/** Which pair of token hooks applies: refresh requests have their own. */
+export type TokenPhase = 'accessToken' | 'refreshToken';
+
+const hookNames = [
+	'accessTokenRequest',
+	'accessTokenResponse',
+	'refreshTokenRequest',
+	'refreshTokenResponse',
+	'protectedRequest',
+] as const;
+
+/**
+ * Checks a profile and freezes a copy of it, hook lists included, so a shared profile cannot be
+ * changed by one of its users.
+ *
+ * @throws {InvalidOptionsError} A field has the wrong form or a hook point is unknown.
+ */
+export function defineProfile(profile: ProviderProfile): ProviderProfile {
+	if (typeof profile?.name !== 'string' || profile.name === '') {
+		throw new InvalidOptionsError('A provider profile needs a name');
+	}
+	const where = `Profile ${profile.name}`;
+	if (![undefined, ' ', ','].includes(profile.scopeSeparator)) {
+		throw new InvalidOptionsError(`${where}: scopeSeparator must be ' ' or ','`);
+	}
+	if (![undefined, 'POST', 'GET'].includes(profile.tokenEndpointMethod)) {
+		throw new InvalidOptionsError(`${where}: tokenEndpointMethod must be 'POST' or 'GET'`);
+	}
+	const hooks: Record<string, readonly unknown[]> = {};
+	for (const [point, list] of Object.entries(profile.hooks ?? {})) {
+		if (!(hookNames as readonly string[]).includes(point)) {
+			throw new InvalidOptionsError(`${where}: unknown hook point ${point}`);
+		}
+		if (list === undefined) continue;
+		if (!Array.isArray(list) || !list.every((hook) => typeof hook === 'function')) {
+			throw new InvalidOptionsError(`${where}: hooks.${point} must be a list of functions`);
+		}
+		hooks[point] = Object.freeze([...list]);
+	}
+	return Object.freeze({ ...profile, hooks: Object.freeze(hooks) as ProfileHooks });
+}
+
+/** The phase of a grant: `refreshToken` for `refresh_token`, `accessToken` for every other. */
+export function tokenPhaseOf(grant: Pick<Grant, 'grantType'>): TokenPhase {
+	return grant.grantType === 'refresh_token' ? 'refreshToken' : 'accessToken';
+}
+
+/** Runs a profile's request hooks of a phase on a token request, in order. */
+export async function runTokenRequestHooks(
+	profile: ProviderProfile | undefined,
+	phase: TokenPhase,
+	request: TokenRequestParts,
+): Promise<void> {
+	for (const hook of profile?.hooks?.[`${phase}Request`] ?? []) await hook(request);
+}
+
+/** Runs a profile's response hooks of a phase on a decoded answer, in order; returns the result. */
+export function runTokenResponseHooks(
+	profile: ProviderProfile | undefined,
+	phase: TokenPhase,
+	response: TokenHttpResponse,
+): TokenHttpResponse {
+	let current = response;
+	for (const hook of profile?.hooks?.[`${phase}Response`] ?? []) current = hook(current) ?? current;
+	return current;
+}

@@ -1,0 +1,2 @@
+export { facebook } from './facebook.js';
+export { github } from './github.js';
