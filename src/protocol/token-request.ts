@@ -54,6 +54,23 @@ export interface BuildTokenRequestOptions {
 
 const FORM = 'application/x-www-form-urlencoded';
 
+// Parameters whose values a server may echo in an error description (some quote the refresh
+// token or even the password). Values shorter than this are left alone, lest common words go.
+const SECRET_PARAMS = [
+	'client_secret',
+	'client_assertion',
+	'password',
+	'code',
+	'code_verifier',
+	'refresh_token',
+	'assertion',
+	'subject_token',
+	'actor_token',
+	'fb_exchange_token',
+	'device_code',
+];
+const MIN_REDACTED_LENGTH = 4;
+
 /**
  * Builds a token request (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6...): `grant_type`, the grant's
  * parameters, the extra parameters, then client authentication. Does no I/O.
@@ -139,6 +156,31 @@ export function decodeTokenResponseBody(
 	}
 	if ((type === '' || type === 'text/plain') && looksLikeForm(text)) return decodeForm(text);
 	throw unparseable(`a body that is neither JSON nor a form (content-type ${type || 'none'})`);
+}
+
+/**
+ * Replaces, in the `error`, `error_description` and `error_uri` of a decoded answer, every secret
+ * the request carried (client secret, password, code, refresh token, assertion...), so an error
+ * built from it can be logged. Other answers are returned as they are.
+ */
+export function redactEchoedSecrets(body: unknown, params: URLSearchParams): unknown {
+	if (typeof body !== 'object' || body === null || !('error' in body)) {
+		return body;
+	}
+	const secrets = SECRET_PARAMS.flatMap((name) => params.getAll(name)).filter(
+		(value) => value.length >= MIN_REDACTED_LENGTH,
+	);
+	const redacted: Record<string, unknown> = { ...body };
+	for (const field of ['error', 'error_description', 'error_uri']) {
+		const value = redacted[field];
+		if (typeof value === 'string') {
+			redacted[field] = secrets.reduce(
+				(text, secret) => text.split(secret).join('[redacted]'),
+				value,
+			);
+		}
+	}
+	return redacted;
 }
 
 function decodeForm(text: string): Record<string, string | string[]> {

@@ -10,6 +10,7 @@ import {
 import {
 	buildTokenRequest,
 	decodeTokenResponseBody,
+	redactEchoedSecrets,
 	toFetchArguments,
 } from '../../src/protocol/token-request.js';
 
@@ -160,5 +161,41 @@ describe('decodeTokenResponseBody', () => {
 		expect(error).toMatchObject({ problem: 'unparseable', status: 200, body: text });
 		const shown = `${(error as Error).message} ${JSON.stringify(error)} ${inspect(error)}`;
 		expect(shown).not.toContain('at-SECRET-1');
+	});
+});
+
+describe('redactEchoedSecrets', () => {
+	const params = new URLSearchParams({
+		grant_type: 'password',
+		username: 'alice',
+		password: 'hunter2',
+		client_secret: 'cs-9876',
+		scope: 'abc',
+	});
+
+	it('replaces secrets the request carried in the error fields only', () => {
+		const body = {
+			error: 'invalid_grant',
+			error_description: 'alice: hunter2 is wrong, and so is cs-9876 (scope abc)',
+			error_uri: 'https://e.example/?p=hunter2',
+			echoed: 'hunter2',
+		};
+		expect(redactEchoedSecrets(body, params)).toEqual({
+			error: 'invalid_grant',
+			error_description: 'alice: [redacted] is wrong, and so is [redacted] (scope abc)',
+			error_uri: 'https://e.example/?p=[redacted]',
+			echoed: 'hunter2',
+		});
+		expect(body.error_description).toContain('hunter2');
+	});
+
+	it('leaves answers without an error, and short values, as they are', () => {
+		const success = { access_token: 'hunter2' };
+		expect(redactEchoedSecrets(success, params)).toBe(success);
+		const short = new URLSearchParams({ code: 'abc' });
+		expect(redactEchoedSecrets({ error: 'x', error_description: 'abc' }, short)).toEqual({
+			error: 'x',
+			error_description: 'abc',
+		});
 	});
 });

@@ -1,0 +1,363 @@
+import pRetry, { AbortError } from 'p-retry';
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { OAuth2Error } from '../errors/oauth2-error.js';
+import { TokenRequestError } from '../errors/token-request-error.js';
+import { TokenResponseError } from '../errors/token-response-error.js';
+import {
+	type ProviderProfile,
+	runTokenRequestHooks,
+	runTokenResponseHooks,
+	type TokenHttpResponse,
+	tokenPhaseOf,
+} from '../protocol/profile.js';
+import type { Token } from '../protocol/token.js';
+import {
+	type BuildTokenRequestOptions,
+	buildTokenRequest,
+	decodeTokenResponseBody,
+	redactEchoedSecrets,
+	type TokenRequestParts,
+	toFetchArguments,
+} from '../protocol/token-request.js';
+import { parseTokenResponse } from '../protocol/token-response.js';
+import { assertSecureTransport } from '../utils/secure-transport.js';
+
+/** When and how often a token request is tried again after a transient failure. */
+export interface RetryOptions {
+	/**
+	 * How many times to retry after the first attempt.
+	 * @default 2
+	 */
+	retries?: number | undefined;
+	/**
+	 * The wait before the first retry, in milliseconds; it doubles each time, with jitter.
+	 * @default 500
+	 */
+	minTimeout?: number | undefined;
+	/**
+	 * The longest wait between two retries, in milliseconds (a `Retry-After` may ask for longer).
+	 * @default 5_000
+	 */
+	maxTimeout?: number | undefined;
+	/**
+	 * The longest `Retry-After` (429 or 503) honoured, in milliseconds. A server asking for a
+	 * longer wait gets no retry: the request fails at once, as ky does, rather than hold the caller.
+	 * @default 60_000
+	 */
+	maxRetryAfter?: number | undefined;
+	/**
+	 * The most time retrying may take, waits included, in milliseconds. No retry starts after it.
+	 * @default 120_000
+	 */
+	maxRetryTime?: number | undefined;
+}
+
+/** How a token request is sent: everything but what the request says. */
+export interface SendTokenRequestOptions {
+	/**
+	 * The `fetch` to send with.
+	 * @default globalThis.fetch, looked up at each call (so test interceptors installed later work)
+	 */
+	fetch?: typeof fetch | undefined;
+	/**
+	 * Retries of network errors, timeouts, 5xx and 429 answers. Never of an answer the server
+	 * meant, such as `invalid_grant`. `false` sends once.
+	 * @default { retries: 2, minTimeout: 500, maxTimeout: 5_000, maxRetryAfter: 60_000, maxRetryTime: 120_000 }
+	 */
+	retry?: RetryOptions | false | undefined;
+	/**
+	 * How long one attempt may take, answer body included, in milliseconds.
+	 * @default 30_000
+	 */
+	timeout?: number | undefined;
+	/** Aborts the request, its retries and the waits between them; the promise rejects with its reason. */
+	signal?: AbortSignal | undefined;
+	/**
+	 * Allows plain `http:` to hosts that are not loopback. Only for test setups you control.
+	 * @default false
+	 */
+	allowInsecure?: boolean | undefined;
+	/**
+	 * Decodes the answer body instead of `decodeTokenResponseBody` (JSON or a form).
+	 * @default decodeTokenResponseBody
+	 */
+	decoder?: ((text: string, response: Response) => unknown) | undefined;
+	/**
+	 * The clock, in epoch milliseconds: when each attempt starts, and `Retry-After` dates.
+	 * @default Date.now
+	 */
+	now?: (() => number) | undefined;
+}
+
+/** Options of `requestToken`: what to send, and how. */
+export interface RequestTokenOptions extends BuildTokenRequestOptions, SendTokenRequestOptions {
+	/**
+	 * A provider profile: its token endpoint method, scope separator and token hooks are used.
+	 * `method` and `scopeSeparator`, when given, win over the profile's.
+	 */
+	profile?: ProviderProfile | undefined;
+}
+
+/** An answer of a token-style endpoint that is neither transient nor a redirect. */
+export interface TokenEndpointAnswer extends TokenHttpResponse {
+	/** When the attempt that got this answer started, in epoch milliseconds. */
+	requestedAt: number;
+	/** How many attempts were made, this one included. */
+	attempts: number;
+	/** The raw response; its body has been read. */
+	response: Response;
+}
+
+/** Every default of sending a token request, in one place. */
+export const sendTokenRequestDefaults = {
+	timeout: 30_000,
+	retry: {
+		retries: 2,
+		minTimeout: 500,
+		maxTimeout: 5_000,
+		maxRetryAfter: 60_000,
+		maxRetryTime: 120_000,
+	},
+} as const;
+
+/**
+ * Sends a token request and parses the answer into a `Token` (RFC 6749 §5): builds the request
+ * (grant, parameters, client authentication, the profile's hooks for the grant's phase), sends it
+ * with retries of transient failures, decodes the answer and runs the profile's response hooks.
+ *
+ * @throws {OAuth2ResponseError} The server answered with an OAuth 2 error, such as `invalid_grant`.
+ * @throws {TokenResponseError} The answer cannot be read or has no access token.
+ * @throws {TokenRequestError} No usable answer: network error, timeout, 5xx or 429 after the
+ *   retries, or a redirect.
+ * @throws {InsecureTransportError} The endpoint is `http:` on a host that is not loopback.
+ */
+export async function requestToken(options: RequestTokenOptions): Promise<Token> {
+	const { profile } = options;
+	const phase = tokenPhaseOf(options.grant ?? { grantType: '' });
+	const scopeSeparator = options.scopeSeparator ?? profile?.scopeSeparator ?? ' ';
+	const build = {
+		...options,
+		scopeSeparator,
+		method: options.method ?? profile?.tokenEndpointMethod,
+	};
+	let sent: TokenRequestParts | undefined;
+	const answer = await sendTokenRequest(async () => {
+		sent = await buildTokenRequest(build);
+		await runTokenRequestHooks(profile, phase, sent);
+		return sent;
+	}, options);
+	const { status, body } = runTokenResponseHooks(profile, phase, answer);
+	return parseTokenResponse(sent === undefined ? body : redactEchoedSecrets(body, sent.params), {
+		requestedAt: answer.requestedAt,
+		status,
+		scopeSeparator,
+		response: answer.response,
+	});
+}
+
+/**
+ * Sends a request to a token-style endpoint (token, revocation, introspection, device
+ * authorization) and decodes the answer, retrying transient failures. `request` may be a function,
+ * called for each attempt, so a client assertion gets a fresh `jti` each time.
+ *
+ * Returns every answer that is not transient, error answers included: judging them is the caller's.
+ *
+ * @throws {TokenRequestError} Network error, timeout, 5xx or 429 after the retries, or a redirect.
+ * @throws {TokenResponseError} The body cannot be decoded (`unparseable`).
+ * @throws {InsecureTransportError} The endpoint is `http:` on a host that is not loopback.
+ */
+export async function sendTokenRequest(
+	request: TokenRequestParts | (() => TokenRequestParts | Promise<TokenRequestParts>),
+	options: SendTokenRequestOptions = {},
+): Promise<TokenEndpointAnswer> {
+	const timeout = positive(options.timeout, sendTokenRequestDefaults.timeout, 'timeout');
+	const now = options.now ?? Date.now;
+	const attempt = (attemptNumber: number) =>
+		sendOnce(typeof request === 'function' ? request : () => request, attemptNumber, {
+			...options,
+			timeout,
+			now,
+		}).catch((error: unknown) => {
+			if (error instanceof TokenRequestError && error.reason !== 'redirect') throw error;
+			throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+		});
+	if (options.retry === false) return pRetry(attempt, { retries: 0, signal: options.signal });
+
+	const retry = normalizeRetry(options.retry ?? {});
+	const started = performance.now();
+	return pRetry(attempt, {
+		retries: retry.retries,
+		minTimeout: retry.minTimeout,
+		maxTimeout: retry.maxTimeout,
+		maxRetryTime: retry.maxRetryTime,
+		// Jitter, so clients that failed together do not all come back at the same moment.
+		randomize: true,
+		signal: options.signal,
+		shouldRetry: async ({ error, retryDelay }) => {
+			const wanted = retryAfter.get(error);
+			if (wanted === undefined) return true;
+			const elapsed = performance.now() - started;
+			if (wanted > retry.maxRetryAfter || elapsed + wanted > retry.maxRetryTime) return false;
+			// p-retry waits retryDelay after this; only the rest of what the server asked is waited here.
+			await wait(wanted - retryDelay, options.signal);
+			return true;
+		},
+	});
+}
+
+/**
+ * How long a `Retry-After` header asks to wait, in milliseconds (RFC 9110 §10.2.3): a number of
+ * seconds or an HTTP date. `undefined` when absent or unreadable; `0` for a date in the past.
+ */
+export function retryAfterDelay(header: string | null, now: number): number | undefined {
+	if (header === null) return undefined;
+	const value = header.trim();
+	if (/^\d+$/.test(value)) return Number(value) * 1000;
+	const date = /^[A-Za-z]{3},/.test(value) ? Date.parse(value) : Number.NaN;
+	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+type Prepare = () => TokenRequestParts | Promise<TokenRequestParts>;
+type SendOptions = SendTokenRequestOptions & { timeout: number; now: () => number };
+
+// The wait a transient answer asked for; kept off the error so it stays plain data.
+const retryAfter = new WeakMap<Error, number>();
+
+async function sendOnce(
+	prepare: Prepare,
+	attempts: number,
+	options: SendOptions,
+): Promise<TokenEndpointAnswer> {
+	const request = await prepare();
+	assertSecureTransport(request.url, options.allowInsecure ?? false);
+	const [url, init] = toFetchArguments(request);
+	const timeoutSignal = AbortSignal.timeout(options.timeout);
+	const signal =
+		options.signal === undefined ? timeoutSignal : AbortSignal.any([options.signal, timeoutSignal]);
+	const fetchFn = options.fetch ?? globalThis.fetch;
+	const origin = request.url.origin;
+	const requestedAt = options.now();
+	let response: Response;
+	let text: string;
+	try {
+		response = await fetchFn(url, { ...init, signal });
+		if (isRedirect(response)) {
+			await discardBody(response);
+			throw new TokenRequestError(
+				`The token endpoint at ${origin} redirected (HTTP ${response.status}); token requests do not follow redirects, so credentials are not sent on`,
+				{ reason: 'redirect', status: response.status || undefined, attempts },
+			);
+		}
+		if (response.status >= 500 || response.status === 429) {
+			await discardBody(response);
+			const error = new TokenRequestError(
+				`The token endpoint at ${origin} answered HTTP ${response.status} (${attempts} ${plural(attempts)})`,
+				{ reason: 'http', status: response.status, attempts },
+			);
+			const delay = retryAfterDelay(response.headers.get('retry-after'), options.now());
+			if (delay !== undefined) retryAfter.set(error, delay);
+			throw error;
+		}
+		text = await response.text();
+	} catch (error) {
+		if (error instanceof TokenRequestError) throw error;
+		if (options.signal?.aborted) throw options.signal.reason;
+		if (timeoutSignal.aborted) {
+			throw new TokenRequestError(
+				`The token endpoint at ${origin} did not answer within ${options.timeout} ms (${attempts} ${plural(attempts)})`,
+				{ reason: 'timeout', attempts },
+				{ cause: error },
+			);
+		}
+		// fetch rejects with a TypeError for every network failure; which one is not exposed portably.
+		// Its message stays out of ours: some fetch implementations put the URL, query and all, in it.
+		if (error instanceof TypeError) {
+			throw new TokenRequestError(
+				`Could not reach the token endpoint at ${origin}: network error (${attempts} ${plural(attempts)})`,
+				{ reason: 'network', attempts },
+				{ cause: withoutQuery(error, url) },
+			);
+		}
+		throw error;
+	}
+	return {
+		status: response.status,
+		headers: response.headers,
+		body: decode(text, response, options.decoder),
+		requestedAt,
+		attempts,
+		response,
+	};
+}
+
+function decode(text: string, response: Response, decoder: SendOptions['decoder']): unknown {
+	if (decoder === undefined) {
+		return decodeTokenResponseBody(text, response.headers.get('content-type'), response.status);
+	}
+	try {
+		return decoder(text, response);
+	} catch (error) {
+		if (error instanceof OAuth2Error) throw error;
+		throw new TokenResponseError(
+			`The custom decoder could not read the token endpoint's answer (HTTP ${response.status})`,
+			{ problem: 'unparseable', status: response.status, body: text },
+			{ cause: error },
+		);
+	}
+}
+
+/** The error, or a copy without the request's query when it quotes it (a GET carries secrets there). */
+function withoutQuery(error: TypeError, url: string): TypeError {
+	const start = url.indexOf('?');
+	const query = start === -1 ? '' : url.slice(start);
+	if (query === '' || !error.message.includes(query)) return error;
+	return new TypeError(error.message.split(query).join('?[redacted]'));
+}
+
+function isRedirect(response: Response): boolean {
+	// In browsers a manual redirect is an opaque response with status 0; in Node, the 3xx itself.
+	return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
+}
+
+async function discardBody(response: Response): Promise<void> {
+	// An unread body keeps its connection busy until garbage collection.
+	await response.body?.cancel().catch(() => {});
+}
+
+function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+	if (ms <= 0) return Promise.resolve();
+	return new Promise((resolve, reject) => {
+		const onAbort = () => {
+			clearTimeout(timer);
+			reject(signal?.reason);
+		};
+		const timer = setTimeout(() => {
+			signal?.removeEventListener('abort', onAbort);
+			resolve();
+		}, ms);
+		signal?.addEventListener('abort', onAbort, { once: true });
+	});
+}
+
+function plural(attempts: number): string {
+	return attempts === 1 ? 'attempt' : 'attempts';
+}
+
+function positive(value: number | undefined, fallback: number, option: string): number {
+	if (value === undefined) return fallback;
+	if (typeof value !== 'number' || !(value > 0)) {
+		throw new InvalidOptionsError(`${option} must be a number of milliseconds above 0`);
+	}
+	return value;
+}
+
+function normalizeRetry(retry: RetryOptions): { [K in keyof RetryOptions]-?: number } {
+	const defaults = sendTokenRequestDefaults.retry;
+	return {
+		retries: retry.retries ?? defaults.retries,
+		minTimeout: retry.minTimeout ?? defaults.minTimeout,
+		maxTimeout: retry.maxTimeout ?? defaults.maxTimeout,
+		maxRetryAfter: retry.maxRetryAfter ?? defaults.maxRetryAfter,
+		maxRetryTime: retry.maxRetryTime ?? defaults.maxRetryTime,
+	};
+}
