@@ -27,7 +27,10 @@ export interface ClientSecretBasicOptions {
 
 /** Options of `privateKeyJwt` and `clientSecretJwt`. */
 export interface ClientAssertionOptions {
-	/** The `kid` header, so the server can pick the key among the client's registered keys. */
+	/**
+	 * The `kid` header, so the server can pick the key among the client's registered keys.
+	 * @default undefined: no `kid` header
+	 */
 	keyId?: string | undefined;
 	/**
 	 * The `aud` claim. Some servers want their issuer identifier here instead.
@@ -110,10 +113,11 @@ export function privateKeyJwt(
 	options: PrivateKeyJwtOptions = {},
 ): ClientAuthentication {
 	checkClientId(clientId, 'privateKeyJwt');
-	if (typeof CryptoKey === 'undefined' || !(key instanceof CryptoKey) || key.type !== 'private') {
+	// Duck-typed: a key from another realm or a WebCrypto polyfill fails instanceof.
+	if (typeof key !== 'object' || key === null || key.type !== 'private' || !key.algorithm) {
 		throw new InvalidOptionsError('privateKeyJwt needs a private CryptoKey');
 	}
-	if (!key.usages.includes('sign')) {
+	if (!key.usages?.includes('sign')) {
 		throw new InvalidOptionsError("privateKeyJwt needs a key with the 'sign' usage");
 	}
 	const algorithm = options.algorithm ?? algorithmOfKey(key);

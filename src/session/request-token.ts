@@ -70,7 +70,10 @@ export interface SendTokenRequestOptions {
 	 * @default 30_000
 	 */
 	timeout?: number | undefined;
-	/** Aborts the request, its retries and the waits between them; the promise rejects with its reason. */
+	/**
+	 * Aborts the request, its retries and the waits between them; the promise rejects with its reason.
+	 * @default undefined: only the timeout and the retry budget end it
+	 */
 	signal?: AbortSignal | undefined;
 	/**
 	 * Allows plain `http:` to hosts that are not loopback. Only for test setups you control.
@@ -94,6 +97,7 @@ export interface RequestTokenOptions extends BuildTokenRequestOptions, SendToken
 	/**
 	 * A provider profile: its token endpoint method, scope separator and token hooks are used.
 	 * `method` and `scopeSeparator`, when given, win over the profile's.
+	 * @default undefined: plain RFC 6749
 	 */
 	profile?: ProviderProfile | undefined;
 }

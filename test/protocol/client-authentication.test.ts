@@ -184,7 +184,7 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
 		expect(first.payload.jti).not.toBe(second.payload.jti);
 	});
 
-	it('refuses a public key, a key that cannot be mapped, and an algorithm the key does not fit', async () => {
+	it('refuses a public key, a PEM string, a key that cannot be mapped, and an algorithm the key does not fit', async () => {
 		const pair = (await crypto.subtle.generateKey(keys.ES256, false, [
 			'sign',
 			'verify',
@@ -193,6 +193,9 @@ describe('private_key_jwt (RFC 7523 §2.2)', () => {
 			'sign',
 		]);
 		expect(() => privateKeyJwt('c', pair.publicKey)).toThrow(InvalidOptionsError);
+		expect(() => privateKeyJwt('c', '-----BEGIN PRIVATE KEY-----' as never)).toThrow(
+			InvalidOptionsError,
+		);
 		expect(() => privateKeyJwt('c', hmac)).toThrow(InvalidOptionsError);
 		expect(() => privateKeyJwt('c', pair.privateKey, { algorithm: 'RS256' })).toThrow(
 			InvalidOptionsError,
