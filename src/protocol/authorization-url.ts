@@ -1,0 +1,209 @@
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import {
+	type CodeChallengeMethod,
+	computeCodeChallenge,
+	generateCodeVerifier,
+	generateState,
+} from './pkce.js';
+
+/** What `authorizationUrl()` builds an authorization request (RFC 6749 §4.1.1, §4.2.1) from. */
+export interface AuthorizationUrlOptions {
+	/**
+	 * The authorization endpoint: an absolute `https:` (or `http:`) URL without a fragment. Its query,
+	 * if any (Azure AD B2C's `p=...`), is kept.
+	 * @example 'https://accounts.google.com/o/oauth2/v2/auth'
+	 */
+	authorizationEndpoint: string | URL;
+	/** The client identifier. */
+	clientId: string;
+	/**
+	 * Where the server sends the user back. Absolute, no fragment (RFC 6749 §3.1.2).
+	 * @default none: the server uses the one registered for the client (GitHub allows that)
+	 */
+	redirectUri?: string | undefined;
+	/**
+	 * The scopes to ask for. A list is joined with `scopeSeparator`; a string is sent as given.
+	 * @default none
+	 * @example ['openid', 'email']
+	 */
+	scope?: string | readonly string[] | undefined;
+	/**
+	 * What joins a scope list. RFC 6749 says a space; some providers (GitHub, Facebook) take commas.
+	 * @default ' '
+	 */
+	scopeSeparator?: ' ' | ',' | undefined;
+	/**
+	 * The anti-CSRF `state`. Keep it and pass it to `parseAuthorizationCallback()`.
+	 * @default a fresh random value of 256 bits
+	 */
+	state?: string | undefined;
+	/**
+	 * `code` for the authorization code flow, `token` for the (legacy) implicit flow.
+	 * @default 'code'
+	 */
+	responseType?: 'code' | 'token' | undefined;
+	/**
+	 * The PKCE method (RFC 7636), or `false` for none. PKCE only applies to `responseType: 'code'`.
+	 * @default 'S256' for `responseType: 'code'`, `false` for `'token'`
+	 */
+	pkce?: CodeChallengeMethod | false | undefined;
+	/**
+	 * The PKCE code verifier. Keep it secret and send it with the token request.
+	 * @default a fresh random verifier of 64 characters, when `pkce` is on
+	 */
+	codeVerifier?: string | undefined;
+	/**
+	 * The OpenID Connect `nonce`.
+	 * @default none
+	 */
+	nonce?: string | undefined;
+	/**
+	 * Other parameters, sent after the standard ones; `undefined` values are left out. They cannot set a
+	 * parameter this function owns (`client_id`, `state`, `code_challenge`...): that throws.
+	 * @default {}
+	 * @example { access_type: 'offline', prompt: 'consent' }
+	 */
+	params?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** An authorization request: where to send the user, and what to keep for the callback. */
+export interface AuthorizationRequest {
+	/** The URL to redirect the user to. */
+	url: string;
+	/** The state sent; check the callback against it. */
+	state: string;
+	/** The PKCE code verifier, for the token request; `undefined` without PKCE. A secret. */
+	codeVerifier: string | undefined;
+	/** The nonce sent, if any. */
+	nonce: string | undefined;
+}
+
+// The parameters this function sets: a caller's `params` or the endpoint's own query must not
+// replace them, or a stale state or a foreign client_id would be sent without anyone noticing.
+const OWN_PARAMS = new Set([
+	'response_type',
+	'client_id',
+	'redirect_uri',
+	'scope',
+	'state',
+	'code_challenge',
+	'code_challenge_method',
+	'nonce',
+]);
+
+/**
+ * Builds the URL to send the user to for authorization (RFC 6749 §4.1.1 and §4.2.1), with PKCE
+ * (RFC 7636) S256 by default and a fresh `state`. Keep the returned `state` and `codeVerifier`
+ * (server side, tied to the user's session) for the callback and the token request.
+ *
+ * Parameters come in a fixed order: the endpoint's own query, `response_type`, `client_id`,
+ * `redirect_uri`, `scope`, `state`, `code_challenge`, `code_challenge_method`, `nonce`, then `params`.
+ *
+ * @throws {InvalidOptionsError} The endpoint is not an absolute http(s) URL or has a fragment, an
+ *   option has the wrong form, `params` (or the endpoint's query) sets a parameter this function owns,
+ *   or PKCE is asked for the implicit flow.
+ */
+export async function authorizationUrl(
+	options: AuthorizationUrlOptions,
+): Promise<AuthorizationRequest> {
+	const url = absoluteUrl(options.authorizationEndpoint, 'authorizationEndpoint');
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		throw new InvalidOptionsError('authorizationEndpoint must be an http: or https: URL');
+	}
+	for (const name of url.searchParams.keys()) {
+		if (OWN_PARAMS.has(name)) {
+			throw new InvalidOptionsError(
+				`authorizationEndpoint already has a ${name} parameter; pass it as an option instead`,
+			);
+		}
+	}
+	const responseType = options.responseType ?? 'code';
+	if (responseType !== 'code' && responseType !== 'token') {
+		throw new InvalidOptionsError("responseType must be 'code' or 'token'");
+	}
+	requireNonEmpty(options.clientId, 'clientId');
+	if (options.redirectUri !== undefined) absoluteUrl(options.redirectUri, 'redirectUri');
+	const state = options.state ?? generateState();
+	requireNonEmpty(state, 'state');
+	if (options.nonce !== undefined) requireNonEmpty(options.nonce, 'nonce');
+	const pkce = pkceMethod(options, responseType);
+	const codeVerifier =
+		pkce === false ? undefined : (options.codeVerifier ?? generateCodeVerifier());
+
+	const query = url.searchParams;
+	query.set('response_type', responseType);
+	query.set('client_id', options.clientId);
+	if (options.redirectUri !== undefined) query.set('redirect_uri', options.redirectUri);
+	const scope = joinScope(options.scope, options.scopeSeparator ?? ' ');
+	if (scope !== undefined) query.set('scope', scope);
+	query.set('state', state);
+	if (pkce !== false && codeVerifier !== undefined) {
+		query.set('code_challenge', await computeCodeChallenge(codeVerifier, pkce));
+		query.set('code_challenge_method', pkce);
+	}
+	if (options.nonce !== undefined) query.set('nonce', options.nonce);
+	for (const [name, value] of Object.entries(options.params ?? {})) {
+		if (OWN_PARAMS.has(name)) {
+			throw new InvalidOptionsError(
+				`params cannot set ${name}: it is set from the options of authorizationUrl()`,
+			);
+		}
+		if (value !== undefined) query.set(name, value);
+	}
+	return { url: url.href, state, codeVerifier, nonce: options.nonce };
+}
+
+function pkceMethod(
+	options: AuthorizationUrlOptions,
+	responseType: 'code' | 'token',
+): CodeChallengeMethod | false {
+	const pkce = options.pkce ?? (responseType === 'code' ? 'S256' : false);
+	if (pkce !== false && pkce !== 'S256' && pkce !== 'plain') {
+		throw new InvalidOptionsError("pkce must be 'S256', 'plain' or false");
+	}
+	if (pkce !== false && responseType === 'token') {
+		throw new InvalidOptionsError("pkce applies only to responseType 'code'; set pkce: false");
+	}
+	if (pkce === false && options.codeVerifier !== undefined) {
+		// A verifier that is never sent as a challenge would make the token request fail later, far
+		// from the cause.
+		throw new InvalidOptionsError('codeVerifier was given but pkce is false');
+	}
+	return pkce;
+}
+
+function joinScope(
+	scope: string | readonly string[] | undefined,
+	separator: ' ' | ',',
+): string | undefined {
+	if (scope === undefined) return undefined;
+	if (typeof scope === 'string') return scope === '' ? undefined : scope;
+	for (const item of scope) {
+		if (typeof item !== 'string' || item === '' || /\s/.test(item) || item.includes(separator)) {
+			throw new InvalidOptionsError(
+				`Each scope in the list must be a non-empty string without whitespace or "${separator}"`,
+			);
+		}
+	}
+	return scope.length === 0 ? undefined : scope.join(separator);
+}
+
+function absoluteUrl(value: string | URL, option: string): URL {
+	let url: URL;
+	try {
+		url = new URL(value);
+	} catch {
+		throw new InvalidOptionsError(`${option} must be an absolute URL`);
+	}
+	// `href` keeps an empty "#", which `hash` reports as "".
+	if (url.href.includes('#')) {
+		throw new InvalidOptionsError(`${option} must not have a fragment (RFC 6749 §3.1)`);
+	}
+	return url;
+}
+
+function requireNonEmpty(value: unknown, option: string): void {
+	if (typeof value !== 'string' || value === '') {
+		throw new InvalidOptionsError(`${option} must be a non-empty string`);
+	}
+}
