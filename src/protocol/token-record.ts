@@ -46,7 +46,8 @@ const recordFields = new Set(Object.keys(recordSchema.def.shape));
 /** Writes a token as a requests-oauthlib compatible record. Keeps every secret: store it with care. */
 export function tokenToRecord(token: Token, now: number = Date.now()): TokenRecord {
 	const record: TokenRecord = {
-		...token.extra,
+		// A server's own field named like a record field (an ISO `expires_at`) would be misread on load.
+		...Object.fromEntries(Object.entries(token.extra).filter(([key]) => !recordFields.has(key))),
 		access_token: token.accessToken,
 		token_type: token.tokenType,
 	};
@@ -97,7 +98,9 @@ export function tokenFromRecord(record: unknown, now: number = Date.now()): Toke
 		issuedAt: data.issued_at == null ? undefined : Math.round(data.issued_at * 1000),
 		refreshToken: data.refresh_token || undefined,
 		refreshTokenExpiresAt:
-			data.refresh_token_expires_at == null ? undefined : data.refresh_token_expires_at * 1000,
+			data.refresh_token_expires_at == null
+				? undefined
+				: Math.round(data.refresh_token_expires_at * 1000),
 		scope: parseScope(data.scope),
 		idToken: data.id_token || undefined,
 		extra,
