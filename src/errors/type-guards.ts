@@ -22,9 +22,11 @@ const names = new Set([
  * so it also holds for errors from another realm or another copy of the package.
  */
 export function isOAuth2Error(value: unknown): value is OAuth2Error {
-	return (
-		value instanceof Error &&
-		names.has(value.name) &&
-		typeof (value as { code?: unknown }).code === 'string'
-	);
+	// `instanceof Error` alone is false for an error made in another realm (a vm context, an iframe);
+	// the internal [[ErrorData]] slot that toString reads is not.
+	if (!(value instanceof Error) && Object.prototype.toString.call(value) !== '[object Error]') {
+		return false;
+	}
+	const { name, code } = value as { name?: unknown; code?: unknown };
+	return typeof name === 'string' && names.has(name) && typeof code === 'string';
 }
