@@ -1,5 +1,62 @@
+// The runtime-neutral entry: works in browsers, workers, Node, Deno and Bun.
 export * from './errors/index.js';
+export {
+	type AuthorizationCallback,
+	type CallbackOptions,
+	type ImplicitCallback,
+	type ImplicitCallbackOptions,
+	parseAuthorizationCallback,
+	parseImplicitCallback,
+} from './protocol/authorization-callback.js';
+export {
+	type AuthorizationRequest,
+	type AuthorizationUrlOptions,
+	authorizationUrl,
+} from './protocol/authorization-url.js';
+export {
+	type ClientAssertionOptions,
+	type ClientAuthentication,
+	type ClientSecretBasicOptions,
+	type ClientSecretJwtOptions,
+	clientSecretBasic,
+	clientSecretJwt,
+	clientSecretPost,
+	noneClientAuthentication,
+	type PrivateKeyJwtOptions,
+	privateKeyJwt,
+} from './protocol/client-authentication.js';
 export { describeErrorCode } from './protocol/error-codes.js';
+export {
+	authorizationCodeGrant,
+	clientCredentialsGrant,
+	deviceCodeGrant,
+	extensionGrant,
+	fbExchangeTokenGrant,
+	type Grant,
+	type GrantContext,
+	jwtBearerGrant,
+	passwordGrant,
+	refreshTokenGrant,
+	type Scope,
+	tokenExchangeGrant,
+} from './protocol/grants.js';
+export {
+	type CodeChallengeMethod,
+	computeCodeChallenge,
+	generateCodeVerifier,
+	generateState,
+} from './protocol/pkce.js';
+export {
+	defineProfile,
+	type ProfileHooks,
+	type ProtectedRequestHook,
+	type ProviderProfile,
+	type TokenHttpResponse,
+	type TokenPhase,
+	type TokenRequestHook,
+	type TokenResponseHook,
+} from './protocol/profile.js';
+export { facebook, github } from './protocol/profiles/index.js';
 export { Token, type TokenInit } from './protocol/token.js';
 export {
 	type TokenInput,
@@ -8,5 +65,43 @@ export {
 	tokenToRecord,
 	toToken,
 } from './protocol/token-record.js';
+export {
+	type BuildTokenRequestOptions,
+	buildTokenRequest,
+	decodeTokenResponseBody,
+	type TokenRequestParts,
+} from './protocol/token-request.js';
 export { type ParseTokenResponseOptions, parseTokenResponse } from './protocol/token-response.js';
+export type {
+	OAuth2SessionEvents,
+	OAuth2SessionListener,
+	TokenSource,
+} from './session/events.js';
+export {
+	type FetchTokenOptions,
+	OAuth2Session,
+	type SessionAuthorizationUrlOptions,
+} from './session/oauth2-session.js';
+export type {
+	ClientAuthenticationMethod,
+	OAuth2SessionOptions,
+	RefreshMode,
+} from './session/options.js';
+export {
+	type RequestTokenOptions,
+	type RetryOptions,
+	requestToken,
+	type SendTokenRequestOptions,
+	sendTokenRequest,
+	type TokenEndpointAnswer,
+} from './session/request-token.js';
+export { MemoryStore } from './storage/memory.js';
+export {
+	decodeStoredRecord,
+	encodeStoredRecord,
+	type LockOptions,
+	type StoredRecord,
+	type StoreListener,
+	type TokenStore,
+} from './storage/token-store.js';
 export { isLoopbackHost } from './utils/secure-transport.js';

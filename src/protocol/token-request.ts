@@ -138,11 +138,11 @@ export function decodeTokenResponseBody(
 	status?: number,
 ): unknown {
 	const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-	const unparseable = (what: string, cause?: unknown) =>
+	// No cause: JSON.parse's SyntaxError quotes the body, which may hold a token.
+	const unparseable = (what: string) =>
 		new TokenResponseError(
 			`The token endpoint answered${status === undefined ? '' : ` (HTTP ${status})`} with ${what}`,
 			{ problem: 'unparseable', status, body: text },
-			cause === undefined ? {} : { cause },
 		);
 	if (text.trim() === '') throw unparseable('an empty body');
 	if (type === FORM) return decodeForm(text);
@@ -150,8 +150,8 @@ export function decodeTokenResponseBody(
 	if (type.endsWith('json') || trimmed.startsWith('{') || trimmed.startsWith('[')) {
 		try {
 			return JSON.parse(text);
-		} catch (error) {
-			throw unparseable(`a body that is not valid JSON (content-type ${type || 'none'})`, error);
+		} catch {
+			throw unparseable(`a body that is not valid JSON (content-type ${type || 'none'})`);
 		}
 	}
 	if ((type === '' || type === 'text/plain') && looksLikeForm(text)) return decodeForm(text);

@@ -199,3 +199,16 @@ describe('redactEchoedSecrets', () => {
 		});
 	});
 });
+
+describe('decodeTokenResponseBody keeps a broken body out of what gets logged', () => {
+	it('a JSON syntax error does not carry the body in a cause', () => {
+		let error: unknown;
+		try {
+			decodeTokenResponseBody('SECRETTOKEN1234', 'application/json');
+		} catch (e) {
+			error = e;
+		}
+		expect(inspect(error, { depth: 5 })).not.toContain('SECRETTOKEN1234');
+		expect(JSON.stringify(error)).not.toContain('SECRETTOKEN1234');
+	});
+});

@@ -1,0 +1,28 @@
+import type { Token } from '../protocol/token.js';
+
+/**
+ * What other entry points of this package (the ky integration) need from a session beyond its
+ * public API. Not exported from the package index.
+ */
+export interface SessionInternals {
+	/** Throws `OriginNotAllowedError` or `InsecureTransportError` for a URL the token may not go to. */
+	assertMayCarryToken(url: URL): void;
+	/** Whether a redirect target may receive the token. */
+	mayCarryToken(url: URL): boolean;
+	/** The token to send a request with, applying the refresh mode. */
+	tokenForRequest(): Promise<Token>;
+	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
+	tokenAfter401(used: Token | string): Promise<Token | undefined>;
+}
+
+const registry = new WeakMap<object, SessionInternals>();
+
+export function registerInternals(session: object, internals: SessionInternals): void {
+	registry.set(session, internals);
+}
+
+export function internalsOf(session: object): SessionInternals {
+	const internals = registry.get(session);
+	if (internals === undefined) throw new TypeError('Not an OAuth2Session of this package');
+	return internals;
+}

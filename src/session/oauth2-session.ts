@@ -1,0 +1,341 @@
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
+import { TokenUpdated } from '../errors/token-updated.js';
+import { parseAuthorizationCallback } from '../protocol/authorization-callback.js';
+import {
+	type AuthorizationRequest,
+	type AuthorizationUrlOptions,
+	authorizationUrl,
+} from '../protocol/authorization-url.js';
+import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import type { Token } from '../protocol/token.js';
+import { type TokenInput, toToken } from '../protocol/token-record.js';
+import { assertSecureTransport, isLoopbackHost } from '../utils/secure-transport.js';
+import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
+import { registerInternals } from './internals.js';
+import {
+	type NormalizedOAuth2SessionOptions,
+	normalizeOptions,
+	type OAuth2SessionOptions,
+} from './options.js';
+import { requestToken } from './request-token.js';
+import {
+	applyProtectedRequestHooks,
+	isInsufficientScope,
+	type PreparedRequest,
+	prepareRequest,
+	sendFollowingRedirects,
+} from './send.js';
+import { TokenKeeper } from './token-keeper.js';
+
+/** Options of `session.authorizationUrl()`: the session's own settings are the defaults. */
+export type SessionAuthorizationUrlOptions = Partial<
+	Omit<AuthorizationUrlOptions, 'clientId' | 'authorizationEndpoint'>
+> & {
+	/** @default the session's `authorizationEndpoint` */
+	authorizationEndpoint?: string | URL;
+};
+
+/** What `session.fetchToken()` exchanges for a token. */
+export type FetchTokenOptions =
+	| {
+			/** Any grant: `passwordGrant(...)`, `clientCredentialsGrant()`, `tokenExchangeGrant(...)`... */
+			grant: Grant;
+			/** Extra parameters for the token request. */
+			params?: Record<string, string>;
+			/** Aborts the request (and its retries). */
+			signal?: AbortSignal;
+	  }
+	| {
+			/**
+			 * The full callback URL the authorization server redirected to. Its state is checked
+			 * against `state` (default: the one from this session's last `authorizationUrl()`).
+			 */
+			authorizationResponse: string | URL;
+			/** @default the state of this session's last `authorizationUrl()` */
+			state?: string | undefined;
+			/** @default the verifier of this session's last `authorizationUrl()` */
+			codeVerifier?: string | undefined;
+			/** The issuer to check RFC 9207 `iss` against, when known. */
+			issuer?: string | undefined;
+			/** @default the session's `redirectUri` */
+			redirectUri?: string | undefined;
+			params?: Record<string, string>;
+			signal?: AbortSignal;
+	  }
+	| {
+			/** An authorization code you read from the callback yourself (state already checked). */
+			code: string;
+			codeVerifier?: string | undefined;
+			/** @default the session's `redirectUri` */
+			redirectUri?: string | undefined;
+			params?: Record<string, string>;
+			signal?: AbortSignal;
+	  };
+
+/**
+ * An OAuth 2 session: a `fetch` that attaches the access token (only to allowed origins), knows when
+ * it expires and refreshes it, one refresh at a time, in one of requests-oauthlib's three modes.
+ *
+ * @example
+ * ```ts
+ * const session = new OAuth2Session({
+ *   clientId: 'app', clientSecret: 's3cret',
+ *   tokenEndpoint: 'https://auth.example.com/token',
+ *   token: savedToken,
+ *   allowedOrigins: ['https://api.example.com'],
+ * });
+ * const res = await session.fetch('https://api.example.com/me');
+ * ```
+ */
+export class OAuth2Session {
+	readonly #options: NormalizedOAuth2SessionOptions;
+	readonly #keeper: TokenKeeper;
+	#pending: AuthorizationRequest | undefined;
+
+	constructor(options: OAuth2SessionOptions) {
+		this.#options = normalizeOptions(options);
+		const initial = options.token === undefined ? undefined : toToken(options.token);
+		this.#keeper = new TokenKeeper(
+			this.#options,
+			(grant, { params, signal }) => this.#requestToken(grant, params, signal),
+			initial,
+		);
+		registerInternals(this, {
+			assertMayCarryToken: (url) => this.#assertMayCarryToken(url),
+			mayCarryToken: (url) => this.#mayCarryToken(url),
+			tokenForRequest: () => this.#keeper.tokenForRequest(),
+			tokenAfter401: (used) => this.#tokenAfter401(used),
+		});
+	}
+
+	/** The token the session holds now, or `undefined`. Read after `await session.ready`. */
+	get token(): Token | undefined {
+		return this.#keeper.token;
+	}
+
+	/**
+	 * The token to use now, refreshed first if it is due (following the refresh mode), for callers
+	 * that attach it themselves (a WebSocket, a gRPC channel).
+	 */
+	getToken(): Promise<Token> {
+		return this.#keeper.tokenForRequest();
+	}
+
+	/** Resolves once the session has read its store. */
+	get ready(): Promise<void> {
+		return this.#keeper.ready;
+	}
+
+	/**
+	 * `fetch` with the access token attached. Bound, with fetch's exact signature, so it can be
+	 * handed to any library that takes a fetch.
+	 *
+	 * A 401 (other than `insufficient_scope`) refreshes the token and retries once, unless the
+	 * token already changed, in which case it retries with the new one at once.
+	 *
+	 * @throws {OriginNotAllowedError} The URL's origin is not in `allowedOrigins`.
+	 * @throws {InsecureTransportError} `http:` to a host that is not loopback.
+	 * @throws {TokenExpiredError} In `manual` mode, when the token has expired.
+	 * @throws {TokenUpdated} In `raise-updated` mode, after a refresh; the request was not sent.
+	 * @throws {ReauthenticationRequiredError} The session has ended; sign in again.
+	 */
+	readonly fetch: typeof fetch = async (input, init) => {
+		const hooks = this.#options.profile?.hooks?.protectedRequest ?? [];
+		const prepared = await applyProtectedRequestHooks(
+			await prepareRequest(input, init, this.#options.baseUrl),
+			hooks,
+		);
+		this.#assertMayCarryToken(prepared.url);
+		const token = await this.#keeper.tokenForRequest();
+		const response = await this.#send(prepared, token);
+		if (response.status !== 401 || !prepared.replayable || isInsufficientScope(response)) {
+			return response;
+		}
+		const retryWith = await this.#tokenAfter401(token);
+		if (retryWith === undefined) return response;
+		await response.body?.cancel();
+		return this.#send(prepared, retryWith);
+	};
+
+	/**
+	 * Builds the authorization URL (PKCE S256 by default) and remembers its state and verifier for
+	 * `fetchToken({ authorizationResponse })`. Keep them yourself if the callback may reach
+	 * another session instance (a web server's next request).
+	 */
+	async authorizationUrl(
+		options: SessionAuthorizationUrlOptions = {},
+	): Promise<AuthorizationRequest> {
+		const endpoint = options.authorizationEndpoint ?? this.#options.authorizationEndpoint;
+		if (endpoint === undefined) {
+			throw new InvalidOptionsError('authorizationUrl() needs an authorizationEndpoint');
+		}
+		const scope = options.scope ?? this.#options.scope;
+		const redirectUri = options.redirectUri ?? this.#options.redirectUri;
+		const scopeSeparator = options.scopeSeparator ?? this.#options.profile?.scopeSeparator;
+		const request = await authorizationUrl({
+			...options,
+			authorizationEndpoint: endpoint,
+			clientId: this.#options.clientId,
+			...(scope === undefined ? {} : { scope }),
+			...(redirectUri === undefined ? {} : { redirectUri }),
+			...(scopeSeparator === undefined ? {} : { scopeSeparator }),
+		});
+		this.#pending = request;
+		return request;
+	}
+
+	/**
+	 * Gets a token from the token endpoint: from an authorization callback, a code, or any grant
+	 * (`fetchToken()` alone uses the `grant` option). The token is saved and becomes the session's.
+	 */
+	async fetchToken(options?: FetchTokenOptions): Promise<Token> {
+		const { grant, params, signal } = this.#grantFor(options);
+		const token = await this.#requestToken(grant, params ?? {}, signal);
+		await this.#keeper.replace(token, 'fetch');
+		this.#pending = undefined;
+		return token;
+	}
+
+	/**
+	 * Refreshes the token now (what `manual` mode callers do after `TokenExpiredError`). Shares a
+	 * refresh already under way; under a store with a lock, adopts a newer token found there.
+	 */
+	async refreshToken(): Promise<Token> {
+		return this.#keeper.refresh(this.#keeper.token, 'manual');
+	}
+
+	/** Replaces the token (after a login, or with a token saved from `TokenUpdated`) and saves it. */
+	async setToken(token: TokenInput): Promise<void> {
+		await this.#keeper.replace(toToken(token), 'set');
+	}
+
+	/**
+	 * Listens to an event: `tokenUpdated`, `refreshFailed`, `sessionEnded`, `storeError`.
+	 * Returns a function that removes the listener.
+	 */
+	on<E extends keyof OAuth2SessionEvents>(name: E, listener: OAuth2SessionListener<E>): () => void {
+		return this.#keeper.events.on(name, listener);
+	}
+
+	/** Removes a listener. */
+	off<E extends keyof OAuth2SessionEvents>(name: E, listener: OAuth2SessionListener<E>): void {
+		this.#keeper.events.off(name, listener);
+	}
+
+	/**
+	 * Stops background work: the proactive refresh timer and store notifications. The session still
+	 * answers calls (refreshing on demand); the store you passed is yours to close.
+	 */
+	close(): void {
+		this.#keeper.close();
+	}
+
+	async #send(prepared: PreparedRequest, token: Token): Promise<Response> {
+		const headers = new Headers(prepared.init.headers);
+		headers.set('authorization', token.authorization);
+		return sendFollowingRedirects(
+			this.#options.fetch,
+			{ ...prepared, init: { ...prepared.init, headers } },
+			(url) => this.#mayCarryToken(url),
+		);
+	}
+
+	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
+	async #tokenAfter401(used: Token | string): Promise<Token | undefined> {
+		await this.#keeper.ready;
+		const usedAccessToken = typeof used === 'string' ? used : used.accessToken;
+		const current = this.#keeper.token;
+		// Refreshed while this request was in flight: the new token has not been tried yet.
+		if (current !== undefined && current.accessToken !== usedAccessToken) return current;
+		if (this.#options.refresh === 'manual' || current === undefined) return undefined;
+		const next = await this.#keeper.refresh(current, 'unauthorized');
+		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
+		return next;
+	}
+
+	#grantFor(options: FetchTokenOptions | undefined): {
+		grant: Grant;
+		params: Record<string, string> | undefined;
+		signal: AbortSignal | undefined;
+	} {
+		if (options === undefined) {
+			if (this.#options.grant === undefined) {
+				throw new InvalidOptionsError(
+					'fetchToken() needs a grant, a code or an authorizationResponse',
+				);
+			}
+			return { grant: this.#options.grant, params: undefined, signal: undefined };
+		}
+		if ('grant' in options) {
+			return { grant: options.grant, params: options.params, signal: options.signal };
+		}
+		const redirectUri = options.redirectUri ?? this.#options.redirectUri;
+		if ('code' in options) {
+			return {
+				grant: authorizationCodeGrant({
+					code: options.code,
+					...(redirectUri === undefined ? {} : { redirectUri }),
+					...(options.codeVerifier === undefined ? {} : { codeVerifier: options.codeVerifier }),
+				}),
+				params: options.params,
+				signal: options.signal,
+			};
+		}
+		const expectedState = options.state ?? this.#pending?.state;
+		if (expectedState === undefined) {
+			// Without a state to compare, a forged callback could not be told apart (CSRF).
+			throw new InvalidOptionsError(
+				'fetchToken({ authorizationResponse }) needs the state from authorizationUrl(): pass it as state',
+			);
+		}
+		const callback = parseAuthorizationCallback(options.authorizationResponse, {
+			expectedState,
+			...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+		});
+		const codeVerifier = options.codeVerifier ?? this.#pending?.codeVerifier;
+		return {
+			grant: authorizationCodeGrant({
+				code: callback.code,
+				...(redirectUri === undefined ? {} : { redirectUri }),
+				...(codeVerifier === undefined ? {} : { codeVerifier }),
+			}),
+			params: options.params,
+			signal: options.signal,
+		};
+	}
+
+	async #requestToken(
+		grant: Grant,
+		params: Readonly<Record<string, string>>,
+		signal: AbortSignal | undefined,
+	): Promise<Token> {
+		const { tokenEndpoint, profile } = this.#options;
+		if (tokenEndpoint === undefined) {
+			throw new InvalidOptionsError('Getting a token needs the tokenEndpoint option');
+		}
+		return requestToken({
+			tokenEndpoint,
+			grant,
+			clientAuthentication: this.#options.clientAuthentication,
+			params: { ...params },
+			fetch: this.#options.fetch,
+			retry: this.#options.retry,
+			allowInsecure: this.#options.allowInsecure,
+			...(profile === undefined ? {} : { profile }),
+			...(signal === undefined ? {} : { signal }),
+		});
+	}
+
+	#mayCarryToken(url: URL): boolean {
+		return (
+			this.#options.allowedOrigins.has(url.origin) &&
+			(url.protocol === 'https:' || this.#options.allowInsecure || isLoopbackHost(url.hostname))
+		);
+	}
+
+	#assertMayCarryToken(url: URL): void {
+		if (!this.#options.allowedOrigins.has(url.origin)) throw new OriginNotAllowedError(url.origin);
+		assertSecureTransport(url, this.#options.allowInsecure);
+	}
+}

@@ -1,0 +1,253 @@
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import {
+	type ClientAuthentication,
+	clientSecretBasic,
+	clientSecretPost,
+	noneClientAuthentication,
+} from '../protocol/client-authentication.js';
+import type { Grant } from '../protocol/grants.js';
+import type { ProviderProfile } from '../protocol/profile.js';
+import type { Token } from '../protocol/token.js';
+import type { TokenInput } from '../protocol/token-record.js';
+import { MemoryStore } from '../storage/memory.js';
+import type { TokenStore } from '../storage/token-store.js';
+import type { RetryOptions } from './request-token.js';
+
+/** How the session deals with an expired access token (requests-oauthlib's three modes). */
+export type RefreshMode = 'auto' | 'raise-updated' | 'manual';
+
+/** The names of the client authentication methods built in (RFC 6749 §2.3, OpenID Connect). */
+export type ClientAuthenticationMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/** Options of `new OAuth2Session(...)`. Only `clientId` is required. */
+export interface OAuth2SessionOptions {
+	/** The client identifier issued by the authorization server. */
+	clientId: string;
+	/** The client secret, for confidential clients. Never appears in any message or log. */
+	clientSecret?: string | undefined;
+	/**
+	 * How the client authenticates at the token endpoint: a method name, or a function that adds
+	 * parameters and headers (`privateKeyJwt(...)`, `clientSecretJwt(...)` or your own).
+	 * @default 'client_secret_basic' with a `clientSecret`, else 'none'
+	 */
+	clientAuthentication?: ClientAuthenticationMethod | ClientAuthentication | undefined;
+	/** The token endpoint. Needed to fetch and refresh tokens. */
+	tokenEndpoint?: string | URL | undefined;
+	/** The authorization endpoint, for `session.authorizationUrl()`. */
+	authorizationEndpoint?: string | URL | undefined;
+	/** The redirect URI registered for this client. */
+	redirectUri?: string | undefined;
+	/** The scopes to ask for in `authorizationUrl()` and grants that take a scope. */
+	scope?: string | readonly string[] | undefined;
+	/**
+	 * A token to start with: a `Token`, `{ accessToken, ... }`, or a requests-oauthlib style record
+	 * (`{ access_token, expires_at }` in seconds, or `expires_in` counted from now). A record found
+	 * in `store` under `storeKey` wins over this.
+	 */
+	token?: TokenInput | undefined;
+	/**
+	 * The grant used by `fetchToken()` without arguments, and to get a new token when there is no
+	 * refresh token: `clientCredentialsGrant()` makes a daemon session that renews itself.
+	 */
+	grant?: Grant | undefined;
+	/**
+	 * The origins the access token may be sent to, such as `['https://api.example.com']`.
+	 * A request to any other origin fails with `OriginNotAllowedError`.
+	 * @default [] (only `baseUrl`'s origin, if given)
+	 */
+	allowedOrigins?: readonly string[] | undefined;
+	/** A base URL that relative request URLs resolve against. Its origin is allowed. */
+	baseUrl?: string | URL | undefined;
+	/**
+	 * What happens when the access token has expired:
+	 * - `'auto'`: refresh, save, and send the request with the new token;
+	 * - `'raise-updated'`: refresh, save, and throw `TokenUpdated` without sending the request;
+	 * - `'manual'`: throw `TokenExpiredError`; call `session.refreshToken()` yourself.
+	 * @default 'auto'
+	 */
+	refresh?: RefreshMode | undefined;
+	/** Extra parameters sent with every refresh request (requests-oauthlib's `auto_refresh_kwargs`). */
+	refreshParams?: Readonly<Record<string, string>> | undefined;
+	/**
+	 * Called with each token the session obtains (refresh or `fetchToken`), after it is saved to
+	 * `store` (requests-oauthlib's `token_updater`). A rejection is reported as a `storeError` event.
+	 */
+	onTokenUpdated?: ((token: Token) => void | Promise<void>) | undefined;
+	/**
+	 * Where the token is kept. A store with `lock` and `subscribe` (file, IndexedDB, Redis) lets
+	 * tabs, processes and machines share one token with one refresh per expiry.
+	 * @default new MemoryStore()
+	 */
+	store?: TokenStore | undefined;
+	/**
+	 * The key of this session's record in `store`.
+	 * @default 'default'
+	 */
+	storeKey?: string | undefined;
+	/**
+	 * The `fetch` used for API and token requests.
+	 * @default globalThis.fetch, looked up at each call
+	 */
+	fetch?: typeof fetch | undefined;
+	/** A provider profile (`github`, `facebook`, ...) that adapts the session to a provider's quirks. */
+	profile?: ProviderProfile | undefined;
+	/**
+	 * Allows plain `http:` to hosts that are not loopback. Only for test setups you control.
+	 * @default false
+	 */
+	allowInsecure?: boolean | undefined;
+	/**
+	 * How long before `expiresAt` a token counts as expired, in milliseconds. It is capped at a
+	 * quarter of the token's lifetime, so short-lived tokens are not refreshed continually.
+	 * @default 30_000
+	 */
+	leeway?: number | undefined;
+	/**
+	 * Refresh in the background shortly before expiry (with jitter), so requests never wait.
+	 * @default true
+	 */
+	proactiveRefresh?: boolean | undefined;
+	/**
+	 * The longest a refresh may take, retries included, in milliseconds. A caller aborting its own
+	 * request does not cancel a refresh other callers share; this bounds it instead.
+	 * @default 60_000
+	 */
+	refreshTimeout?: number | undefined;
+	/**
+	 * Retries of token requests on network errors, 5xx and 429 (never on an OAuth error answer).
+	 * `false` turns them off.
+	 * @default { retries: 2 }
+	 */
+	retry?: RetryOptions | false | undefined;
+	/**
+	 * How long to back off after a refresh failed for a transient reason, in milliseconds, before
+	 * trying again while the current token is still valid.
+	 * @default 5_000
+	 */
+	refreshBackoff?: number | undefined;
+}
+
+/** The options with every default applied: what the session works from. */
+export interface NormalizedOAuth2SessionOptions {
+	clientId: string;
+	clientAuthentication: ClientAuthentication;
+	tokenEndpoint: URL | undefined;
+	authorizationEndpoint: URL | undefined;
+	redirectUri: string | undefined;
+	scope: string | readonly string[] | undefined;
+	grant: Grant | undefined;
+	allowedOrigins: ReadonlySet<string>;
+	baseUrl: URL | undefined;
+	refresh: RefreshMode;
+	refreshParams: Readonly<Record<string, string>>;
+	onTokenUpdated: ((token: Token) => void | Promise<void>) | undefined;
+	store: TokenStore;
+	storeKey: string;
+	fetch: typeof fetch;
+	profile: ProviderProfile | undefined;
+	allowInsecure: boolean;
+	leeway: number;
+	proactiveRefresh: boolean;
+	refreshTimeout: number;
+	retry: RetryOptions | false;
+	refreshBackoff: number;
+}
+
+/** Every default, in one place. */
+export const defaults = {
+	refresh: 'auto',
+	storeKey: 'default',
+	allowInsecure: false,
+	leeway: 30_000,
+	proactiveRefresh: true,
+	refreshTimeout: 60_000,
+	retry: { retries: 2 },
+	refreshBackoff: 5_000,
+} as const satisfies Partial<NormalizedOAuth2SessionOptions>;
+
+const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
+
+/** Checks the options and applies the defaults. @throws {InvalidOptionsError} */
+export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth2SessionOptions {
+	if (typeof options !== 'object' || options === null) {
+		throw new InvalidOptionsError('OAuth2Session needs an options object');
+	}
+	if (typeof options.clientId !== 'string' || options.clientId === '') {
+		throw new InvalidOptionsError('OAuth2Session needs a clientId');
+	}
+	const refresh = options.refresh ?? defaults.refresh;
+	if (!refreshModes.includes(refresh)) {
+		throw new InvalidOptionsError(`refresh must be one of ${refreshModes.join(', ')}`);
+	}
+	const baseUrl = options.baseUrl === undefined ? undefined : toUrl(options.baseUrl, 'baseUrl');
+	const allowedOrigins = new Set(
+		(options.allowedOrigins ?? []).map((origin) => toUrl(origin, 'allowedOrigins').origin),
+	);
+	if (baseUrl !== undefined) allowedOrigins.add(baseUrl.origin);
+	const userFetch = options.fetch;
+	return {
+		clientId: options.clientId,
+		clientAuthentication: clientAuthenticationFrom(options),
+		tokenEndpoint:
+			options.tokenEndpoint === undefined
+				? undefined
+				: toUrl(options.tokenEndpoint, 'tokenEndpoint'),
+		authorizationEndpoint:
+			options.authorizationEndpoint === undefined
+				? undefined
+				: toUrl(options.authorizationEndpoint, 'authorizationEndpoint'),
+		redirectUri: options.redirectUri,
+		scope: options.scope,
+		grant: options.grant,
+		allowedOrigins,
+		baseUrl,
+		refresh,
+		refreshParams: options.refreshParams ?? {},
+		onTokenUpdated: options.onTokenUpdated,
+		store: options.store ?? new MemoryStore(),
+		storeKey: options.storeKey ?? defaults.storeKey,
+		// Looked up per call so test interceptors and polyfills installed later are used.
+		fetch: userFetch ?? ((input, init) => globalThis.fetch(input, init)),
+		profile: options.profile,
+		allowInsecure: options.allowInsecure ?? defaults.allowInsecure,
+		leeway: nonNegative(options.leeway, defaults.leeway, 'leeway'),
+		proactiveRefresh: options.proactiveRefresh ?? defaults.proactiveRefresh,
+		refreshTimeout: nonNegative(options.refreshTimeout, defaults.refreshTimeout, 'refreshTimeout'),
+		retry: options.retry ?? defaults.retry,
+		refreshBackoff: nonNegative(options.refreshBackoff, defaults.refreshBackoff, 'refreshBackoff'),
+	};
+}
+
+function clientAuthenticationFrom(options: OAuth2SessionOptions): ClientAuthentication {
+	const method =
+		options.clientAuthentication ??
+		(options.clientSecret === undefined ? 'none' : 'client_secret_basic');
+	if (typeof method === 'function') return method;
+	if (method === 'none') return noneClientAuthentication(options.clientId);
+	if (options.clientSecret === undefined) {
+		throw new InvalidOptionsError(`clientAuthentication '${method}' needs a clientSecret`);
+	}
+	if (method === 'client_secret_basic')
+		return clientSecretBasic(options.clientId, options.clientSecret);
+	if (method === 'client_secret_post')
+		return clientSecretPost(options.clientId, options.clientSecret);
+	throw new InvalidOptionsError(
+		"clientAuthentication must be 'client_secret_basic', 'client_secret_post', 'none' or a function",
+	);
+}
+
+function toUrl(value: string | URL, option: string): URL {
+	try {
+		return new URL(value);
+	} catch {
+		throw new InvalidOptionsError(`${option} must be an absolute URL`);
+	}
+}
+
+function nonNegative(value: number | undefined, fallback: number, option: string): number {
+	if (value === undefined) return fallback;
+	if (typeof value !== 'number' || !(value >= 0)) {
+		throw new InvalidOptionsError(`${option} must be a number of milliseconds, 0 or more`);
+	}
+	return value;
+}

@@ -1,0 +1,416 @@
+import { OAuth2Error } from '../errors/oauth2-error.js';
+import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
+import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
+import { StorageError } from '../errors/storage-error.js';
+import { TokenExpiredError } from '../errors/token-expired-error.js';
+import { TokenUpdated } from '../errors/token-updated.js';
+import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
+import type { Token } from '../protocol/token.js';
+import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
+import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
+import type { NormalizedOAuth2SessionOptions } from './options.js';
+import { scheduleAt } from './timer.js';
+
+/** Sends a token request for a grant; the session supplies it. */
+export type ObtainToken = (
+	grant: Grant,
+	options: { params: Readonly<Record<string, string>>; signal: AbortSignal },
+) => Promise<Token>;
+
+/** Why a refresh was asked for. */
+export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
+
+// Only these answers say the grant itself is gone; everything else may pass (RFC 6749 §5.2).
+const SESSION_ENDING_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
+
+/** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
+const LOCK_MARGIN = 10_000;
+
+/**
+ * Owns the session's token: loads it from the store, decides when it is due, refreshes it one
+ * refresh at a time (and under the store's lock, one per expiry across contexts), saves it, and
+ * ends the session only when the server says the grant is gone.
+ */
+export class TokenKeeper {
+	readonly events = new Emitter<OAuth2SessionEvents>();
+	readonly #options: NormalizedOAuth2SessionOptions;
+	readonly #obtain: ObtainToken;
+	readonly #ready: Promise<void>;
+	#token: Token | undefined;
+	#inflight: Promise<Token> | undefined;
+	#backoffUntil = 0;
+	#cancelTimer: (() => void) | undefined;
+	/** The access token being written by this context, whose store notification is our own echo. */
+	#writing: string | undefined;
+	#unsubscribe: (() => void) | undefined;
+	#closed = false;
+
+	constructor(
+		options: NormalizedOAuth2SessionOptions,
+		obtain: ObtainToken,
+		initial: Token | undefined,
+	) {
+		this.#options = options;
+		this.#obtain = obtain;
+		this.#ready = this.#load(initial);
+	}
+
+	/** Resolves once the store has been read. */
+	get ready(): Promise<void> {
+		return this.#ready;
+	}
+
+	/** The token held now (after `ready`), without any refresh. */
+	get token(): Token | undefined {
+		return this.#token;
+	}
+
+	/**
+	 * The token to send a request with, applying the refresh mode: refreshes a due token (`auto`),
+	 * throws `TokenUpdated` after refreshing (`raise-updated`) or `TokenExpiredError` (`manual`).
+	 * A due token that is still valid is served when a refresh cannot happen now.
+	 */
+	async tokenForRequest(): Promise<Token> {
+		await this.#ready;
+		const token = this.#token;
+		if (token === undefined) {
+			if (this.#options.grant !== undefined && this.#options.refresh === 'auto') {
+				return this.refresh(undefined, 'expired');
+			}
+			throw new ReauthenticationRequiredError(
+				'The session has no token: get one with fetchToken()',
+			);
+		}
+		if (!this.isDue(token)) return token;
+		if (this.#options.refresh === 'manual') throw new TokenExpiredError(token.expiresAt);
+		const stillValid = !token.isExpired();
+		if (stillValid && (Date.now() < this.#backoffUntil || !this.#canRenew(token))) return token;
+		let next: Token;
+		try {
+			next = await this.refresh(token, 'expired');
+		} catch (error) {
+			// A blip while the token still works must not fail the request.
+			if (stillValid && !(error instanceof ReauthenticationRequiredError)) return token;
+			throw error;
+		}
+		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
+		return next;
+	}
+
+	/**
+	 * Gets a new token. Callers that ask while a refresh is under way share it; a caller whose
+	 * `stale` token was already replaced gets the replacement without another refresh.
+	 */
+	async refresh(stale: Token | undefined, reason: RefreshReason): Promise<Token> {
+		await this.#ready;
+		const current = this.#token;
+		if (
+			reason !== 'manual' &&
+			stale !== undefined &&
+			current !== undefined &&
+			current.accessToken !== stale.accessToken &&
+			!this.isDue(current)
+		) {
+			return current;
+		}
+		if (this.#inflight !== undefined) return this.#inflight;
+		const run = this.#refreshOnce(stale).finally(() => {
+			if (this.#inflight === run) this.#inflight = undefined;
+		});
+		this.#inflight = run;
+		return run;
+	}
+
+	/** Whether a token is within the leeway of expiring: capped at a quarter of its lifetime. */
+	isDue(token: Token, now: number = Date.now()): boolean {
+		if (token.expiresAt === undefined) return false;
+		return now >= token.expiresAt - this.#leewayFor(token);
+	}
+
+	/** Replaces the token (from `setToken` or `fetchToken`), saves it and tells listeners. */
+	async replace(token: Token, source: Extract<TokenSource, 'set' | 'fetch'>): Promise<void> {
+		await this.#ready;
+		this.#backoffUntil = 0;
+		await this.#save(token);
+		if (source === 'fetch') await this.#notifyUpdater(token);
+		this.#accept(token, source);
+	}
+
+	/** Forgets the token here and in the store, and tells listeners the session ended. */
+	async end(error: ReauthenticationRequiredError): Promise<void> {
+		const had = this.#token !== undefined;
+		this.#token = undefined;
+		this.#cancelTimer?.();
+		try {
+			await this.#options.store.delete(this.#options.storeKey);
+		} catch (cause) {
+			this.#storeError(cause, 'delete');
+		}
+		if (had) this.events.emit('sessionEnded', { error });
+	}
+
+	/** Stops the background refresh and store notifications. */
+	close(): void {
+		this.#closed = true;
+		this.#cancelTimer?.();
+		this.#unsubscribe?.();
+	}
+
+	async #load(initial: Token | undefined): Promise<void> {
+		const { store } = this.#options;
+		let unreadable = false;
+		const stored = await this.#read(() => {
+			unreadable = true;
+		});
+		if (stored !== undefined) {
+			this.#token = stored;
+		} else if (initial !== undefined) {
+			this.#token = initial;
+			// An unreadable record is reported, not overwritten: whoever looks into it finds it as it was.
+			if (!unreadable) await this.#save(initial);
+		}
+		if (store.subscribe !== undefined && !this.#closed) {
+			this.#unsubscribe = store.subscribe(this.#options.storeKey, (record) =>
+				this.#onStoreChange(record),
+			);
+		}
+		this.#schedule();
+	}
+
+	async #refreshOnce(stale: Token | undefined): Promise<Token> {
+		const { store, storeKey, refreshTimeout } = this.#options;
+		const signal = AbortSignal.timeout(refreshTimeout);
+		if (store.lock === undefined) return this.#refreshFrom(this.#token, signal, false);
+		try {
+			return await store.lock(storeKey, () => this.#refreshUnderLock(stale, signal), {
+				ttl: refreshTimeout + LOCK_MARGIN,
+				waitTimeout: refreshTimeout + LOCK_MARGIN,
+			});
+		} catch (error) {
+			if (!(error instanceof StorageError) || error.problem !== 'lock-timeout') throw error;
+			// Whoever holds the lock is stuck; refreshing without it beats failing every request.
+			this.#storeError(error, 'lock');
+			return this.#refreshFrom(this.#token, signal, false);
+		}
+	}
+
+	async #refreshUnderLock(stale: Token | undefined, signal: AbortSignal): Promise<Token> {
+		// The store is the truth under the lock: another context may have refreshed while we waited
+		// (and its notification may already have reached us).
+		const latest = (await this.#read()) ?? this.#token;
+		if (latest !== undefined && latest.accessToken !== stale?.accessToken && !this.isDue(latest)) {
+			if (latest.accessToken !== this.#token?.accessToken) this.#accept(latest, 'store');
+			return latest;
+		}
+		// With rotation, the stored refresh token is the newest; ours may already be spent.
+		return this.#refreshFrom(latest, signal, true);
+	}
+
+	async #refreshFrom(
+		base: Token | undefined,
+		signal: AbortSignal,
+		locked: boolean,
+	): Promise<Token> {
+		const grant =
+			base?.refreshToken !== undefined
+				? refreshTokenGrant({ refreshToken: base.refreshToken })
+				: this.#options.grant;
+		if (grant === undefined) {
+			const error = new ReauthenticationRequiredError(
+				'The access token expired and there is no refresh token or grant to get a new one',
+			);
+			await this.end(error);
+			throw error;
+		}
+		let token: Token;
+		try {
+			const params = base?.refreshToken !== undefined ? this.#options.refreshParams : {};
+			token = await this.#obtain(grant, { params, signal });
+		} catch (error) {
+			return this.#refreshFailed(error, base, locked);
+		}
+		token = keepWhatTheAnswerOmits(token, base, grant);
+		await this.#save(token);
+		await this.#notifyUpdater(token);
+		this.#accept(token, grant.grantType === 'refresh_token' ? 'refresh' : 'fetch');
+		return token;
+	}
+
+	async #refreshFailed(error: unknown, base: Token | undefined, locked: boolean): Promise<Token> {
+		if (error instanceof OAuth2ResponseError && SESSION_ENDING_ERRORS.has(error.error)) {
+			if (!locked) {
+				// Without a lock another context may have rotated the refresh token under us.
+				const stored = await this.#read();
+				if (
+					stored !== undefined &&
+					stored.accessToken !== base?.accessToken &&
+					!stored.isExpired()
+				) {
+					this.#accept(stored, 'store');
+					return stored;
+				}
+			}
+			const ended = new ReauthenticationRequiredError(
+				`The authorization server refused the refresh (${error.error})`,
+				{ cause: error },
+			);
+			await this.end(ended);
+			throw ended;
+		}
+		const failure =
+			error instanceof OAuth2Error
+				? error
+				: new OAuth2Error('The refresh failed', 'TOKEN_REQUEST_FAILED', { cause: error });
+		this.#backoffUntil = Date.now() + this.#options.refreshBackoff;
+		this.events.emit('refreshFailed', { error: failure, retryAt: this.#backoffUntil });
+		this.#schedule(this.#backoffUntil);
+		throw failure;
+	}
+
+	#accept(token: Token, source: TokenSource): void {
+		const previous = this.#token;
+		this.#token = token;
+		this.#backoffUntil = 0;
+		this.events.emit('tokenUpdated', {
+			token,
+			previous,
+			source,
+			scopeChanged: scopeChange(previous, token),
+		});
+		this.#schedule();
+	}
+
+	#onStoreChange(record: unknown): void {
+		if (this.#closed) return;
+		if (record === undefined) {
+			// Another context ended the session (or logged out): its refresh token was ours too.
+			if (this.#token !== undefined && this.#inflight === undefined) {
+				void this.end(
+					new ReauthenticationRequiredError('The session was ended in another context'),
+				);
+			}
+			return;
+		}
+		let stored: Token;
+		try {
+			stored = decodeStoredRecord(record, this.#options.storeKey).token;
+		} catch (error) {
+			this.#storeError(error, 'notify');
+			return;
+		}
+		if (stored.accessToken !== this.#token?.accessToken && stored.accessToken !== this.#writing) {
+			this.#accept(stored, 'store');
+		}
+	}
+
+	#schedule(at?: number): void {
+		this.#cancelTimer?.();
+		this.#cancelTimer = undefined;
+		const token = this.#token;
+		if (
+			this.#closed ||
+			!this.#options.proactiveRefresh ||
+			this.#options.refresh !== 'auto' ||
+			token?.expiresAt === undefined ||
+			!this.#canRenew(token)
+		) {
+			return;
+		}
+		const leeway = this.#leewayFor(token);
+		// Jitter spreads the refreshes of contexts sharing a token, so one takes the lock first and
+		// the rest adopt its token instead of queueing behind it.
+		const due = at ?? token.expiresAt - leeway - Math.random() * (leeway / 2);
+		if (at !== undefined && at >= token.expiresAt) return;
+		this.#cancelTimer = scheduleAt(due, () => {
+			if (this.#token !== token) return;
+			this.refresh(token, 'proactive').catch(() => {
+				// Reported through refreshFailed or sessionEnded; a request will try again.
+			});
+		});
+	}
+
+	#leewayFor(token: Token): number {
+		const lifetime = token.lifetime;
+		return lifetime === undefined || lifetime <= 0
+			? this.#options.leeway
+			: Math.min(this.#options.leeway, lifetime / 4);
+	}
+
+	#canRenew(token: Token): boolean {
+		return token.refreshToken !== undefined || this.#options.grant !== undefined;
+	}
+
+	async #read(onError?: () => void): Promise<Token | undefined> {
+		const { store, storeKey } = this.#options;
+		try {
+			const record = await store.get(storeKey);
+			return record === undefined ? undefined : decodeStoredRecord(record, storeKey).token;
+		} catch (error) {
+			this.#storeError(error, 'get');
+			onError?.();
+			return undefined;
+		}
+	}
+
+	async #save(token: Token): Promise<void> {
+		const { store, storeKey } = this.#options;
+		this.#writing = token.accessToken;
+		try {
+			await store.set(storeKey, encodeStoredRecord(token));
+		} catch (error) {
+			this.#storeError(error, 'set');
+		} finally {
+			this.#writing = undefined;
+		}
+	}
+
+	async #notifyUpdater(token: Token): Promise<void> {
+		if (this.#options.onTokenUpdated === undefined) return;
+		try {
+			await this.#options.onTokenUpdated(token);
+		} catch (error) {
+			this.#storeError(error, 'onTokenUpdated');
+		}
+	}
+
+	#storeError(error: unknown, operation: OAuth2SessionEvents['storeError']['operation']): void {
+		const storageError =
+			error instanceof StorageError
+				? error
+				: new StorageError(
+						`The token store failed (${operation})`,
+						{
+							problem: 'unavailable',
+							key: this.#options.storeKey,
+						},
+						{ cause: error },
+					);
+		this.events.emit('storeError', { error: storageError, operation });
+	}
+}
+
+/**
+ * RFC 6749 §6: a refresh answer without a refresh token keeps the old one (no rotation), and
+ * §5.1: one without a scope keeps the scope it had.
+ */
+function keepWhatTheAnswerOmits(token: Token, base: Token | undefined, grant: Grant): Token {
+	if (base === undefined || grant.grantType !== 'refresh_token') return token;
+	return token.with({
+		refreshToken: token.refreshToken ?? base.refreshToken,
+		refreshTokenExpiresAt:
+			token.refreshToken === undefined ? base.refreshTokenExpiresAt : token.refreshTokenExpiresAt,
+		scope: token.scope ?? base.scope,
+	});
+}
+
+function scopeChange(
+	previous: Token | undefined,
+	current: Token,
+): OAuth2SessionEvents['tokenUpdated']['scopeChanged'] {
+	if (previous?.scope === undefined || current.scope === undefined) return undefined;
+	const before = [...previous.scope].sort();
+	const after = [...current.scope].sort();
+	if (before.length === after.length && before.every((scope, i) => scope === after[i]))
+		return undefined;
+	return { previous: previous.scope, current: current.scope };
+}

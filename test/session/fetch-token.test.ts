@@ -1,0 +1,94 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InvalidOptionsError, StateMismatchError } from '../../src/errors/index.js';
+import { clientCredentialsGrant } from '../../src/protocol/grants.js';
+import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { MemoryStore } from '../../src/storage/memory.js';
+import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+
+let server: OAuthTestServer;
+beforeAll(async () => {
+	server = await startOAuthServer();
+});
+afterEach(() => server.resetStats());
+afterAll(() => server.close());
+
+const redirectUri = 'http://127.0.0.1:9/callback';
+const make = (store = new MemoryStore()) =>
+	new OAuth2Session({
+		clientId: 'app',
+		clientSecret: 's3cret',
+		authorizationEndpoint: `${server.origin}/authorize`,
+		tokenEndpoint: server.tokenEndpoint,
+		redirectUri,
+		scope: ['read', 'write'],
+		allowedOrigins: [server.origin],
+		store,
+	});
+
+/** Plays the user's browser: follows the authorization URL to the redirect carrying the code. */
+async function approve(url: string): Promise<string> {
+	const response = await fetch(url, { redirect: 'manual' });
+	return response.headers.get('location') ?? '';
+}
+
+describe('authorization code with PKCE through the session', () => {
+	it('authorizationUrl, then fetchToken({ authorizationResponse }) with the remembered state and verifier', async () => {
+		const store = new MemoryStore();
+		const session = make(store);
+		const updates: string[] = [];
+		session.on('tokenUpdated', (e) => updates.push(e.source));
+		const { url, state, codeVerifier } = await session.authorizationUrl();
+		const query = new URL(url).searchParams;
+		expect(query.get('code_challenge_method')).toBe('S256');
+		expect(query.get('scope')).toBe('read write');
+		expect(query.get('redirect_uri')).toBe(redirectUri);
+		expect(state.length).toBeGreaterThanOrEqual(22);
+		expect(codeVerifier).toBeDefined();
+		const callback = await approve(url);
+		const token = await session.fetchToken({ authorizationResponse: callback });
+		expect(token.refreshToken).toBeDefined();
+		expect(session.token).toBe(token);
+		expect(updates).toEqual(['fetch']);
+		expect((await store.get('default'))?.token.access_token).toBe(token.accessToken);
+		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+		session.close();
+	});
+
+	it('a callback whose state differs is refused before any token request', async () => {
+		const session = make();
+		const { url } = await session.authorizationUrl();
+		const callback = new URL(await approve(url));
+		callback.searchParams.set('state', 'forged');
+		await expect(session.fetchToken({ authorizationResponse: callback })).rejects.toBeInstanceOf(
+			StateMismatchError,
+		);
+		expect(server.stats.tokenRequests).toBe(0);
+	});
+
+	it('a callback with no state to compare against is refused (CSRF)', async () => {
+		const session = make();
+		await expect(
+			session.fetchToken({ authorizationResponse: `${redirectUri}?code=abc&state=xyz` }),
+		).rejects.toBeInstanceOf(InvalidOptionsError);
+	});
+
+	it('a web server keeping state and verifier itself can finish on another session instance', async () => {
+		const { url, state, codeVerifier } = await make().authorizationUrl();
+		const callback = await approve(url);
+		const token = await make().fetchToken({ authorizationResponse: callback, state, codeVerifier });
+		expect(token.accessToken).toMatch(/^at-/);
+	});
+
+	it('fetchToken() with no argument uses the grant option', async () => {
+		const session = new OAuth2Session({
+			clientId: 'app',
+			clientSecret: 's3cret',
+			tokenEndpoint: server.tokenEndpoint,
+			grant: clientCredentialsGrant(),
+		});
+		expect((await session.fetchToken()).accessToken).toMatch(/^at-/);
+		await expect(new OAuth2Session({ clientId: 'app' }).fetchToken()).rejects.toBeInstanceOf(
+			InvalidOptionsError,
+		);
+	});
+});

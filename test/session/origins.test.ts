@@ -1,0 +1,171 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InsecureTransportError, OriginNotAllowedError } from '../../src/errors/index.js';
+import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+
+// Two servers: two origins. `api` is allowed, `other` is not.
+let api: OAuthTestServer;
+let other: OAuthTestServer;
+beforeAll(async () => {
+	[api, other] = await Promise.all([startOAuthServer(), startOAuthServer()]);
+});
+afterEach(() => {
+	api.resetStats();
+	other.resetStats();
+});
+afterAll(() => Promise.all([api.close(), other.close()]));
+
+const make = (
+	options: { allowedOrigins?: string[]; baseUrl?: string; allowInsecure?: boolean } = {},
+) =>
+	new OAuth2Session({
+		clientId: 'app',
+		token: api.issue(),
+		allowedOrigins: options.allowedOrigins ?? [api.origin],
+		...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+		...(options.allowInsecure ? { allowInsecure: true } : {}),
+	});
+
+describe('the token goes only to allowed origins', () => {
+	it('refuses another origin with an error naming it and the option, sending nothing', async () => {
+		const session = make();
+		const error = await session.fetch(`${other.origin}/elsewhere`).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(OriginNotAllowedError);
+		expect((error as OriginNotAllowedError).origin).toBe(other.origin);
+		expect((error as Error).message).toContain(other.origin);
+		expect((error as Error).message).toContain('allowedOrigins');
+		expect(other.stats.leaked).toEqual([]);
+	});
+
+	it('a different port or host spelling is a different origin', async () => {
+		const session = make();
+		const localhost = api.origin.replace('127.0.0.1', 'localhost');
+		await expect(session.fetch(`${localhost}/api/x`)).rejects.toBeInstanceOf(OriginNotAllowedError);
+	});
+
+	it("allows a base URL's origin and resolves relative URLs against it", async () => {
+		const session = make({ allowedOrigins: [], baseUrl: `${api.origin}/api/` });
+		const response = await session.fetch('me');
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ path: '/api/me' });
+	});
+
+	it('refuses when no origin is allowed at all', async () => {
+		const session = make({ allowedOrigins: [] });
+		await expect(session.fetch(`${api.origin}/api/me`)).rejects.toBeInstanceOf(
+			OriginNotAllowedError,
+		);
+	});
+});
+
+describe('redirects', () => {
+	it('a redirect from an allowed origin to another origin does not carry the token', async () => {
+		const session = make();
+		const target = `${other.origin}/elsewhere/landing`;
+		const response = await session.fetch(`${api.origin}/redirect?to=${encodeURIComponent(target)}`);
+		expect(response.status).toBe(200);
+		expect(await response.json()).toEqual({ authorization: null });
+		expect(other.stats.leaked).toEqual([]);
+	});
+
+	it('the token stays dropped when the chain comes back to an allowed origin', async () => {
+		const session = make();
+		const back = `${api.origin}/elsewhere/back`;
+		const via = `${other.origin}/redirect?to=${encodeURIComponent(back)}`;
+		const response = await session.fetch(`${api.origin}/redirect?to=${encodeURIComponent(via)}`);
+		expect(await response.json()).toEqual({ authorization: null });
+	});
+
+	it('a same-origin redirect keeps the token', async () => {
+		const session = make();
+		const response = await session.fetch(`${api.origin}/redirect?to=/api/next`);
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ ok: true, path: '/api/next' });
+	});
+
+	it('303 turns a POST into a GET without body; 307 keeps method and body', async () => {
+		const session = make();
+		const r303 = await session.fetch(`${api.origin}/redirect?status=303&to=/api/after`, {
+			method: 'POST',
+			body: 'x=1',
+		});
+		expect(await r303.json()).toMatchObject({ method: 'GET', body: '' });
+		const r307 = await session.fetch(`${api.origin}/redirect?status=307&to=/api/after`, {
+			method: 'POST',
+			body: 'x=1',
+		});
+		expect(await r307.json()).toMatchObject({ method: 'POST', body: 'x=1' });
+	});
+
+	it("honours the caller's redirect: 'manual'", async () => {
+		const session = make();
+		const response = await session.fetch(`${api.origin}/redirect?to=/api/next`, {
+			redirect: 'manual',
+		});
+		expect(response.status).toBe(302);
+	});
+});
+
+describe('transport security', () => {
+	it('refuses http: to a host that is not loopback', async () => {
+		const session = make({ allowedOrigins: ['http://api.example.com'] });
+		await expect(session.fetch('http://api.example.com/me')).rejects.toBeInstanceOf(
+			InsecureTransportError,
+		);
+	});
+});
+
+describe('request bodies', () => {
+	it('a body is sent again, whole, on the retry after a 401', async () => {
+		const session = make();
+		await session.ready;
+		api.revokeAccessTokens();
+		// This session has a refresh token from api.issue(); it needs a token endpoint to refresh.
+		const refreshing = new OAuth2Session({
+			clientId: 'app',
+			clientSecret: 's3cret',
+			tokenEndpoint: api.tokenEndpoint,
+			token: api.issue(),
+			allowedOrigins: [api.origin],
+		});
+		await refreshing.ready;
+		api.revokeAccessTokens();
+		const response = await refreshing.fetch(`${api.origin}/api/upload`, {
+			method: 'POST',
+			body: 'payload=1',
+		});
+		expect(response.status).toBe(200);
+		expect(await response.json()).toMatchObject({ body: 'payload=1' });
+		const fromRequest = await refreshing.fetch(
+			new Request(`${api.origin}/api/upload`, { method: 'POST', body: 'payload=2' }),
+		);
+		expect(await fromRequest.json()).toMatchObject({ body: 'payload=2' });
+		refreshing.close();
+	});
+
+	it('a streaming body is not retried: the 401 comes back', async () => {
+		const session = new OAuth2Session({
+			clientId: 'app',
+			clientSecret: 's3cret',
+			tokenEndpoint: api.tokenEndpoint,
+			token: api.issue(),
+			allowedOrigins: [api.origin],
+		});
+		await session.ready;
+		api.revokeAccessTokens();
+		const body = new ReadableStream({
+			start(controller) {
+				controller.enqueue(new TextEncoder().encode('streamed'));
+				controller.close();
+			},
+		});
+		const response = await session.fetch(`${api.origin}/api/upload`, {
+			method: 'POST',
+			body,
+			duplex: 'half',
+		} as RequestInit);
+		expect(response.status).toBe(401);
+		expect(api.stats.tokenRequests).toBe(0);
+		session.close();
+	});
+});

@@ -1,0 +1,154 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ReauthenticationRequiredError, TokenRequestError } from '../../src/errors/index.js';
+import { clientCredentialsGrant } from '../../src/protocol/grants.js';
+import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import type { OAuth2SessionOptions } from '../../src/session/options.js';
+import { MemoryStore } from '../../src/storage/memory.js';
+import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+
+let server: OAuthTestServer;
+beforeAll(async () => {
+	server = await startOAuthServer();
+});
+afterEach(() => {
+	server.resetStats();
+	Object.assign(server.settings, { tokenLatency: 0, tokenFailures: [], revokeGrantOnReuse: false });
+});
+afterAll(() => server.close());
+
+const make = (options: Partial<OAuth2SessionOptions> = {}) =>
+	new OAuth2Session({
+		clientId: 'app',
+		clientSecret: 's3cret',
+		tokenEndpoint: server.tokenEndpoint,
+		allowedOrigins: [server.origin],
+		proactiveRefresh: false,
+		retry: { retries: 2, minTimeout: 10, maxTimeout: 20 },
+		...options,
+	});
+
+describe('a caller that aborts', () => {
+	it('does not cancel the refresh the others share', async () => {
+		server.settings.tokenLatency = 150;
+		const session = make({ token: { ...server.issue(), expires_in: -30 } });
+		const controller = new AbortController();
+		const aborted = session.fetch(`${server.origin}/api/a`, { signal: controller.signal });
+		const others = Array.from({ length: 5 }, (_, i) => session.fetch(`${server.origin}/api/b${i}`));
+		setTimeout(() => controller.abort(), 30);
+		await expect(aborted).rejects.toThrow();
+		const statuses = await Promise.all(others.map((p) => p.then((r) => r.status)));
+		expect(statuses).toEqual([200, 200, 200, 200, 200]);
+		expect(server.stats.tokenRequests).toBe(1);
+	});
+});
+
+describe('transient failures keep the session', () => {
+	it('a refresh failing with 503 then succeeding serves every request', async () => {
+		server.settings.tokenFailures = [503];
+		const session = make({ token: { ...server.issue(), expires_in: -30 } });
+		const statuses = await Promise.all(
+			Array.from({ length: 10 }, (_, i) =>
+				session.fetch(`${server.origin}/api/${i}`).then((r) => r.status),
+			),
+		);
+		expect(statuses.every((s) => s === 200)).toBe(true);
+		expect(server.stats.tokenRequests).toBe(2);
+	});
+
+	it('keeps serving a still-valid token while the token endpoint is down, and reports it', async () => {
+		server.settings.tokenFailures = [503, 503, 503];
+		// Due (inside the 30 s leeway) but still valid for 10 s.
+		const session = make({ token: { ...server.issue(), expires_in: 10 }, leeway: 30_000 });
+		const failures: unknown[] = [];
+		session.on('refreshFailed', (e) => failures.push(e.error));
+		const response = await session.fetch(`${server.origin}/api/me`);
+		expect(response.status).toBe(200);
+		expect(failures).toHaveLength(1);
+		expect(failures[0]).toBeInstanceOf(TokenRequestError);
+		expect(session.token?.refreshToken).toBeDefined();
+		// Backing off: the next request does not hit the token endpoint again.
+		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+		expect(server.stats.tokenRequests).toBe(3);
+	});
+
+	it('an expired token with the token endpoint down fails the request with a typed error, tokens kept', async () => {
+		server.settings.tokenFailures = [502, 502, 502];
+		const store = new MemoryStore();
+		const session = make({ token: { ...server.issue(), expires_in: -30 }, store });
+		const error = await session.fetch(`${server.origin}/api/me`).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(TokenRequestError);
+		expect(await store.get('default')).toBeDefined();
+		// The endpoint is back: the next request refreshes and succeeds.
+		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+	});
+});
+
+describe('only invalid_grant ends a session', () => {
+	it('clears the store, emits sessionEnded, and callers get ReauthenticationRequiredError', async () => {
+		const store = new MemoryStore();
+		const answer = server.issue();
+		const session = make({ token: { ...answer, expires_in: -30 }, store });
+		await session.ready;
+		// Spend the refresh token elsewhere, so ours is refused.
+		await fetch(server.tokenEndpoint, {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-www-form-urlencoded' },
+			body: `grant_type=refresh_token&refresh_token=${answer.refresh_token}&client_id=app&client_secret=s3cret`,
+		});
+		server.resetStats();
+		const ended: unknown[] = [];
+		session.on('sessionEnded', (e) => ended.push(e.error));
+		const results = await Promise.allSettled(
+			Array.from({ length: 5 }, () => session.fetch(`${server.origin}/api/me`)),
+		);
+		expect(
+			results.every(
+				(r) => r.status === 'rejected' && r.reason instanceof ReauthenticationRequiredError,
+			),
+		).toBe(true);
+		expect(server.stats.tokenRequests).toBe(1);
+		expect(ended).toHaveLength(1);
+		expect((ended[0] as Error).cause).toMatchObject({ error: 'invalid_grant' });
+		expect(await store.get('default')).toBeUndefined();
+		expect(session.token).toBeUndefined();
+	});
+
+	it('a token without a refresh token and no grant ends the session when it expires', async () => {
+		const { refresh_token: _, ...noRefresh } = server.issue();
+		const session = make({ token: { ...noRefresh, expires_in: -1 } });
+		await expect(session.fetch(`${server.origin}/api/me`)).rejects.toBeInstanceOf(
+			ReauthenticationRequiredError,
+		);
+		expect(server.stats.tokenRequests).toBe(0);
+	});
+});
+
+describe('renewal without a refresh token', () => {
+	it('a client credentials session gets its first token and renews it by itself', async () => {
+		const session = make({ grant: clientCredentialsGrant() });
+		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+		server.revokeAccessTokens();
+		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+		expect(server.stats.tokenRequests).toBe(2);
+		session.close();
+	});
+});
+
+describe('what a refresh answer says', () => {
+	it('an answer without a refresh token keeps the old one (no rotation)', async () => {
+		server.settings.rotateRefreshTokens = false;
+		const answer = server.issue();
+		const session = make({ token: { ...answer, expires_in: -1 } });
+		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+		expect(session.token?.refreshToken).toBe(answer.refresh_token);
+		server.settings.rotateRefreshTokens = true;
+	});
+
+	it('a changed scope is reported, never an error', async () => {
+		const session = make({ token: { ...server.issue(), scope: 'read', expires_in: -1 } });
+		const changes: unknown[] = [];
+		session.on('tokenUpdated', (e) => changes.push(e.scopeChanged));
+		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+		expect(changes).toEqual([{ previous: ['read'], current: ['read', 'write'] }]);
+	});
+});
