@@ -37,7 +37,8 @@ export async function prepareRequest(
 	if (typeof input === 'string' || input instanceof URL) {
 		const body = init?.body;
 		return {
-			url: new URL(input, baseUrl),
+			// As fetch does in a page: a relative URL resolves against the document when no baseUrl is set.
+			url: new URL(input, baseUrl ?? (globalThis as { location?: { href: string } }).location?.href),
 			init: { ...init, headers: new Headers(init?.headers) },
 			replayable: !isStream(body),
 		};
