@@ -147,12 +147,12 @@ export class OAuth2Session {
 			hooks,
 		);
 		this.#assertMayCarryToken(prepared.url);
-		const token = await this.#keeper.tokenForRequest();
+		const token = await whileNotAborted(this.#keeper.tokenForRequest(), prepared.init.signal);
 		const response = await this.#send(prepared, token);
 		if (response.status !== 401 || !prepared.replayable || isInsufficientScope(response)) {
 			return response;
 		}
-		const retryWith = await this.#tokenAfter401(token);
+		const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
 		if (retryWith === undefined) return response;
 		await response.body?.cancel();
 		return this.#send(prepared, retryWith);
@@ -338,4 +338,30 @@ export class OAuth2Session {
 		if (!this.#options.allowedOrigins.has(url.origin)) throw new OriginNotAllowedError(url.origin);
 		assertSecureTransport(url, this.#options.allowInsecure);
 	}
+}
+
+/**
+ * Waits for a shared promise on behalf of one caller: the caller's abort rejects its own wait at
+ * once, and leaves the promise (a refresh other callers share) running.
+ */
+function whileNotAborted<T>(
+	promise: Promise<T>,
+	signal: AbortSignal | null | undefined,
+): Promise<T> {
+	if (signal === undefined || signal === null) return promise;
+	if (signal.aborted) return Promise.reject(signal.reason);
+	return new Promise<T>((resolve, reject) => {
+		const onAbort = () => reject(signal.reason);
+		signal.addEventListener('abort', onAbort, { once: true });
+		promise.then(
+			(value) => {
+				signal.removeEventListener('abort', onAbort);
+				resolve(value);
+			},
+			(error: unknown) => {
+				signal.removeEventListener('abort', onAbort);
+				reject(error);
+			},
+		);
+	});
 }

@@ -28,14 +28,17 @@ const make = (options: Partial<OAuth2SessionOptions> = {}) =>
 	});
 
 describe('a caller that aborts', () => {
-	it('does not cancel the refresh the others share', async () => {
-		server.settings.tokenLatency = 150;
+	it('does not cancel the refresh the others share, and is released at once', async () => {
+		server.settings.tokenLatency = 600;
 		const session = make({ token: { ...server.issue(), expires_in: -30 } });
 		const controller = new AbortController();
 		const aborted = session.fetch(`${server.origin}/api/a`, { signal: controller.signal });
 		const others = Array.from({ length: 5 }, (_, i) => session.fetch(`${server.origin}/api/b${i}`));
 		setTimeout(() => controller.abort(), 30);
+		const before = (await session.ready, session.token?.accessToken);
 		await expect(aborted).rejects.toThrow();
+		// Released at its abort, while the shared refresh was still waiting for its answer.
+		expect(session.token?.accessToken).toBe(before);
 		const statuses = await Promise.all(others.map((p) => p.then((r) => r.status)));
 		expect(statuses).toEqual([200, 200, 200, 200, 200]);
 		expect(server.stats.tokenRequests).toBe(1);
