@@ -21,6 +21,11 @@ export interface OAuth2SessionEvents {
 	 * error answer other than the ones that end a session.
 	 */
 	refreshFailed: { error: OAuth2Error; retryAt: number };
+	/**
+	 * The refresh token itself will expire soon (`refresh_expires_in`, `refresh_token_expires_in`):
+	 * once it has, the session ends. Ask the user to sign in again before `expiresAt`.
+	 */
+	refreshTokenExpiring: { token: Token; expiresAt: number };
 	/** The session has ended: the token is cleared (also from the store). Sign the user in again. */
 	sessionEnded: { error: ReauthenticationRequiredError };
 	/** The store failed; the session keeps working with the token in memory. */

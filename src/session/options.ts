@@ -114,6 +114,13 @@ export interface OAuth2SessionOptions {
 	 */
 	refreshTimeout?: number | undefined;
 	/**
+	 * How long before the refresh token's own expiry (when the server says, as Keycloak and GitHub
+	 * Apps do) the `refreshTokenExpiring` event fires, in milliseconds. Capped at a quarter of the
+	 * refresh token's lifetime.
+	 * @default 86_400_000 (one day)
+	 */
+	refreshTokenWarning?: number | undefined;
+	/**
 	 * Retries of token requests on network errors, 5xx and 429 (never on an OAuth error answer).
 	 * `false` turns them off.
 	 * @default { retries: 2 }
@@ -151,6 +158,7 @@ export interface NormalizedOAuth2SessionOptions {
 	refreshTimeout: number;
 	retry: RetryOptions | false;
 	refreshBackoff: number;
+	refreshTokenWarning: number;
 }
 
 /** Every default, in one place. */
@@ -163,6 +171,7 @@ export const defaults = {
 	refreshTimeout: 60_000,
 	retry: { retries: 2 },
 	refreshBackoff: 5_000,
+	refreshTokenWarning: 86_400_000,
 } as const satisfies Partial<NormalizedOAuth2SessionOptions>;
 
 const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
@@ -215,6 +224,11 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		refreshTimeout: nonNegative(options.refreshTimeout, defaults.refreshTimeout, 'refreshTimeout'),
 		retry: options.retry ?? defaults.retry,
 		refreshBackoff: nonNegative(options.refreshBackoff, defaults.refreshBackoff, 'refreshBackoff'),
+		refreshTokenWarning: nonNegative(
+			options.refreshTokenWarning,
+			defaults.refreshTokenWarning,
+			'refreshTokenWarning',
+		),
 	};
 }
 

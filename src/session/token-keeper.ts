@@ -40,6 +40,7 @@ export class TokenKeeper {
 	#inflight: Promise<Token> | undefined;
 	#backoffUntil = 0;
 	#cancelTimer: (() => void) | undefined;
+	#cancelWarning: (() => void) | undefined;
 	/** The access token being written by this context, whose store notification is our own echo. */
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
@@ -141,6 +142,7 @@ export class TokenKeeper {
 		const had = this.#token !== undefined;
 		this.#token = undefined;
 		this.#cancelTimer?.();
+		this.#cancelWarning?.();
 		try {
 			await this.#options.store.delete(this.#options.storeKey);
 		} catch (cause) {
@@ -153,6 +155,7 @@ export class TokenKeeper {
 	close(): void {
 		this.#closed = true;
 		this.#cancelTimer?.();
+		this.#cancelWarning?.();
 		this.#unsubscribe?.();
 	}
 
@@ -304,6 +307,7 @@ export class TokenKeeper {
 	}
 
 	#schedule(at?: number): void {
+		if (at === undefined) this.#scheduleRefreshTokenWarning();
 		this.#cancelTimer?.();
 		this.#cancelTimer = undefined;
 		const token = this.#token;
@@ -326,6 +330,28 @@ export class TokenKeeper {
 			this.refresh(token, 'proactive').catch(() => {
 				// Reported through refreshFailed or sessionEnded; a request will try again.
 			});
+		});
+	}
+
+	/**
+	 * Warns ahead of the refresh token's own expiry (Keycloak, GitHub Apps): a quarter of its
+	 * lifetime ahead, at most `refreshTokenWarning`, so the app can ask for a new login in time.
+	 */
+	#scheduleRefreshTokenWarning(): void {
+		this.#cancelWarning?.();
+		this.#cancelWarning = undefined;
+		const token = this.#token;
+		const expiresAt = token?.refreshTokenExpiresAt;
+		if (this.#closed || token === undefined || expiresAt === undefined) return;
+		const lifetime = token.issuedAt === undefined ? undefined : expiresAt - token.issuedAt;
+		const ahead = Math.min(
+			this.#options.refreshTokenWarning,
+			lifetime === undefined ? Infinity : lifetime / 4,
+		);
+		this.#cancelWarning = scheduleAt(expiresAt - ahead, () => {
+			if (this.#token?.refreshToken === token.refreshToken) {
+				this.events.emit('refreshTokenExpiring', { token, expiresAt });
+			}
 		});
 	}
 

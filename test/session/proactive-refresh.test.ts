@@ -149,3 +149,30 @@ describe('the timer never keeps a Node process alive', () => {
 		expect(Date.now() - started).toBeLessThan(15_000);
 	});
 });
+
+describe('refresh token expiry', () => {
+	it('warns a quarter of its lifetime (at most a day) before the refresh token dies', async () => {
+		const endpoint = tokenEndpoint(3600);
+		const session = new OAuth2Session({
+			clientId: 'app',
+			tokenEndpoint: 'https://auth.example.com/token',
+			fetch: endpoint.fetch,
+			refresh: 'manual',
+			token: {
+				access_token: 'at-0',
+				refresh_token: 'rt-0',
+				expires_in: 300,
+				issued_at: Date.now() / 1000,
+				refresh_token_expires_at: Date.now() / 1000 + 1800,
+			},
+		});
+		const warnings: number[] = [];
+		session.on('refreshTokenExpiring', (e) => warnings.push(e.expiresAt));
+		await session.ready;
+		await vi.advanceTimersByTimeAsync(1800_000 - 450_000 - 1);
+		expect(warnings).toEqual([]);
+		await vi.advanceTimersByTimeAsync(2);
+		expect(warnings).toHaveLength(1);
+		session.close();
+	});
+});
