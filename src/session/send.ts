@@ -38,7 +38,10 @@ export async function prepareRequest(
 		const body = init?.body;
 		return {
 			// As fetch does in a page: a relative URL resolves against the document when no baseUrl is set.
-			url: new URL(input, baseUrl ?? (globalThis as { location?: { href: string } }).location?.href),
+			url: new URL(
+				input,
+				baseUrl ?? (globalThis as { location?: { href: string } }).location?.href,
+			),
 			init: { ...init, headers: new Headers(init?.headers) },
 			replayable: !isStream(body),
 		};
