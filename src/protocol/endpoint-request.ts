@@ -1,0 +1,190 @@
+import * as z from 'zod/mini';
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
+import { TokenResponseError } from '../errors/token-response-error.js';
+import type { ClientAuthentication } from './client-authentication.js';
+import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
+import { throwIfErrorResponse } from './token-response.js';
+
+/**
+ * What a request to an endpoint beside the token endpoint (revocation, introspection, device
+ * authorization) may add to what the protocol step puts in it.
+ */
+export interface EndpointRequestOptions {
+	/**
+	 * How the client authenticates, as at the token endpoint (RFC 7009 §2.1, RFC 7662 §2.1,
+	 * RFC 8628 §3.1). Runs last, so it sees the whole request.
+	 * @default none: nothing is added (a public client passes `noneClientAuthentication(clientId)`)
+	 * @example clientSecretBasic('app', process.env.CLIENT_SECRET)
+	 */
+	clientAuthentication?: ClientAuthentication | undefined;
+	/**
+	 * Extra parameters, such as a provider's own. They replace a parameter of the same name; an
+	 * `undefined` value is left out.
+	 * @default {}
+	 * @example { resource: 'https://api.example.com' }
+	 */
+	params?: Readonly<Record<string, string | undefined>> | undefined;
+	/**
+	 * Extra headers. `Accept` is always `application/json`.
+	 * @default {}
+	 * @example { 'x-request-id': requestId }
+	 */
+	headers?: HeadersInit | undefined;
+}
+
+/**
+ * Which kind of token is sent (RFC 7009 §2.1, RFC 7662 §2.1): a hint the server may use to find it
+ * faster. Other values registered with IANA are allowed.
+ */
+export type TokenTypeHint = 'access_token' | 'refresh_token' | (string & {});
+
+/** An endpoint's name as messages show it, such as `'revocation endpoint'`. */
+export type EndpointName =
+	| 'revocation endpoint'
+	| 'introspection endpoint'
+	| 'device authorization endpoint';
+
+/**
+ * Builds a form `POST` to `endpoint`: `params`, the extra parameters, then client authentication.
+ * Does no I/O.
+ *
+ * @throws {InvalidOptionsError} The endpoint (named `option` in the message) is not an absolute URL.
+ */
+export async function buildEndpointRequest(
+	endpoint: string | URL,
+	option: string,
+	params: URLSearchParams,
+	options: EndpointRequestOptions,
+): Promise<TokenRequestParts> {
+	let url: URL;
+	try {
+		url = new URL(endpoint);
+	} catch {
+		throw new InvalidOptionsError(`${option} must be an absolute URL`);
+	}
+	const headers = new Headers(options.headers);
+	headers.set('accept', 'application/json');
+	for (const [key, value] of Object.entries(options.params ?? {})) {
+		if (value !== undefined) params.set(key, value);
+	}
+	const request: TokenRequestParts = { url, method: 'POST', headers, params };
+	await options.clientAuthentication?.(request);
+	return request;
+}
+
+/** The `token` and `token_type_hint` parameters shared by revocation and introspection. */
+export function tokenParams(
+	options: { token: string; tokenTypeHint?: string | undefined },
+	name: string,
+): URLSearchParams {
+	if (typeof options.token !== 'string' || options.token === '') {
+		throw new InvalidOptionsError(`${name} needs token as a non-empty string`);
+	}
+	if (options.tokenTypeHint !== undefined && typeof options.tokenTypeHint !== 'string') {
+		throw new InvalidOptionsError(`${name}: tokenTypeHint must be a string when given`);
+	}
+	const params = new URLSearchParams({ token: options.token });
+	if (options.tokenTypeHint) params.set('token_type_hint', options.tokenTypeHint);
+	return params;
+}
+
+/**
+ * `redactEchoedSecrets`, with the `token` parameter of revocation and introspection requests
+ * counted among the secrets.
+ */
+export function redactSentSecrets(body: unknown, params: URLSearchParams): unknown {
+	// redactEchoedSecrets knows the token endpoint's secret parameters, which `token` is not one
+	// of; it is handed over under a name it redacts.
+	const secrets = new URLSearchParams(params);
+	for (const token of params.getAll('token')) secrets.append('assertion', token);
+	return redactEchoedSecrets(body, secrets);
+}
+
+/**
+ * Throws `OAuth2ResponseError` when a decoded answer carries an `error` code, whatever the status,
+ * and `TokenResponseError` for any other answer outside 2xx. Returns otherwise.
+ */
+export function throwIfEndpointError(
+	body: unknown,
+	status: number,
+	endpoint: EndpointName,
+	response?: Response,
+): void {
+	if (isRecord(body)) {
+		try {
+			throwIfErrorResponse(body, status, response);
+		} catch (error) {
+			if (!(error instanceof OAuth2ResponseError)) throw error;
+			// The shared check names the token endpoint; the same fields are thrown with ours.
+			throw new OAuth2ResponseError(
+				{
+					error: error.error,
+					errorDescription: error.errorDescription,
+					errorUri: error.errorUri,
+					status,
+					response,
+				},
+				{ context: `The ${endpoint}` },
+			);
+		}
+	}
+	if (status < 200 || status > 299) {
+		throw new TokenResponseError(
+			`The ${endpoint} answered HTTP ${status} without an OAuth 2 error code`,
+			{ problem: 'missing-error-code', status },
+		);
+	}
+}
+
+/**
+ * Checks a successful answer against `schema` and returns what it parsed to.
+ *
+ * @throws {TokenResponseError} `not-an-object`, or `invalid-field` naming the first wrong field.
+ */
+export function parseEndpointObject<T extends z.ZodMiniType>(
+	schema: T,
+	body: unknown,
+	status: number,
+	endpoint: EndpointName,
+): z.infer<T> {
+	if (!isRecord(body)) {
+		throw new TokenResponseError(`The ${endpoint} answered (HTTP ${status}) with no JSON object`, {
+			problem: 'not-an-object',
+			status,
+		});
+	}
+	const parsed = z.safeParse(schema, body);
+	if (!parsed.success) {
+		throw invalidField(endpoint, String(parsed.error.issues[0]?.path[0] ?? 'body'), status);
+	}
+	return parsed.data;
+}
+
+/** The `TokenResponseError` of a missing or wrongly typed field of an answer. */
+export function invalidField(
+	endpoint: EndpointName,
+	field: string,
+	status: number,
+): TokenResponseError {
+	return new TokenResponseError(`The ${endpoint} answered with a missing or invalid ${field}`, {
+		problem: 'invalid-field',
+		status,
+	});
+}
+
+/** The fields of `body` that `schema`'s shape does not name, as the server sent them. */
+export function extraFields(
+	body: unknown,
+	known: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+	const extra: Record<string, unknown> = {};
+	for (const [key, value] of Object.entries(isRecord(body) ? body : {})) {
+		if (!Object.hasOwn(known, key)) extra[key] = value;
+	}
+	return extra;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,38 @@
+import {
+	decodeRevocationResponseBody,
+	parseRevocationResponse,
+	type RevocationRequestOptions,
+	revocationRequest,
+} from '../protocol/revocation.js';
+import type { SendTokenRequestOptions } from './request-token.js';
+import { sendEndpointRequest } from './send-endpoint-request.js';
+
+/** Options of `revokeToken`: what to revoke, and how the request is sent. */
+export interface RevokeTokenOptions extends RevocationRequestOptions, SendTokenRequestOptions {}
+
+/**
+ * Revokes a token at the revocation endpoint (RFC 7009). Resolves once the server answered 2xx,
+ * which it also does for a token it does not know. A 503 (with or without `Retry-After`), other
+ * 5xx, 429, network errors and timeouts are retried as token requests are.
+ *
+ * @example
+ * await revokeToken({
+ *   revocationEndpoint: metadata.revocation_endpoint,
+ *   token: token.refreshToken,
+ *   tokenTypeHint: 'refresh_token',
+ *   clientAuthentication: clientSecretBasic('app', process.env.CLIENT_SECRET),
+ * });
+ *
+ * @throws {OAuth2ResponseError} An error answer: `unsupported_token_type`, `invalid_client`...
+ * @throws {TokenResponseError} An answer outside 2xx without an error code.
+ * @throws {TokenRequestError} No usable answer after the retries, or a redirect.
+ * @throws {InsecureTransportError} The endpoint is `http:` on a host that is not loopback.
+ * @throws {InvalidOptionsError} The endpoint is not an absolute URL, or the token is empty.
+ */
+export async function revokeToken(options: RevokeTokenOptions): Promise<void> {
+	const answer = await sendEndpointRequest(() => revocationRequest(options), {
+		...options,
+		decoder: options.decoder ?? decodeRevocationResponseBody,
+	});
+	parseRevocationResponse(answer.body, answer);
+}
