@@ -25,6 +25,22 @@ export {
 	type PrivateKeyJwtOptions,
 	privateKeyJwt,
 } from './protocol/client-authentication.js';
+export {
+	DeviceAuthorization,
+	type DeviceAuthorizationInit,
+	type DeviceAuthorizationRequestOptions,
+	deviceAuthorizationRequest,
+	parseDeviceAuthorizationResponse,
+} from './protocol/device-authorization.js';
+export {
+	type AuthorizationServerMetadata,
+	discoveryRequest,
+	type ParseMetadataOptions,
+	parseAuthorizationServerMetadata,
+	type WellKnown,
+	wellKnownUrl,
+} from './protocol/discovery.js';
+export type { EndpointRequestOptions, TokenTypeHint } from './protocol/endpoint-request.js';
 export { describeErrorCode } from './protocol/error-codes.js';
 export {
 	authorizationCodeGrant,
@@ -40,6 +56,12 @@ export {
 	type Scope,
 	tokenExchangeGrant,
 } from './protocol/grants.js';
+export {
+	type IntrospectionRequestOptions,
+	introspectionRequest,
+	parseIntrospectionResponse,
+	type TokenIntrospection,
+} from './protocol/introspection.js';
 export {
 	type CodeChallengeMethod,
 	computeCodeChallenge,
@@ -57,6 +79,12 @@ export {
 	type TokenResponseHook,
 } from './protocol/profile.js';
 export { facebook, github } from './protocol/profiles/index.js';
+export {
+	decodeRevocationResponseBody,
+	parseRevocationResponse,
+	type RevocationRequestOptions,
+	revocationRequest,
+} from './protocol/revocation.js';
 export { Token, type TokenInit } from './protocol/token.js';
 export {
 	type TokenInput,
@@ -72,11 +100,28 @@ export {
 	type TokenRequestParts,
 } from './protocol/token-request.js';
 export { type ParseTokenResponseOptions, parseTokenResponse } from './protocol/token-response.js';
+export {
+	type DevicePoll,
+	type DevicePollProgress,
+	type PollDeviceTokenOptions,
+	pollDeviceToken,
+	type StartDeviceAuthorizationOptions,
+	startDeviceAuthorization,
+	type WaitForDeviceTokenOptions,
+	waitForDeviceToken,
+} from './session/device-flow.js';
+export {
+	type DiscoverOptions,
+	discover,
+	MetadataCache,
+	type MetadataCacheOptions,
+} from './session/discover.js';
 export type {
 	OAuth2SessionEvents,
 	OAuth2SessionListener,
 	TokenSource,
 } from './session/events.js';
+export { type IntrospectTokenOptions, introspectToken } from './session/introspect.js';
 export {
 	type FetchTokenOptions,
 	OAuth2Session,
@@ -95,6 +140,7 @@ export {
 	sendTokenRequest,
 	type TokenEndpointAnswer,
 } from './session/request-token.js';
+export { type RevokeTokenOptions, revokeToken } from './session/revoke.js';
 export { MemoryStore } from './storage/memory.js';
 export {
 	decodeStoredRecord,

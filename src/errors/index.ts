@@ -2,6 +2,7 @@ export { AuthorizationResponseError } from './authorization-response-error.js';
 export { InsecureTransportError } from './insecure-transport-error.js';
 export { InvalidCallbackError, type InvalidCallbackProblem } from './invalid-callback-error.js';
 export { InvalidOptionsError } from './invalid-options-error.js';
+export { MetadataError, type MetadataProblem } from './metadata-error.js';
 export { OAuth2Error, type OAuth2ErrorCode, type OAuth2ErrorOptions } from './oauth2-error.js';
 export { type OAuth2ErrorFields, OAuth2ResponseError } from './oauth2-response-error.js';
 export { OriginNotAllowedError } from './origin-not-allowed-error.js';

@@ -1,4 +1,4 @@
-import { OAuth2Error, type OAuth2ErrorCode } from './oauth2-error.js';
+import { OAuth2Error } from './oauth2-error.js';
 
 /**
  * Why authorization server metadata (RFC 8414, OpenID Connect Discovery) could not be used:
@@ -40,8 +40,7 @@ export class MetadataError extends OAuth2Error {
 		},
 		options: { cause?: unknown } = {},
 	) {
-		// Until OAuth2ErrorCode lists 'METADATA_ERROR' (a one-line change in oauth2-error.ts).
-		super(message, 'METADATA_ERROR' as string as OAuth2ErrorCode, options);
+		super(message, 'METADATA_ERROR', options);
 		this.problem = details.problem;
 		this.issuer = details.issuer;
 		this.url = details.url;

@@ -15,7 +15,8 @@ export type OAuth2ErrorCode =
 	| 'REAUTHENTICATION_REQUIRED'
 	| 'ORIGIN_NOT_ALLOWED'
 	| 'STORAGE_ERROR'
-	| 'INVALID_OPTIONS';
+	| 'INVALID_OPTIONS'
+	| 'METADATA_ERROR';
 
 /** Options every error of this library accepts. */
 export interface OAuth2ErrorOptions {

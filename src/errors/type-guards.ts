@@ -15,6 +15,7 @@ const names = new Set([
 	'OriginNotAllowedError',
 	'StorageError',
 	'InvalidOptionsError',
+	'MetadataError',
 ]);
 
 /**

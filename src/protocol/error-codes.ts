@@ -1,6 +1,6 @@
 /**
  * What the specifications say each OAuth 2 error code means: RFC 6749 §4.1.2.1 and §5.2,
- * RFC 6750 §3.1, RFC 8628 §3.5 and RFC 8693 §2.2.2. Where two specifications define one code,
+ * RFC 6750 §3.1, RFC 8628 §3.5, RFC 7009 §2.2.1 and RFC 8693 §2.2.2. Where two specifications define one code,
  * the token endpoint's text is kept, since that is where the code is met most.
  */
 const descriptions: Readonly<Record<string, string>> = {
@@ -32,6 +32,8 @@ const descriptions: Readonly<Record<string, string>> = {
 		'A variant of "authorization_pending": the authorization request is still pending and polling should continue, but the interval must be increased by 5 seconds for this and all subsequent requests.',
 	expired_token:
 		'The "device_code" has expired, and the device authorization session has concluded.',
+	unsupported_token_type:
+		'The authorization server does not support the revocation of the presented token type. That is, the client tried to revoke an access token on a server not supporting this feature.',
 	invalid_target:
 		'The authorization server is unwilling or unable to issue a token for any target service indicated by the "resource" or "audience" parameters.',
 };

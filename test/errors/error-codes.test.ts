@@ -80,6 +80,11 @@ const specified: [code: string, spec: string, description: string][] = [
 		'The "device_code" has expired, and the device authorization session has concluded.',
 	],
 	[
+		'unsupported_token_type',
+		'RFC 7009 §2.2.1',
+		'The authorization server does not support the revocation of the presented token type. That is, the client tried to revoke an access token on a server not supporting this feature.',
+	],
+	[
 		'invalid_target',
 		'RFC 8693 §2.2.2',
 		'The authorization server is unwilling or unable to issue a token for any target service indicated by the "resource" or "audience" parameters.',

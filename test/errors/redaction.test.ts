@@ -21,6 +21,7 @@ import {
 	TokenUpdated,
 } from '../../src/errors/index.js';
 import { parseAuthorizationCallback } from '../../src/protocol/authorization-callback.js';
+import { parseAuthorizationServerMetadata } from '../../src/protocol/discovery.js';
 import { Token } from '../../src/protocol/token.js';
 import { tokenFromRecord } from '../../src/protocol/token-record.js';
 import { parseTokenResponse } from '../../src/protocol/token-response.js';
@@ -158,6 +159,17 @@ const cases: Case[] = [
 		type: ReauthenticationRequiredError,
 		name: 'ReauthenticationRequiredError',
 		code: 'REAUTHENTICATION_REQUIRED',
+	},
+	{
+		error: thrown(() =>
+			parseAuthorizationServerMetadata(
+				{ issuer: 'https://evil.example' },
+				{ issuer: 'https://as.example' },
+			),
+		),
+		type: errors.MetadataError,
+		name: 'MetadataError',
+		code: 'METADATA_ERROR',
 	},
 	{
 		error: new OriginNotAllowedError('https://evil.example'),

@@ -35,7 +35,8 @@ describe('a caller that aborts', () => {
 		const aborted = session.fetch(`${server.origin}/api/a`, { signal: controller.signal });
 		const others = Array.from({ length: 5 }, (_, i) => session.fetch(`${server.origin}/api/b${i}`));
 		setTimeout(() => controller.abort(), 30);
-		const before = (await session.ready, session.token?.accessToken);
+		await session.ready;
+		const before = session.token?.accessToken;
 		await expect(aborted).rejects.toThrow();
 		// Released at its abort, while the shared refresh was still waiting for its answer.
 		expect(session.token?.accessToken).toBe(before);
