@@ -1,0 +1,287 @@
+// Node-only entry: `oauth2-session/storage/file`. Only this entry (and src/node) imports node:fs.
+import { unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { StorageError } from '../errors/storage-error.js';
+import { DirectoryFeed } from '../node/file-store/directory-feed.js';
+import { type HeldLock, releaseLock, tryLock } from '../node/file-store/file-lock.js';
+import { asideNameFor, fileNamesFor } from '../node/file-store/file-names.js';
+import {
+	ensureDirectory,
+	errorCode,
+	moveAsideIfUnchanged,
+	readSnapshot,
+	syncDirectory,
+	writeFileAtomic,
+} from '../node/file-store/files.js';
+import {
+	decodeStoredRecord,
+	type LockOptions,
+	type StoredRecord,
+	type StoreListener,
+	type TokenStore,
+} from './token-store.js';
+
+/** Options of `new FileStore(...)`. */
+export interface FileStoreOptions {
+	/**
+	 * The directory of the records, one file per key (`token-<key>.json`, mode 0600). Created with
+	 * mode 0700 on the first write if missing. Give it a directory of its own, on a local disk: the
+	 * lock works between the processes of one machine.
+	 * @example path.join(os.homedir(), '.config', 'my-app', 'tokens')
+	 */
+	dir: string;
+	/**
+	 * How often a subscription re-reads its record, in milliseconds, to catch the changes `fs.watch`
+	 * misses. Changes are usually seen at once through `fs.watch`; this bounds how late one can be.
+	 * @default 1_000
+	 * @example 5_000
+	 */
+	pollInterval?: number | undefined;
+	/**
+	 * The longest pause between two tries to take a lock another process holds, in milliseconds.
+	 * Tries start 5 ms apart and back off to this; a change to the lock's files wakes a waiter early.
+	 * @default 100
+	 * @example 250
+	 */
+	lockRetryInterval?: number | undefined;
+}
+
+interface NormalizedFileStoreOptions {
+	dir: string;
+	pollInterval: number;
+	lockRetryInterval: number;
+}
+
+const defaults = { pollInterval: 1_000, lockRetryInterval: 100 } as const;
+
+/** The first pause between two tries to take a held lock, in milliseconds. */
+const LOCK_RETRY_FIRST = 5;
+/** Reads of a record that keeps changing under a reader who found it unreadable. */
+const UNREADABLE_READS = 3;
+
+/**
+ * A token store in a directory: the processes of one machine sharing it (a CLI and its daemon,
+ * workers of one server) share one token, with one refresh per expiry.
+ *
+ * - Writes are atomic and durable: a temp file in the directory is written, fsynced and renamed
+ *   over the record, and the directory fsynced. A reader never sees a partial record.
+ * - Any key is safe: it is encoded into the file name (`a-z0-9-` kept, everything else escaped).
+ * - `lock` works across processes and survives a holder killed with SIGKILL: the lock is taken
+ *   over once its `ttl` passes or as soon as its holder's process is gone.
+ * - `subscribe` hears writes from other processes through `fs.watch`, with a poll as a fallback.
+ * - A record that cannot be read (invalid JSON, not a record) is moved aside to
+ *   `token-<key>.json.corrupt-<ms>-<random>`, never overwritten, and `get` throws a `StorageError`
+ *   (`corrupt`) naming the key and where the bytes went. One written by a newer version of this
+ *   library is left in place for the processes running it (`unsupported-version`).
+ * - A failing disk (full, read-only, permission denied) is a `StorageError` (`unavailable`) with
+ *   the system error as `cause`; no temp file is left behind.
+ *
+ * @example
+ * ```ts
+ * import { OAuth2Session } from 'oauth2-session';
+ * import { FileStore } from 'oauth2-session/storage/file';
+ *
+ * const store = new FileStore({ dir: path.join(os.homedir(), '.config', 'my-app', 'tokens') });
+ * const session = new OAuth2Session({ clientId: 'app', tokenEndpoint, store });
+ * // On shutdown (watchers never keep the process alive, but close them when done):
+ * session.close();
+ * await store.close();
+ * ```
+ */
+export class FileStore implements TokenStore {
+	readonly #options: NormalizedFileStoreOptions;
+	readonly #feed: DirectoryFeed;
+
+	constructor(options: FileStoreOptions) {
+		this.#options = normalizeOptions(options);
+		this.#feed = new DirectoryFeed(this.#options.dir, this.#options.pollInterval);
+	}
+
+	/** The directory of the records, as an absolute path. */
+	get dir(): string {
+		return this.#options.dir;
+	}
+
+	async get(key: string): Promise<StoredRecord | undefined> {
+		const { record: name } = fileNamesFor(key);
+		const { dir } = this.#options;
+		for (let read = 1; ; read++) {
+			const snapshot = await guard(key, 'read', () => readSnapshot(join(dir, name)));
+			if (snapshot === undefined) return undefined;
+			let unreadable: StorageError;
+			try {
+				return decodeText(snapshot.text, key);
+			} catch (error) {
+				if (!(error instanceof StorageError)) throw error;
+				unreadable = error;
+			}
+			if (unreadable.problem === 'unsupported-version') {
+				// Processes running the newer version read it: moving it away would end their sessions.
+				throw new StorageError(
+					`${unreadable.message}; it is left in place`,
+					{ problem: unreadable.problem, key },
+					{ cause: unreadable },
+				);
+			}
+			const aside = asideNameFor(name, unreadable.problem);
+			const moved = await guard(key, 'move aside', () =>
+				moveAsideIfUnchanged(dir, name, aside, snapshot.stats),
+			);
+			if (moved) {
+				throw new StorageError(
+					`${unreadable.message}; its file was moved aside to ${join(dir, aside)}`,
+					{ problem: unreadable.problem, key },
+					{ cause: unreadable },
+				);
+			}
+			// Replaced since it was read: read the new one, unless it keeps changing.
+			if (read === UNREADABLE_READS) throw unreadable;
+		}
+	}
+
+	async set(key: string, record: StoredRecord): Promise<void> {
+		const { record: name } = fileNamesFor(key);
+		const text = `${JSON.stringify(record)}\n`;
+		await guard(key, 'write', async () => {
+			await ensureDirectory(this.#options.dir);
+			await writeFileAtomic(this.#options.dir, name, text);
+		});
+		this.#feed.changed(name);
+	}
+
+	async delete(key: string): Promise<void> {
+		const { record: name } = fileNamesFor(key);
+		const { dir } = this.#options;
+		await guard(key, 'delete', async () => {
+			try {
+				await unlink(join(dir, name));
+			} catch (error) {
+				if (errorCode(error) === 'ENOENT') return;
+				throw error;
+			}
+			await syncDirectory(dir);
+		});
+		this.#feed.changed(name);
+	}
+
+	async lock<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T> {
+		const { lockPrefix } = fileNamesFor(key);
+		const { dir, lockRetryInterval } = this.#options;
+		const deadline = Date.now() + options.waitTimeout;
+		await guard(key, 'lock', () => ensureDirectory(dir));
+		const changes = this.#feed.signalChanges(lockPrefix);
+		let held: HeldLock | undefined;
+		try {
+			for (let pause = LOCK_RETRY_FIRST; ; pause = Math.min(pause * 2, lockRetryInterval)) {
+				held = await guard(key, 'lock', () => tryLock(dir, lockPrefix, options.ttl));
+				if (held !== undefined) break;
+				const left = deadline - Date.now();
+				if (left <= 0) {
+					throw new StorageError(`Timed out waiting for the lock on "${key}"`, {
+						problem: 'lock-timeout',
+						key,
+					});
+				}
+				// Jitter keeps waiters of several processes from trying in step.
+				await changes.next(Math.min(left, pause * (0.5 + Math.random())));
+			}
+		} finally {
+			changes.stop();
+		}
+		const lock = held;
+		try {
+			return await fn();
+		} finally {
+			// A lock that cannot be released expires after its ttl; fn's outcome matters more.
+			await releaseLock(lock).catch(() => {});
+		}
+	}
+
+	subscribe(key: string, listener: StoreListener): () => void {
+		// Listeners hear of records only: unreadable bytes are reported by the next get, and their
+		// disappearance (moved aside by a reader) is not a deletion, which sessions take as a logout.
+		return this.#feed.watchFile(fileNamesFor(key).record, (text, previous) => {
+			if (text !== undefined) {
+				const record = decodeOrUndefined(text, key);
+				if (record !== undefined) listener(record);
+			} else if (previous === undefined || decodeOrUndefined(previous, key) !== undefined) {
+				listener(undefined);
+			}
+		});
+	}
+
+	/** Stops every watcher and poll of this store. Reads, writes and locks keep working. */
+	async close(): Promise<void> {
+		this.#feed.close();
+	}
+}
+
+function normalizeOptions(options: FileStoreOptions): NormalizedFileStoreOptions {
+	if (typeof options !== 'object' || options === null) {
+		throw new InvalidOptionsError('FileStore needs an options object with a dir');
+	}
+	if (typeof options.dir !== 'string' || options.dir === '') {
+		throw new InvalidOptionsError('FileStore needs a dir');
+	}
+	return {
+		// Absolute, so a later process.chdir() cannot move the store.
+		dir: resolve(options.dir),
+		pollInterval: positive(options.pollInterval, defaults.pollInterval, 'pollInterval'),
+		lockRetryInterval: positive(
+			options.lockRetryInterval,
+			defaults.lockRetryInterval,
+			'lockRetryInterval',
+		),
+	};
+}
+
+function positive(value: number | undefined, fallback: number, option: string): number {
+	if (value === undefined) return fallback;
+	if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+		throw new InvalidOptionsError(`FileStore ${option} must be a number of milliseconds above 0`);
+	}
+	return value;
+}
+
+/**
+ * Parses and checks a record's text.
+ * @throws {StorageError} `corrupt` or `unsupported-version`; the message names the key, never a value.
+ */
+function decodeText(text: string, key: string): StoredRecord {
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch {
+		// Without the SyntaxError as cause: its message quotes the text, which may hold a token.
+		throw new StorageError(`The record under "${key}" is not valid JSON`, {
+			problem: 'corrupt',
+			key,
+		});
+	}
+	decodeStoredRecord(value, key);
+	return value as StoredRecord;
+}
+
+function decodeOrUndefined(text: string, key: string): StoredRecord | undefined {
+	try {
+		return decodeText(text, key);
+	} catch {
+		return undefined;
+	}
+}
+
+/** Runs a file operation; a system error becomes a `StorageError` (`unavailable`). */
+async function guard<T>(key: string, action: string, run: () => Promise<T>): Promise<T> {
+	try {
+		return await run();
+	} catch (error) {
+		if (error instanceof StorageError) throw error;
+		const code = errorCode(error);
+		throw new StorageError(
+			`The file store could not ${action} the record under "${key}"${code === undefined ? '' : ` (${code})`}`,
+			{ problem: 'unavailable', key },
+			{ cause: error },
+		);
+	}
+}
