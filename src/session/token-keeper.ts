@@ -184,14 +184,30 @@ export class TokenKeeper {
 		const { store, storeKey, refreshTimeout } = this.#options;
 		const signal = AbortSignal.timeout(refreshTimeout);
 		if (store.lock === undefined) return this.#refreshFrom(this.#token, signal, false);
+		let refreshed: Token | undefined;
 		try {
-			return await store.lock(storeKey, () => this.#refreshUnderLock(stale, signal), {
-				ttl: refreshTimeout + LOCK_MARGIN,
-				waitTimeout: refreshTimeout + LOCK_MARGIN,
-			});
+			return await store.lock(
+				storeKey,
+				async () => {
+					refreshed = await this.#refreshUnderLock(stale, signal);
+					return refreshed;
+				},
+				{ ttl: refreshTimeout + LOCK_MARGIN, waitTimeout: refreshTimeout + LOCK_MARGIN },
+			);
 		} catch (error) {
-			if (!(error instanceof StorageError) || error.problem !== 'lock-timeout') throw error;
-			// Whoever holds the lock is stuck; refreshing without it beats failing every request.
+			// Releasing failed after the work was done: the token is good, only the store is not.
+			if (refreshed !== undefined) {
+				this.#storeError(error, 'lock');
+				return refreshed;
+			}
+			if (
+				!(error instanceof StorageError) ||
+				(error.problem !== 'lock-timeout' && error.problem !== 'unavailable')
+			) {
+				throw error;
+			}
+			// The holder is stuck or the store is down: refreshing without the lock beats failing
+			// every request.
 			this.#storeError(error, 'lock');
 			return this.#refreshFrom(this.#token, signal, false);
 		}

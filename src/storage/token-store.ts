@@ -29,7 +29,11 @@ export interface LockOptions {
 	waitTimeout: number;
 }
 
-/** Called when another context wrote (or deleted) the record under the subscribed key. */
+/**
+ * Called when another context wrote the record under the subscribed key, with the record; or
+ * deleted it with `delete()`, with `undefined` (a session takes that as a logout elsewhere). A
+ * store that shares records across processes may report only the latest state of quick changes.
+ */
 export type StoreListener = (record: StoredRecord | undefined) => void;
 
 /**

@@ -132,3 +132,45 @@ describe('a session and its store', () => {
 		expect((await store.get('default'))?.token).toEqual({ nope: true });
 	});
 });
+
+describe('a store whose lock fails', () => {
+	const failingLock = (
+		problem: 'unavailable' | 'lock-timeout',
+		when: 'before' | 'after',
+	): TokenStore => {
+		const inner = new MemoryStore();
+		return {
+			get: (key) => inner.get(key),
+			set: (key, record) => inner.set(key, record),
+			delete: (key) => inner.delete(key),
+			async lock(_key, fn) {
+				if (when === 'after') await fn();
+				throw new StorageError('lock store down', { problem });
+			},
+		};
+	};
+
+	it.each([
+		['unavailable', 'before'],
+		['lock-timeout', 'before'],
+		['unavailable', 'after'],
+	] as const)(
+		'(%s, %s the work) reports it and refreshes once, without failing requests',
+		async (problem, when) => {
+			const errors: string[] = [];
+			const session = make({
+				store: failingLock(problem, when),
+				token: { ...server.issue(), expires_in: -1 },
+			});
+			session.on('storeError', (e) => errors.push(`${e.operation}:${e.error.problem}`));
+			const statuses = await Promise.all(
+				Array.from({ length: 10 }, (_, i) =>
+					session.fetch(`${server.origin}/api/${i}`).then((r) => r.status),
+				),
+			);
+			expect(statuses.every((s) => s === 200)).toBe(true);
+			expect(server.stats.tokenRequests).toBe(1);
+			expect(errors).toContain(`lock:${problem}`);
+		},
+	);
+});
