@@ -1,0 +1,278 @@
+/**
+ * Runs in the browser page (bundled by `browser.ts`): the library's IndexedDBStore and
+ * OAuth2Session behind plain functions a Node test calls with `page.evaluate`. Results and
+ * errors cross as plain data; CryptoKeys, stores and sessions stay here, named by id.
+ */
+import { get as idbGet, set as idbSet, createStore as idbStore } from 'idb-keyval';
+import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { IndexedDBStore } from '../../src/storage/indexeddb.js';
+import type { LockOptions, StoredRecord, TokenStore } from '../../src/storage/token-store.js';
+
+/** An error as plain data. */
+export interface PageError {
+	name: string;
+	message: string;
+	problem?: string;
+	key?: string;
+	cause?: string;
+}
+
+export type PageResult<T> = { ok: true; value: T } | { ok: false; error: PageError };
+
+export interface PageStoreOptions {
+	databaseName: string;
+	objectStoreName?: string;
+	channelName?: string;
+	/** `true` for a generated key, or the id of a key made by `generateKey`. */
+	encryption?: boolean | string;
+}
+
+export interface PageSessionOptions {
+	storeKey: string;
+	origin: string;
+}
+
+declare global {
+	interface Window {
+		harness: typeof harness;
+		/** Exposed by the Node side: delivers a store notification. */
+		oauth2SessionNotify(subscription: number, record: StoredRecord | undefined): Promise<void>;
+	}
+}
+
+const stores = new Map<number, IndexedDBStore>();
+const keys = new Map<string, CryptoKey>();
+const held = new Map<number, () => void>();
+const requests = new Map<number, Promise<number>>();
+const subscriptions = new Map<number, () => void>();
+const sessions = new Map<
+	number,
+	{ session: OAuth2Session; tokenRequests: number; fired?: Promise<number[]> }
+>();
+let ids = 0;
+
+async function settle<T>(run: () => Promise<T> | T): Promise<PageResult<T>> {
+	try {
+		return { ok: true, value: await run() };
+	} catch (error) {
+		const e = error as Error & { problem?: string; key?: string };
+		return {
+			ok: false,
+			error: {
+				name: e.name,
+				message: e.message,
+				...(e.problem === undefined ? {} : { problem: e.problem }),
+				...(e.key === undefined ? {} : { key: e.key }),
+				...(e.cause === undefined ? {} : { cause: String((e.cause as Error)?.name ?? e.cause) }),
+			},
+		};
+	}
+}
+
+function storeOf(id: number): IndexedDBStore {
+	const store = stores.get(id);
+	if (store === undefined) throw new Error(`No store ${id}`);
+	return store;
+}
+
+const harness = {
+	webLocks: () => 'locks' in navigator,
+
+	/** Makes a key kept in this page, named by the id returned. */
+	async generateKey(algorithm: 'AES-GCM' | 'HMAC' = 'AES-GCM'): Promise<string> {
+		const key =
+			algorithm === 'HMAC'
+				? await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
+				: await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
+						'encrypt',
+						'decrypt',
+					]);
+		const id = `key-${++ids}`;
+		keys.set(id, key);
+		return id;
+	},
+
+	createStore: (options: PageStoreOptions) =>
+		settle(() => {
+			const { encryption, ...names } = options;
+			const store = new IndexedDBStore({
+				...names,
+				encryption:
+					typeof encryption === 'string'
+						? { key: keys.get(encryption) as CryptoKey }
+						: (encryption ?? false),
+			});
+			const id = ++ids;
+			stores.set(id, store);
+			return { id, lockKind: store.lockKind };
+		}),
+
+	call: (id: number, method: 'get' | 'set' | 'delete' | 'close', args: unknown[]) =>
+		settle(() =>
+			(storeOf(id)[method] as (...a: unknown[]) => Promise<unknown>).apply(storeOf(id), args),
+		),
+
+	/**
+	 * Asks for the store's lock, to be held until `release(lockId)`. Resolves once the request is
+	 * queued (a Web Lock request, or the lease's first transaction), before it is granted:
+	 * `acquired(lockId)` waits for that.
+	 */
+	requestLock(id: number, key: string, options: LockOptions): Promise<number> {
+		const lockId = ++ids;
+		const granted = new Promise<number>((acquired, failed) => {
+			storeOf(id)
+				.lock(
+					key,
+					() =>
+						new Promise<void>((release) => {
+							held.set(lockId, release);
+							acquired(lockId);
+						}),
+					options,
+				)
+				.catch(failed);
+		});
+		// Unhandled until acquired() is called; the rejection is read there.
+		granted.catch(() => {});
+		requests.set(lockId, granted);
+		return new Promise((resolve) => setTimeout(() => resolve(lockId), 0));
+	},
+
+	acquired: (lockId: number) =>
+		settle(() => {
+			const granted = requests.get(lockId);
+			requests.delete(lockId);
+			return granted ?? Promise.reject(new Error(`No lock request ${lockId}`));
+		}),
+
+	release(lockId: number): void {
+		held.get(lockId)?.();
+		held.delete(lockId);
+	},
+
+	subscribe(id: number, key: string, subscription: number): void {
+		const unsubscribe = storeOf(id).subscribe(key, (record) => {
+			void window.oauth2SessionNotify(subscription, record);
+		});
+		subscriptions.set(subscription, unsubscribe);
+	},
+
+	unsubscribe(subscription: number): void {
+		subscriptions.get(subscription)?.();
+		subscriptions.delete(subscription);
+	},
+
+	/**
+	 * The value under `key` as IndexedDB holds it, as plain data: binary fields as hex, a
+	 * CryptoKey as its properties, and `text`: every string and byte of it, to search for secrets.
+	 */
+	async raw(databaseName: string, objectStoreName: string, key: IDBValidKey) {
+		const value: unknown = await idbGet(key, idbStore(databaseName, objectStoreName));
+		if (value instanceof CryptoKey) {
+			const { extractable, usages, algorithm } = value;
+			return { value: { extractable, usages, algorithm: algorithm.name }, text: '' };
+		}
+		if (typeof value !== 'object' || value === null) return { value, text: String(value) };
+		let text = JSON.stringify(value);
+		const described: Record<string, unknown> = {};
+		for (const [name, field] of Object.entries(value)) {
+			if (field instanceof ArrayBuffer || ArrayBuffer.isView(field)) {
+				const bytes = new Uint8Array(field instanceof ArrayBuffer ? field : field.buffer);
+				text += new TextDecoder('latin1').decode(bytes);
+				described[name] = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+			} else {
+				described[name] = field;
+			}
+		}
+		return { value: described, text };
+	},
+
+	putRaw: (databaseName: string, objectStoreName: string, key: IDBValidKey, value: unknown) =>
+		idbSet(key, value, idbStore(databaseName, objectStoreName)),
+
+	async copyRaw(databaseName: string, objectStoreName: string, from: string, to: string) {
+		const store = idbStore(databaseName, objectStoreName);
+		await idbSet(to, await idbGet(from, store), store);
+	},
+
+	/** Makes a database whose object store is missing: every store operation on it fails. */
+	async breakDatabase(databaseName: string): Promise<void> {
+		await new Promise<void>((resolve, reject) => {
+			const request = indexedDB.open(databaseName, 1);
+			request.onsuccess = () => {
+				request.result.close();
+				resolve();
+			};
+			request.onerror = () => reject(request.error);
+		});
+	},
+
+	createSession(storeId: number, options: PageSessionOptions): number {
+		const id = ++ids;
+		const entry: { session: OAuth2Session; tokenRequests: number } = {
+			tokenRequests: 0,
+			session: new OAuth2Session({
+				clientId: 'app',
+				clientSecret: 's3cret',
+				tokenEndpoint: `${options.origin}/token`,
+				allowedOrigins: [options.origin],
+				store: storeOf(storeId) as TokenStore,
+				storeKey: options.storeKey,
+				proactiveRefresh: false,
+				fetch: (input, init) => {
+					if (new URL(String(input instanceof Request ? input.url : input)).pathname === '/token') {
+						entry.tokenRequests++;
+					}
+					return fetch(input, init);
+				},
+			}),
+		};
+		sessions.set(id, entry);
+		return id;
+	},
+
+	async sessionState(id: number) {
+		const entry = sessions.get(id);
+		if (entry === undefined) throw new Error(`No session ${id}`);
+		await entry.session.ready;
+		return {
+			accessToken: entry.session.token?.accessToken,
+			tokenRequests: entry.tokenRequests,
+		};
+	},
+
+	/** Readies `count` requests that all leave when `go()` is called in any page of the origin. */
+	arm(id: number, count: number, origin: string): void {
+		const entry = sessions.get(id);
+		if (entry === undefined) throw new Error(`No session ${id}`);
+		const gate = new BroadcastChannel('harness-gate');
+		const released = new Promise<void>((resolve) => {
+			gate.onmessage = () => {
+				gate.close();
+				resolve();
+			};
+		});
+		entry.fired = released.then(() =>
+			Promise.all(
+				Array.from({ length: count }, (_, i) =>
+					entry.session.fetch(`${origin}/api/item/${i}`).then(
+						(response) => response.status,
+						() => 0,
+					),
+				),
+			),
+		);
+	},
+
+	go(): void {
+		const gate = new BroadcastChannel('harness-gate');
+		gate.postMessage('go');
+		gate.close();
+	},
+
+	statuses(id: number): Promise<number[]> | undefined {
+		return sessions.get(id)?.fired;
+	},
+};
+
+window.harness = harness;
