@@ -1,0 +1,108 @@
+import ky, { type Hooks, type KyRequest } from 'ky';
+import type { Token } from '../protocol/token.js';
+import { internalsOf } from '../session/internals.js';
+import type { OAuth2Session } from '../session/oauth2-session.js';
+import { isInsufficientScope } from '../session/send.js';
+
+/** One ky call, across its attempts. */
+interface CallState {
+	/** The token the last attempt carried. */
+	sent: Token;
+	/** The token chosen for the retry after a 401, until that retry takes it. */
+	retryWith: Token | undefined;
+	/** Whether this call already retried a 401: once per call, never a loop. */
+	retried401: boolean;
+}
+
+/** The `code` of the `ForceRetryError` behind the retry after a 401, as `beforeRetry` hooks see it. */
+export const TOKEN_RETRY_CODE = 'OAUTH2_TOKEN_REFRESHED';
+
+/**
+ * ky hooks that give your own ky instance the session's token handling:
+ *
+ * - `beforeRequest`: refuses an origin not in `allowedOrigins` (`OriginNotAllowedError`, nothing
+ *   is sent), then sets `Authorization` with the token, refreshed first if it is due, following the
+ *   session's refresh mode (`TokenExpiredError` in `manual` mode, `TokenUpdated` in
+ *   `raise-updated` mode, both thrown through ky);
+ * - `beforeRetry`: sets the then-current token again, since ky's retries resend the same request;
+ * - `afterResponse`: on a 401 (other than `insufficient_scope`), gets the token to retry with (a
+ *   refresh, shared with every request that needs it) and retries once with `ky.retry()`.
+ *
+ * The retry after a 401 is a ky retry: it runs your `beforeRetry` hooks, honours `timeout` and
+ * `totalTimeout`, and counts against `retry.limit`. With no retry left (`retry: 0`, or a limit
+ * spent on 5xx), the 401 is handed back as it is. Use `createKy()` for a retry after a 401 that
+ * does not depend on ky's retries. Each call retries a 401 at most once, so a token the server
+ * keeps refusing never loops.
+ *
+ * Redirects are followed by your instance's `fetch`. The Fetch standard, which Node's built-in
+ * fetch (undici), browsers and Deno follow, removes `Authorization` at the first hop to another
+ * origin and does not put it back, so the token does not leave the origin it was checked for. That
+ * is stricter than `session.fetch`, which keeps the token on a hop to another allowed origin; a 401
+ * from such a hop is handed back, since the token never reached it. A custom `fetch` that does not
+ * follow the standard (node-fetch 2 keeps the header for subdomains) can forward the token: with
+ * such a fetch use `createKy()` (the session follows redirects itself) or set `redirect: 'manual'`.
+ *
+ * A provider profile's `protectedRequest` hooks are not run by these hooks; `createKy()` runs them.
+ * The instance must use the ky 2 this package depends on (one copy of it in `node_modules`): ky
+ * recognises the value of `ky.retry()` by its class.
+ *
+ * @param session The session whose token the hooks attach.
+ * @returns Hooks to pass to `ky.create()` or `.extend()`; each list has one hook.
+ * @throws {TypeError} `session` is not an `OAuth2Session` of this package.
+ * @example
+ * ```ts
+ * import ky from 'ky';
+ * import { oauth2Hooks } from 'oauth2-session/ky';
+ *
+ * const api = ky
+ *   .create({ baseUrl: 'https://api.example.com/', timeout: 5_000 })
+ *   .extend({ hooks: oauth2Hooks(session) });
+ * const me = await api.get('me').json();
+ * ```
+ */
+export function oauth2Hooks(session: OAuth2Session): Hooks {
+	const internals = internalsOf(session);
+	// Keyed by the call's `context` object, which ky creates for every call and keeps for all its
+	// attempts, while it replaces the request itself on each retry.
+	const calls = new WeakMap<object, CallState>();
+
+	const authorize = async (request: KyRequest, context: object): Promise<void> => {
+		// The origin check first, so a refused origin never costs a refresh.
+		internals.assertMayCarryToken(new URL(request.url));
+		const state = calls.get(context);
+		// The retry after a 401 goes with the token chosen for it, as session.fetch's does: asking
+		// again could refresh a second time.
+		const token = state?.retryWith ?? (await internals.tokenForRequest());
+		if (state === undefined) {
+			calls.set(context, { sent: token, retryWith: undefined, retried401: false });
+		} else {
+			state.sent = token;
+			state.retryWith = undefined;
+		}
+		request.headers.set('authorization', token.authorization);
+	};
+
+	return {
+		beforeRequest: [({ request, options }) => authorize(request, options.context)],
+		beforeRetry: [({ request, options }) => authorize(request, options.context)],
+		afterResponse: [
+			async ({ request, response, options, retryCount }) => {
+				if (response.status !== 401 || isInsufficientScope(response)) return;
+				const state = calls.get(options.context);
+				// ky.retry() past the limit would throw a ForceRetryError instead of the 401.
+				if (state === undefined || state.retried401 || retryCount >= options.retry.limit) return;
+				if (answeredElsewhere(request, response)) return;
+				const next = await internals.tokenAfter401(state.sent);
+				if (next === undefined) return;
+				state.retried401 = true;
+				state.retryWith = next;
+				return ky.retry({ delay: 0, code: TOKEN_RETRY_CODE });
+			},
+		],
+	};
+}
+
+/** A redirect to another origin: fetch dropped the token there, so its 401 says nothing of ours. */
+function answeredElsewhere(request: Request, response: Response): boolean {
+	return response.redirected && new URL(response.url).origin !== new URL(request.url).origin;
+}
