@@ -1,0 +1,417 @@
+// Node-only entry: `oauth2-session/storage/redis`. The only module that imports ioredis.
+import { createHash, randomUUID } from 'node:crypto';
+import { type Cluster, Redis } from 'ioredis';
+import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { StorageError } from '../errors/storage-error.js';
+import { StoreListeners } from './store-listeners.js';
+import {
+	decodeStoredRecord,
+	type LockOptions,
+	type StoredRecord,
+	type StoreListener,
+	type TokenStore,
+} from './token-store.js';
+
+/** A client made with ioredis: `new Redis(...)` or `new Cluster(...)`. */
+export type RedisStoreClient = Redis | Cluster;
+
+/** Options of `new RedisStore(...)`. Give either `client` or `url`. */
+export interface RedisStoreOptions {
+	/**
+	 * An ioredis client you made (`new Redis(...)` or `new Cluster(...)`). The store sends its
+	 * commands through it, subscribes through a `duplicate()` of it, and leaves it open on `close()`.
+	 * Its `'error'` events are yours to listen to.
+	 * @example new RedisStore({ client: new Redis(process.env.REDIS_URL) })
+	 */
+	client?: RedisStoreClient | undefined;
+	/**
+	 * A `redis:` or `rediss:` URL: the store makes its own connections, fails fast while Redis is
+	 * unreachable, and ends them on `close()`. For a Cluster or Sentinel, pass a `client`.
+	 * @example 'redis://:password@127.0.0.1:6379/0'
+	 */
+	url?: string | undefined;
+	/**
+	 * Prepended to every session key; not empty. Names are `{<prefix><key>}` (a Cluster hash tag,
+	 * so a session's record, lock and channel share one slot; any `}` or `%` in it is
+	 * percent-encoded) with `:lock`, `:changed` or `:corrupt:<ms>` after it.
+	 * @default 'oauth2-session:'
+	 * @example 'myapp:tokens:'
+	 */
+	prefix?: string | undefined;
+	/**
+	 * How long one Redis command may take, in milliseconds, before it fails with a `StorageError`
+	 * (`unavailable`). It bounds how long a session waits on Redis that is down.
+	 * @default 5_000
+	 * @example 1_000
+	 */
+	commandTimeout?: number | undefined;
+}
+
+/** The names a session key maps to in Redis. */
+export interface RedisKeyNames {
+	/** The string holding the record's JSON. */
+	record: string;
+	/** The lock: a string holding the owner's id, with a PX expiry. */
+	lock: string;
+	/** The pub/sub channel announcing writes and deletes. */
+	channel: string;
+}
+
+const defaults = { prefix: 'oauth2-session:', commandTimeout: 5_000 } as const;
+
+/** Bounds of the wait between two tries to take a held lock, in milliseconds. */
+const LOCK_POLL_MIN = 5;
+const LOCK_POLL_MAX = 100;
+
+// Write and notify in one script: a subscriber never misses a write that happened, nor hears of
+// one that did not, and messages arrive in write order.
+const SET_SCRIPT = script(
+	"redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
+);
+const DELETE_SCRIPT = script(
+	"if redis.call('DEL', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[1], '') return 1 end return 0",
+);
+const RELEASE_SCRIPT = script(
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+);
+// Moves unreadable bytes aside only if they are still what was read: a writer may have fixed them.
+const MOVE_ASIDE_SCRIPT = script(
+	"if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('RENAME', KEYS[1], KEYS[2]) return 1 end return 0",
+);
+
+/**
+ * A token store in Redis (standalone, Sentinel or Cluster), through ioredis: processes and machines
+ * sharing it share one token, with one refresh per expiry.
+ *
+ * - Records are the JSON of a `StoredRecord`, under `{<prefix><key>}`. A `set` resolves once the
+ *   primary has applied it: whether it survives a restart (AOF, RDB) or a failover (replicas) is
+ *   the Redis operator's choice.
+ * - A record that is not a valid record is moved aside to `{<prefix><key>}:corrupt:<ms>` (kept
+ *   until you delete it) and reported as a `StorageError` (`corrupt`); one written by a newer
+ *   version of this library is left in place (`unsupported-version`).
+ * - The lock is `SET … NX PX ttl` with a random owner id, released by a script that deletes it only
+ *   for its owner; a holder that crashed loses it after `ttl`.
+ * - Writes and deletes are published on `{<prefix><key>}:changed` with the record, so subscribers
+ *   get it without another read. Pub/sub delivers at most once: a session that misses a message
+ *   (while reconnecting) still reads the store under the lock before it refreshes. Clients allowed
+ *   to subscribe to that channel see the record, as those allowed to read the key do.
+ * - Every failure is a `StorageError`: `unavailable` (with the client's error as `cause`) when
+ *   Redis cannot be reached within `commandTimeout`.
+ *
+ * ioredis rather than node-redis: one command API for `Redis` and `Cluster` (so a user's Cluster
+ * client works unchanged), simple bundled types a caller's client is assignable to, and a client
+ * without an `'error'` listener that does not crash the process.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { OAuth2Session } from 'oauth2-session';
+ * import { RedisStore } from 'oauth2-session/storage/redis';
+ *
+ * const store = new RedisStore({ client: new Redis(process.env.REDIS_URL) });
+ * const session = new OAuth2Session({ clientId: 'app', tokenEndpoint, store, storeKey: 'user-42' });
+ * // On shutdown:
+ * session.close();
+ * await store.close();
+ * ```
+ */
+export class RedisStore implements TokenStore {
+	readonly #client: RedisStoreClient;
+	readonly #ownsClient: boolean;
+	readonly #prefix: string;
+	readonly #commandTimeout: number;
+	/** Listeners by channel. */
+	readonly #listeners = new StoreListeners();
+	/** The channels subscribed to: those with a listener. */
+	readonly #channels = new Set<string>();
+	/** The subscribing connection, made on the first `subscribe`. */
+	#subscriber: RedisStoreClient | undefined;
+	#closed = false;
+
+	constructor(options: RedisStoreOptions) {
+		if (typeof options !== 'object' || options === null) {
+			throw new InvalidOptionsError('RedisStore needs an options object with a client or a url');
+		}
+		const { client, url } = options;
+		if ((client === undefined) === (url === undefined)) {
+			throw new InvalidOptionsError('RedisStore needs either a client or a url, not both');
+		}
+		this.#prefix = options.prefix ?? defaults.prefix;
+		// An empty hash tag (`{}`) would make Redis hash whole names, scattering a key's slots.
+		if (typeof this.#prefix !== 'string' || this.#prefix === '') {
+			throw new InvalidOptionsError('RedisStore prefix must be a non-empty string');
+		}
+		this.#commandTimeout = options.commandTimeout ?? defaults.commandTimeout;
+		if (typeof this.#commandTimeout !== 'number' || !(this.#commandTimeout > 0)) {
+			throw new InvalidOptionsError('RedisStore commandTimeout must be a number of milliseconds');
+		}
+		if (client !== undefined) {
+			this.#client = client;
+			this.#ownsClient = false;
+		} else {
+			this.#client = connect(url as string);
+			this.#ownsClient = true;
+		}
+	}
+
+	/** The Redis names of a session key's record, lock and channel (for ACLs and inspection). */
+	keysFor(key: string): RedisKeyNames {
+		// `}` ends a hash tag early, so it is escaped (with `%`, to stay one-to-one): every name of
+		// a key then hashes `<prefix><key>` and lands in the same Cluster slot.
+		const tag = `{${`${this.#prefix}${key}`.replace(/[%}]/g, (c) => encodeURIComponent(c))}}`;
+		return { record: tag, lock: `${tag}:lock`, channel: `${tag}:changed` };
+	}
+
+	async get(key: string): Promise<StoredRecord | undefined> {
+		const { record } = this.keysFor(key);
+		const value = await this.#run(key, 'read', () => this.#client.get(record));
+		if (value === null) return undefined;
+		let parsed: unknown;
+		try {
+			parsed = JSON.parse(value);
+		} catch {
+			// Not kept as the cause: a JSON SyntaxError quotes the bytes, which may hold a token.
+			return this.#unreadable(key, value, undefined);
+		}
+		try {
+			decodeStoredRecord(parsed, key);
+		} catch (error) {
+			if (error instanceof StorageError && error.problem === 'unsupported-version') throw error;
+			return this.#unreadable(key, value, error);
+		}
+		return parsed as StoredRecord;
+	}
+
+	async set(key: string, record: StoredRecord): Promise<void> {
+		const { record: name, channel } = this.keysFor(key);
+		const value = JSON.stringify(record);
+		await this.#run(key, 'write', () => this.#eval(SET_SCRIPT, [name], [value, channel]));
+	}
+
+	async delete(key: string): Promise<void> {
+		const { record, channel } = this.keysFor(key);
+		await this.#run(key, 'delete', () => this.#eval(DELETE_SCRIPT, [record], [channel]));
+	}
+
+	async lock<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T> {
+		const { lock } = this.keysFor(key);
+		const owner = randomUUID();
+		const ttl = Math.max(1, Math.ceil(options.ttl));
+		const deadline = Date.now() + options.waitTimeout;
+		for (let attempt = 0; ; attempt++) {
+			const taken = await this.#run(key, 'lock', () =>
+				this.#client.set(lock, owner, 'PX', ttl, 'NX'),
+			);
+			if (taken === 'OK') break;
+			const left = deadline - Date.now();
+			if (left <= 0) {
+				throw new StorageError(`Timed out waiting for the lock on "${key}"`, {
+					problem: 'lock-timeout',
+					key,
+				});
+			}
+			// Exponential with jitter, so waiters in many processes do not poll in step.
+			const backoff = Math.min(LOCK_POLL_MAX, LOCK_POLL_MIN * 2 ** attempt);
+			await delay(Math.min(left, backoff / 2 + Math.random() * (backoff / 2)));
+		}
+		try {
+			return await fn();
+		} finally {
+			// A release that fails leaves the lock to expire after ttl; fn's outcome stands.
+			await this.#run(key, 'unlock', () => this.#eval(RELEASE_SCRIPT, [lock], [owner])).catch(
+				() => {},
+			);
+		}
+	}
+
+	subscribe(key: string, listener: StoreListener): () => void {
+		if (this.#closed) return () => {};
+		const { channel } = this.keysFor(key);
+		// Wrapped, so one function subscribed twice is two subscriptions, each ended by its own call.
+		const remove = this.#listeners.add(channel, (record) => listener(record));
+		if (!this.#channels.has(channel)) {
+			this.#channels.add(channel);
+			// A failed SUBSCRIBE is retried on the next 'ready' (see #subscriberConnection).
+			this.#subscriberConnection()
+				.subscribe(channel)
+				.catch(() => {});
+		}
+		return () => {
+			remove();
+			if (this.#listeners.has(channel) || !this.#channels.delete(channel)) return;
+			this.#subscriber?.unsubscribe(channel).catch(() => {});
+		};
+	}
+
+	/**
+	 * Ends the subscribing connection and, when the store made it from a `url`, its client. A
+	 * `client` you passed stays open. Calls made after `close()` fail with `unavailable`.
+	 */
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		this.#listeners.clear();
+		this.#channels.clear();
+		const subscriber = this.#subscriber;
+		this.#subscriber = undefined;
+		await Promise.all([
+			subscriber === undefined ? undefined : end(subscriber, this.#commandTimeout),
+			this.#ownsClient ? end(this.#client, this.#commandTimeout) : undefined,
+		]);
+	}
+
+	#subscriberConnection(): RedisStoreClient {
+		if (this.#subscriber !== undefined) return this.#subscriber;
+		// A connection in subscriber mode takes no other command, so it is a duplicate of the client.
+		const client = this.#client;
+		const subscriber = client.isCluster
+			? (client as Cluster).duplicate()
+			: (client as Redis).duplicate();
+		// Redis down is reported by the commands that fail; the event only needs a listener.
+		subscriber.on('error', () => {});
+		subscriber.on('message', (channel: string, message: string) => this.#deliver(channel, message));
+		subscriber.on('ready', () => {
+			// ioredis resubscribes what it had, not a SUBSCRIBE that failed while Redis was down.
+			// Subscribing twice to a channel is harmless.
+			if (this.#channels.size > 0) {
+				subscriber.subscribe(...this.#channels).catch(() => {});
+			}
+		});
+		this.#subscriber = subscriber;
+		return subscriber;
+	}
+
+	#deliver(channel: string, message: string): void {
+		if (!this.#listeners.has(channel)) return;
+		let record: StoredRecord | undefined;
+		if (message !== '') {
+			try {
+				const parsed: unknown = JSON.parse(message);
+				decodeStoredRecord(parsed, channel);
+				record = parsed as StoredRecord;
+			} catch {
+				// Subscribers have no error channel: the session meets the record at its next read,
+				// which reports it.
+				return;
+			}
+		}
+		this.#listeners.notify(channel, record);
+	}
+
+	async #unreadable(key: string, value: string, cause: unknown): Promise<never> {
+		const { record } = this.keysFor(key);
+		const aside = `${record}:corrupt:${Date.now()}`;
+		// The record is corrupt whether or not it can be moved: that is the error to report.
+		const moved = await this.#run(key, 'move aside', () =>
+			this.#eval(MOVE_ASIDE_SCRIPT, [record, aside], [value]),
+		).catch(() => undefined);
+		const what = `The record under "${key}" is not a valid token record`;
+		throw new StorageError(
+			moved === 1
+				? `${what}; its bytes were moved to "${aside}"`
+				: moved === 0
+					? `${what} (it has changed since it was read)`
+					: `${what}; it is left in place (moving it aside failed)`,
+			{ problem: 'corrupt', key },
+			cause === undefined ? {} : { cause },
+		);
+	}
+
+	/** EVALSHA, falling back to EVAL when the server does not have the script cached (NOSCRIPT). */
+	async #eval(lua: Script, keys: string[], args: string[]): Promise<unknown> {
+		try {
+			return await this.#client.evalsha(lua.sha, keys.length, ...keys, ...args);
+		} catch (error) {
+			if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+			return this.#client.eval(lua.source, keys.length, ...keys, ...args);
+		}
+	}
+
+	/** Runs one command within `commandTimeout`, turning any failure into a `StorageError`. */
+	async #run<T>(key: string, operation: string, command: () => Promise<T>): Promise<T> {
+		if (this.#closed) {
+			throw new StorageError(`Cannot ${operation} "${key}": the RedisStore is closed`, {
+				problem: 'unavailable',
+				key,
+			});
+		}
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		const pending = command();
+		const timeout = new Promise<never>((_, reject) => {
+			timer = setTimeout(
+				() =>
+					reject(
+						new Error(
+							`No answer from Redis within ${this.#commandTimeout} ms (connection: ${this.#client.status})`,
+						),
+					),
+				this.#commandTimeout,
+			);
+		});
+		// The command may still fail after the timeout has answered for it.
+		pending.catch(() => {});
+		try {
+			return await Promise.race([pending, timeout]);
+		} catch (error) {
+			const wrongType = error instanceof Error && error.message.startsWith('WRONGTYPE');
+			throw new StorageError(
+				wrongType
+					? `The Redis key of "${key}" does not hold a string`
+					: `Redis could not ${operation} "${key}"`,
+				{ problem: wrongType ? 'corrupt' : 'unavailable', key },
+				{ cause: error },
+			);
+		} finally {
+			clearTimeout(timer);
+		}
+	}
+}
+
+interface Script {
+	source: string;
+	sha: string;
+}
+
+function script(source: string): Script {
+	return { source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+function connect(url: string): Redis {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		throw new InvalidOptionsError('RedisStore url must be an absolute redis: or rediss: URL');
+	}
+	if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+		throw new InvalidOptionsError('RedisStore url must be an absolute redis: or rediss: URL');
+	}
+	const client = new Redis(url, {
+		// Connect on first use, as an idle store should cost nothing.
+		lazyConnect: true,
+		// Fail queued commands after one reconnect attempt rather than twenty: a session keeps its
+		// token in memory and does better hearing early that Redis is gone.
+		maxRetriesPerRequest: 1,
+	});
+	client.on('error', () => {});
+	return client;
+}
+
+/** QUIT, then drop the socket whatever happened: Redis may be gone. */
+async function end(connection: RedisStoreClient, timeout: number): Promise<void> {
+	if (connection.status !== 'end') {
+		let timer: ReturnType<typeof setTimeout> | undefined;
+		await Promise.race([
+			connection.quit().catch(() => {}),
+			new Promise<void>((resolve) => {
+				timer = setTimeout(resolve, timeout);
+			}),
+		]);
+		clearTimeout(timer);
+	}
+	connection.disconnect();
+}
+
+function delay(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
