@@ -21,6 +21,24 @@ const record = (accessToken: string) =>
 		}),
 	);
 
+/** Takes the lock in the background and resolves once the holder is inside it. */
+function holding(
+	store: TokenStore,
+	hold: () => Promise<unknown>,
+	options: { ttl: number; waitTimeout: number },
+): Promise<void> {
+	return new Promise((inside) => {
+		void store.lock?.(
+			'k',
+			() => {
+				inside();
+				return hold();
+			},
+			options,
+		);
+	});
+}
+
 export function describeStoreContract(name: string, factory: StoreFactory): void {
 	describe(`${name}: TokenStore contract`, () => {
 		it('get of a missing key is undefined', async () => {
@@ -104,8 +122,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 		it('a holder that never finishes loses the lock after its ttl', async () => {
 			const { store, peer, cleanup } = await factory.create();
 			if (store.lock === undefined || peer.lock === undefined) return cleanup();
-			void store.lock('k', () => new Promise(() => {}), { ttl: 200, waitTimeout: 5_000 });
-			await new Promise((r) => setTimeout(r, 20));
+			await holding(store, () => new Promise(() => {}), { ttl: 200, waitTimeout: 5_000 });
 			const started = Date.now();
 			expect(await peer.lock('k', async () => 'taken', { ttl: 5_000, waitTimeout: 5_000 })).toBe(
 				'taken',
@@ -117,11 +134,10 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 		it('lock waits at most waitTimeout, then fails with a typed error', async () => {
 			const { store, peer, cleanup } = await factory.create();
 			if (store.lock === undefined || peer.lock === undefined) return cleanup();
-			void store.lock('k', () => new Promise((r) => setTimeout(r, 2_000)), {
+			await holding(store, () => new Promise((r) => setTimeout(r, 2_000)), {
 				ttl: 5_000,
 				waitTimeout: 5_000,
 			});
-			await new Promise((r) => setTimeout(r, 20));
 			await expect(
 				peer.lock('k', async () => 'late', { ttl: 5_000, waitTimeout: 100 }),
 			).rejects.toMatchObject({
