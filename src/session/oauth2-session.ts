@@ -24,6 +24,7 @@ import {
 	isInsufficientScope,
 	type PreparedRequest,
 	prepareRequest,
+	type SentRequest,
 	sendFollowingRedirects,
 } from './send.js';
 import { TokenKeeper } from './token-keeper.js';
@@ -148,14 +149,19 @@ export class OAuth2Session {
 		);
 		this.#assertMayCarryToken(prepared.url);
 		const token = await whileNotAborted(this.#keeper.tokenForRequest(), prepared.init.signal);
-		const response = await this.#send(prepared, token);
-		if (response.status !== 401 || !prepared.replayable || isInsufficientScope(response)) {
+		const { response, tokenSent } = await this.#send(prepared, token);
+		if (
+			response.status !== 401 ||
+			!tokenSent ||
+			!prepared.replayable ||
+			isInsufficientScope(response)
+		) {
 			return response;
 		}
 		const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
 		if (retryWith === undefined) return response;
 		await response.body?.cancel();
-		return this.#send(prepared, retryWith);
+		return (await this.#send(prepared, retryWith)).response;
 	};
 
 	/**
@@ -231,14 +237,10 @@ export class OAuth2Session {
 		this.#keeper.close();
 	}
 
-	async #send(prepared: PreparedRequest, token: Token): Promise<Response> {
-		const headers = new Headers(prepared.init.headers);
-		headers.set('authorization', token.authorization);
-		return sendFollowingRedirects(
-			this.#options.fetch,
-			{ ...prepared, init: { ...prepared.init, headers } },
-			(url) => this.#mayCarryToken(url),
-		);
+	#send(prepared: PreparedRequest, token: Token): Promise<SentRequest> {
+		// prepared.init.headers is the session's own copy of the caller's headers.
+		prepared.init.headers.set('authorization', token.authorization);
+		return sendFollowingRedirects(this.#options.fetch, prepared, (url) => this.#mayCarryToken(url));
 	}
 
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */

@@ -49,6 +49,8 @@ export async function prepareRequest(
 	const request = init === undefined ? input : new Request(input, init);
 	const body = request.body === null ? undefined : await request.clone().arrayBuffer();
 	const copied: RequestInit & { headers: Headers } = {
+		// Options fetch takes beyond the standard ones (Node's dispatcher, duplex) survive too.
+		...init,
 		method: request.method,
 		headers: new Headers(request.headers),
 		signal: request.signal,
@@ -89,19 +91,28 @@ export async function sendFollowingRedirects(
 	fetchFn: typeof fetch,
 	prepared: PreparedRequest,
 	mayCarryToken: (url: URL) => boolean,
-): Promise<Response> {
+): Promise<SentRequest> {
 	const { url, init } = prepared;
 	const userRedirect = init.redirect ?? 'follow';
-	if (!followsRedirectsByHand || userRedirect !== 'follow') return fetchFn(url, init);
+	if (!followsRedirectsByHand || userRedirect !== 'follow') {
+		const response = await fetchFn(url, init);
+		// The platform followed any redirect and dropped the token at the first cross-origin hop.
+		const moved =
+			response.redirected && response.url !== '' && new URL(response.url).origin !== url.origin;
+		return { response, tokenSent: !moved };
+	}
 
 	let method = (init.method ?? 'GET').toUpperCase();
 	let body: BodyInit | null = init.body ?? null;
-	const headers = new Headers(init.headers);
+	// The caller's copy is used as is; it is copied only if a redirect has to change it.
+	let headers = init.headers;
 	let current = url;
 	for (let hop = 0; ; hop++) {
 		const response = await fetchFn(current, { ...init, method, body, headers, redirect: 'manual' });
 		const location = response.headers.get('location');
-		if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
+		if (!REDIRECT_STATUSES.has(response.status) || location === null) {
+			return { response, tokenSent: headers.has('authorization') };
+		}
 		if (hop === MAX_REDIRECTS || isStream(body)) {
 			await response.body?.cancel();
 			throw new TypeError(
@@ -111,6 +122,7 @@ export async function sendFollowingRedirects(
 			);
 		}
 		await response.body?.cancel();
+		if (hop === 0) headers = new Headers(headers);
 		const next = new URL(location, current);
 		if (!mayCarryToken(next)) headers.delete('authorization');
 		if (
@@ -123,6 +135,13 @@ export async function sendFollowingRedirects(
 		}
 		current = next;
 	}
+}
+
+/** A response, and whether the request that got it carried the token. */
+export interface SentRequest {
+	response: Response;
+	/** False when a redirect left the allowed origins: a 401 from there says nothing of the token. */
+	tokenSent: boolean;
 }
 
 /** Whether a 401 says the token lacks scope (RFC 6750 §3.1): a refresh would not help. */

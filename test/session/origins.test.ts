@@ -97,6 +97,22 @@ describe('redirects', () => {
 		expect(await r307.json()).toMatchObject({ method: 'POST', body: 'x=1' });
 	});
 
+	it('a 401 from another origin after a redirect is handed back: the token never went there', async () => {
+		const session = new OAuth2Session({
+			clientId: 'app',
+			clientSecret: 's3cret',
+			tokenEndpoint: api.tokenEndpoint,
+			token: api.issue(),
+			allowedOrigins: [api.origin],
+		});
+		const target = `${other.origin}/api/protected`;
+		const response = await session.fetch(`${api.origin}/redirect?to=${encodeURIComponent(target)}`);
+		expect(response.status).toBe(401);
+		expect(api.stats.tokenRequests).toBe(0);
+		expect(other.stats.api401).toBe(1);
+		session.close();
+	});
+
 	it("honours the caller's redirect: 'manual'", async () => {
 		const session = make();
 		const response = await session.fetch(`${api.origin}/redirect?to=/api/next`, {
