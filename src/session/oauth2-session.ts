@@ -1,7 +1,11 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
+import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
-import { parseAuthorizationCallback } from '../protocol/authorization-callback.js';
+import {
+	parseAuthorizationCallback,
+	parseImplicitCallback,
+} from '../protocol/authorization-callback.js';
 import {
 	type AuthorizationRequest,
 	type AuthorizationUrlOptions,
@@ -19,6 +23,7 @@ import {
 	type OAuth2SessionOptions,
 } from './options.js';
 import { requestToken } from './request-token.js';
+import { revokeToken } from './revoke.js';
 import {
 	applyProtectedRequestHooks,
 	isInsufficientScope,
@@ -63,6 +68,15 @@ export type FetchTokenOptions =
 			redirectUri?: string | undefined;
 			params?: Record<string, string>;
 			signal?: AbortSignal;
+	  }
+	| {
+			/**
+			 * The callback URL of the implicit flow (`response_type=token`), the token in its fragment.
+			 * Its state is checked against `state` (default: this session's last `authorizationUrl()`).
+			 */
+			implicitResponse: string | URL;
+			/** @default the state of this session's last `authorizationUrl()` */
+			state?: string | undefined;
 	  }
 	| {
 			/** An authorization code you read from the callback yourself (state already checked). */
@@ -196,6 +210,14 @@ export class OAuth2Session {
 	 * (`fetchToken()` alone uses the `grant` option). The token is saved and becomes the session's.
 	 */
 	async fetchToken(options?: FetchTokenOptions): Promise<Token> {
+		if (options !== undefined && 'implicitResponse' in options) {
+			const { token } = parseImplicitCallback(options.implicitResponse, {
+				expectedState: this.#expectedState(options.state),
+			});
+			await this.#keeper.replace(token, 'fetch');
+			this.#pending = undefined;
+			return token;
+		}
 		const { grant, params, signal } = this.#grantFor(options);
 		const token = await this.#requestToken(grant, params ?? {}, signal);
 		await this.#keeper.replace(token, 'fetch');
@@ -209,6 +231,38 @@ export class OAuth2Session {
 	 */
 	async refreshToken(): Promise<Token> {
 		return this.#keeper.refresh(this.#keeper.token, 'manual');
+	}
+
+	/**
+	 * Signs out: revokes the refresh token (or the access token when there is none) at the
+	 * `revocationEndpoint`, if the session has one, then forgets the token here and in the store
+	 * (other contexts sharing the store end too) and emits `sessionEnded`.
+	 *
+	 * @throws The revocation's error, after the token was forgotten locally: the server may still
+	 *   honour the token until it expires.
+	 */
+	async logout(): Promise<void> {
+		await this.#keeper.ready;
+		const token = this.#keeper.token;
+		const endpoint = this.#options.revocationEndpoint;
+		let failure: unknown;
+		if (token !== undefined && endpoint !== undefined) {
+			try {
+				await revokeToken({
+					revocationEndpoint: endpoint,
+					token: token.refreshToken ?? token.accessToken,
+					tokenTypeHint: token.refreshToken === undefined ? 'access_token' : 'refresh_token',
+					clientAuthentication: this.#options.clientAuthentication,
+					fetch: this.#options.fetch,
+					retry: this.#options.retry,
+					allowInsecure: this.#options.allowInsecure,
+				});
+			} catch (error) {
+				failure = error;
+			}
+		}
+		await this.#keeper.end(new ReauthenticationRequiredError('The session was logged out'));
+		if (failure !== undefined) throw failure;
 	}
 
 	/** Replaces the token (after a login, or with a token saved from `TokenUpdated`) and saves it. */
@@ -256,7 +310,18 @@ export class OAuth2Session {
 		return next;
 	}
 
-	#grantFor(options: FetchTokenOptions | undefined): {
+	#expectedState(given: string | undefined): string {
+		const state = given ?? this.#pending?.state;
+		if (state === undefined) {
+			// Without a state to compare, a forged callback could not be told apart (CSRF).
+			throw new InvalidOptionsError(
+				'fetchToken() with a callback URL needs the state from authorizationUrl(): pass it as state',
+			);
+		}
+		return state;
+	}
+
+	#grantFor(options: Exclude<FetchTokenOptions, { implicitResponse: unknown }> | undefined): {
 		grant: Grant;
 		params: Record<string, string> | undefined;
 		signal: AbortSignal | undefined;
@@ -284,15 +349,8 @@ export class OAuth2Session {
 				signal: options.signal,
 			};
 		}
-		const expectedState = options.state ?? this.#pending?.state;
-		if (expectedState === undefined) {
-			// Without a state to compare, a forged callback could not be told apart (CSRF).
-			throw new InvalidOptionsError(
-				'fetchToken({ authorizationResponse }) needs the state from authorizationUrl(): pass it as state',
-			);
-		}
 		const callback = parseAuthorizationCallback(options.authorizationResponse, {
-			expectedState,
+			expectedState: this.#expectedState(options.state),
 			...(options.issuer === undefined ? {} : { issuer: options.issuer }),
 		});
 		const codeVerifier = options.codeVerifier ?? this.#pending?.codeVerifier;

@@ -33,6 +33,8 @@ export interface OAuth2SessionOptions {
 	clientAuthentication?: ClientAuthenticationMethod | ClientAuthentication | undefined;
 	/** The token endpoint. Needed to fetch and refresh tokens. */
 	tokenEndpoint?: string | URL | undefined;
+	/** The revocation endpoint (RFC 7009), for `session.logout()`. */
+	revocationEndpoint?: string | URL | undefined;
 	/** The authorization endpoint, for `session.authorizationUrl()`. */
 	authorizationEndpoint?: string | URL | undefined;
 	/** The redirect URI registered for this client. */
@@ -140,6 +142,7 @@ export interface NormalizedOAuth2SessionOptions {
 	clientAuthentication: ClientAuthentication;
 	tokenEndpoint: URL | undefined;
 	authorizationEndpoint: URL | undefined;
+	revocationEndpoint: URL | undefined;
 	redirectUri: string | undefined;
 	scope: string | readonly string[] | undefined;
 	grant: Grant | undefined;
@@ -205,6 +208,10 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			options.authorizationEndpoint === undefined
 				? undefined
 				: toUrl(options.authorizationEndpoint, 'authorizationEndpoint'),
+		revocationEndpoint:
+			options.revocationEndpoint === undefined
+				? undefined
+				: toUrl(options.revocationEndpoint, 'revocationEndpoint'),
 		redirectUri: options.redirectUri,
 		scope: options.scope,
 		grant: options.grant,

@@ -161,21 +161,26 @@ export class TokenKeeper {
 
 	async #load(initial: Token | undefined): Promise<void> {
 		const { store } = this.#options;
+		// Subscribed before reading, so a write landing between the read and the subscription is
+		// not missed.
+		if (store.subscribe !== undefined) {
+			this.#unsubscribe = store.subscribe(this.#options.storeKey, (record) =>
+				this.#onStoreChange(record),
+			);
+		}
 		let unreadable = false;
 		const stored = await this.#read(() => {
 			unreadable = true;
 		});
-		if (stored !== undefined) {
-			this.#token = stored;
-		} else if (initial !== undefined) {
-			this.#token = initial;
-			// An unreadable record is reported, not overwritten: whoever looks into it finds it as it was.
-			if (!unreadable) await this.#save(initial);
-		}
-		if (store.subscribe !== undefined && !this.#closed) {
-			this.#unsubscribe = store.subscribe(this.#options.storeKey, (record) =>
-				this.#onStoreChange(record),
-			);
+		// A notification may already have brought a token newer than what the read saw.
+		if (this.#token === undefined) {
+			if (stored !== undefined) {
+				this.#token = stored;
+			} else if (initial !== undefined) {
+				this.#token = initial;
+				// An unreadable record is reported, not overwritten: whoever looks finds it as it was.
+				if (!unreadable) await this.#save(initial);
+			}
 		}
 		this.#schedule();
 	}

@@ -25,6 +25,8 @@ export interface OAuthServerStats {
 	refreshRequests: number;
 	apiRequests: number;
 	api401: number;
+	/** Revocation requests (RFC 7009) accepted. */
+	revocations: number;
 	/** Authorization headers seen by /elsewhere (a path tests use as "another origin"). */
 	leaked: string[];
 }
@@ -75,6 +77,7 @@ export async function startOAuthServer(
 		refreshRequests: 0,
 		apiRequests: 0,
 		api401: 0,
+		revocations: 0,
 		leaked: [],
 	};
 	const accessTokens = new Map<string, { expiresAt: number; grant: Grant }>();
@@ -183,6 +186,21 @@ export async function startOAuthServer(
 			await tokenEndpoint(request.body, request.headers.authorization, response);
 			return;
 		}
+		if (url.pathname === '/revoke' && request.method === 'POST') {
+			const params = new URLSearchParams(request.body);
+			if (!authenticated(request.headers.authorization, params)) {
+				sendJson(response, 401, { error: 'invalid_client' });
+				return;
+			}
+			// Revoking either token of a grant revokes the whole grant, as most servers do.
+			const token = params.get('token') ?? '';
+			const grant = refreshTokens.get(token)?.grant ?? accessTokens.get(token)?.grant;
+			if (grant !== undefined) grant.revoked = true;
+			stats.revocations++;
+			response.writeHead(200);
+			response.end();
+			return;
+		}
 		if (url.pathname === '/authorize') {
 			// Approves at once, as a user clicking "Allow" would, and redirects with a code.
 			const code = `code-${randomBytes(8).toString('hex')}`;
@@ -251,6 +269,7 @@ export async function startOAuthServer(
 				refreshRequests: 0,
 				apiRequests: 0,
 				api401: 0,
+				revocations: 0,
 				leaked: [],
 			});
 		},

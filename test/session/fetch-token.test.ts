@@ -92,3 +92,51 @@ describe('authorization code with PKCE through the session', () => {
 		);
 	});
 });
+
+describe('the implicit flow', () => {
+	it('fetchToken({ implicitResponse }) checks the state and makes the fragment token the session token', async () => {
+		const session = make();
+		const { state } = await session.authorizationUrl({ responseType: 'token' });
+		const answer = server.issue();
+		const callback = `${redirectUri}#access_token=${answer.access_token}&token_type=bearer&expires_in=3600&state=${state}`;
+		const token = await session.fetchToken({ implicitResponse: callback });
+		expect(token.expiresAt).toBeGreaterThan(Date.now() + 3_500_000);
+		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+		await expect(
+			make().fetchToken({ implicitResponse: callback, state: 'another' }),
+		).rejects.toBeInstanceOf(StateMismatchError);
+		session.close();
+	});
+});
+
+describe('logout', () => {
+	it('revokes the refresh token, deletes the stored record, and ends the session everywhere', async () => {
+		const store = new MemoryStore();
+		const options = {
+			clientId: 'app',
+			clientSecret: 's3cret',
+			tokenEndpoint: server.tokenEndpoint,
+			revocationEndpoint: `${server.origin}/revoke`,
+			allowedOrigins: [server.origin],
+			store,
+		};
+		const answer = server.issue();
+		const session = new OAuth2Session({ ...options, token: answer });
+		const other = new OAuth2Session(options);
+		await Promise.all([session.ready, other.ready]);
+		const ended: string[] = [];
+		other.on('sessionEnded', () => ended.push('other'));
+		await session.logout();
+		expect(server.stats.revocations).toBe(1);
+		expect(await store.get('default')).toBeUndefined();
+		expect(session.token).toBeUndefined();
+		expect(ended).toEqual(['other']);
+		// The grant is gone at the server too: its access token no longer works.
+		const direct = await fetch(`${server.origin}/api/me`, {
+			headers: { authorization: `Bearer ${answer.access_token}` },
+		});
+		expect(direct.status).toBe(401);
+		session.close();
+		other.close();
+	});
+});
