@@ -97,7 +97,10 @@ export interface WaitForDeviceTokenOptions extends Omit<PollDeviceTokenOptions, 
 export async function startDeviceAuthorization(
 	options: StartDeviceAuthorizationOptions,
 ): Promise<DeviceAuthorization> {
-	const answer = await sendEndpointRequest(() => deviceAuthorizationRequest(options), options);
+	const answer = await sendEndpointRequest(() => deviceAuthorizationRequest(options), {
+		endpointName: 'device authorization endpoint',
+		...options,
+	});
 	return parseDeviceAuthorizationResponse(answer.body, answer);
 }
 

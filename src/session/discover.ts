@@ -143,6 +143,7 @@ export async function discover(
 		const url = request.url.href;
 		try {
 			const answer = await sendTokenRequest(request, {
+				endpointName: 'metadata endpoint',
 				...options,
 				decoder: (text, response) =>
 					decodeMetadataBody(text, { status: response.status, issuer, url }),

@@ -39,7 +39,10 @@ export interface IntrospectTokenOptions
 export async function introspectToken(
 	options: IntrospectTokenOptions,
 ): Promise<TokenIntrospection> {
-	const answer = await sendEndpointRequest(() => introspectionRequest(options), options);
+	const answer = await sendEndpointRequest(() => introspectionRequest(options), {
+		endpointName: 'introspection endpoint',
+		...options,
+	});
 	return parseIntrospectionResponse(answer.body, {
 		status: answer.status,
 		response: answer.response,

@@ -86,6 +86,11 @@ export interface SendTokenRequestOptions {
 	 */
 	decoder?: ((text: string, response: Response) => unknown) | undefined;
 	/**
+	 * What the endpoint is called in error messages.
+	 * @default 'token endpoint'
+	 */
+	endpointName?: string | undefined;
+	/**
 	 * The clock, in epoch milliseconds: when each attempt starts, and `Retry-After` dates.
 	 * @default Date.now
 	 */
@@ -240,6 +245,7 @@ async function sendOnce(
 		options.signal === undefined ? timeoutSignal : AbortSignal.any([options.signal, timeoutSignal]);
 	const fetchFn = options.fetch ?? globalThis.fetch;
 	const origin = request.url.origin;
+	const name = options.endpointName ?? 'token endpoint';
 	const requestedAt = options.now();
 	let response: Response;
 	let text: string;
@@ -248,14 +254,14 @@ async function sendOnce(
 		if (isRedirect(response)) {
 			await discardBody(response);
 			throw new TokenRequestError(
-				`The token endpoint at ${origin} redirected (HTTP ${response.status}); token requests do not follow redirects, so credentials are not sent on`,
+				`The ${name} at ${origin} redirected (HTTP ${response.status}); token requests do not follow redirects, so credentials are not sent on`,
 				{ reason: 'redirect', status: response.status || undefined, attempts },
 			);
 		}
 		if (response.status >= 500 || response.status === 429) {
 			await discardBody(response);
 			const error = new TokenRequestError(
-				`The token endpoint at ${origin} answered HTTP ${response.status} (${attempts} ${plural(attempts)})`,
+				`The ${name} at ${origin} answered HTTP ${response.status} (${attempts} ${plural(attempts)})`,
 				{ reason: 'http', status: response.status, attempts },
 			);
 			const delay = retryAfterDelay(response.headers.get('retry-after'), options.now());
@@ -268,7 +274,7 @@ async function sendOnce(
 		if (options.signal?.aborted) throw options.signal.reason;
 		if (timeoutSignal.aborted) {
 			throw new TokenRequestError(
-				`The token endpoint at ${origin} did not answer within ${options.timeout} ms (${attempts} ${plural(attempts)})`,
+				`The ${name} at ${origin} did not answer within ${options.timeout} ms (${attempts} ${plural(attempts)})`,
 				{ reason: 'timeout', attempts },
 				{ cause: error },
 			);
@@ -277,7 +283,7 @@ async function sendOnce(
 		// Its message stays out of ours: some fetch implementations put the URL, query and all, in it.
 		if (error instanceof TypeError) {
 			throw new TokenRequestError(
-				`Could not reach the token endpoint at ${origin}: network error (${attempts} ${plural(attempts)})`,
+				`Could not reach the ${name} at ${origin}: network error (${attempts} ${plural(attempts)})`,
 				{ reason: 'network', attempts },
 				{ cause: withoutQuery(error, url) },
 			);

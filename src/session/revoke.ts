@@ -31,6 +31,7 @@ export interface RevokeTokenOptions extends RevocationRequestOptions, SendTokenR
  */
 export async function revokeToken(options: RevokeTokenOptions): Promise<void> {
 	const answer = await sendEndpointRequest(() => revocationRequest(options), {
+		endpointName: 'revocation endpoint',
 		...options,
 		decoder: options.decoder ?? decodeRevocationResponseBody,
 	});

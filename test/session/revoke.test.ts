@@ -122,3 +122,15 @@ describe('revokeToken', () => {
 		expect(server.hits).toHaveLength(0);
 	});
 });
+
+describe('error messages name the endpoint', () => {
+	it('a revocation endpoint that cannot be reached is called the revocation endpoint', async () => {
+		const error = await revokeToken({
+			revocationEndpoint: 'http://127.0.0.1:9/revoke',
+			token: 'SECRET-refresh-token',
+			retry: false,
+		}).catch((e: unknown) => e);
+		expect((error as Error).message).toContain('revocation endpoint');
+		expect((error as Error).message).not.toContain('token endpoint');
+	});
+});
