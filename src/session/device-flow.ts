@@ -9,6 +9,7 @@ import {
 } from '../protocol/device-authorization.js';
 import { deviceCodeGrant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
+import { delay } from '../utils/delay.js';
 import {
 	type RequestTokenOptions,
 	requestToken,
@@ -152,7 +153,7 @@ export async function pollDeviceToken(options: PollDeviceTokenOptions): Promise<
  * Rejects with the signal's reason when it aborts, at once, whether sleeping or polling.
  */
 export async function waitForDeviceToken(options: WaitForDeviceTokenOptions): Promise<Token> {
-	const { deviceAuthorization, onPending, sleep = abortableSleep, ...poll } = options;
+	const { deviceAuthorization, onPending, sleep = delay, ...poll } = options;
 	const { deviceCode, expiresAt } = deviceAuthorization;
 	let interval = deviceAuthorization.interval;
 	if (!(interval > 0) || !Number.isFinite(expiresAt)) {
@@ -185,19 +186,4 @@ export async function waitForDeviceToken(options: WaitForDeviceTokenOptions): Pr
 			expiresAt,
 		});
 	}
-}
-
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-	return new Promise((resolve, reject) => {
-		signal?.throwIfAborted();
-		const onAbort = () => {
-			clearTimeout(timer);
-			reject(signal?.reason);
-		};
-		const timer = setTimeout(() => {
-			signal?.removeEventListener('abort', onAbort);
-			resolve();
-		}, ms);
-		signal?.addEventListener('abort', onAbort, { once: true });
-	});
 }

@@ -20,6 +20,7 @@ import {
 	toFetchArguments,
 } from '../protocol/token-request.js';
 import { parseTokenResponse } from '../protocol/token-response.js';
+import { delay } from '../utils/delay.js';
 import { assertSecureTransport } from '../utils/secure-transport.js';
 
 /** When and how often a token request is tried again after a transient failure. */
@@ -208,7 +209,7 @@ export async function sendTokenRequest(
 			const elapsed = performance.now() - started;
 			if (wanted > retry.maxRetryAfter || elapsed + wanted > retry.maxRetryTime) return false;
 			// p-retry waits retryDelay after this; only the rest of what the server asked is waited here.
-			await wait(wanted - retryDelay, options.signal);
+			await delay(wanted - retryDelay, options.signal);
 			return true;
 		},
 	});
@@ -332,21 +333,6 @@ function isRedirect(response: Response): boolean {
 async function discardBody(response: Response): Promise<void> {
 	// An unread body keeps its connection busy until garbage collection.
 	await response.body?.cancel().catch(() => {});
-}
-
-function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-	if (ms <= 0) return Promise.resolve();
-	return new Promise((resolve, reject) => {
-		const onAbort = () => {
-			clearTimeout(timer);
-			reject(signal?.reason);
-		};
-		const timer = setTimeout(() => {
-			signal?.removeEventListener('abort', onAbort);
-			resolve();
-		}, ms);
-		signal?.addEventListener('abort', onAbort, { once: true });
-	});
 }
 
 function plural(attempts: number): string {

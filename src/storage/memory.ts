@@ -1,4 +1,5 @@
 import { StorageError } from '../errors/storage-error.js';
+import { StoreListeners } from './store-listeners.js';
 import type { LockOptions, StoredRecord, StoreListener, TokenStore } from './token-store.js';
 
 /**
@@ -9,7 +10,7 @@ import type { LockOptions, StoredRecord, StoreListener, TokenStore } from './tok
 export class MemoryStore implements TokenStore {
 	readonly #records = new Map<string, StoredRecord>();
 	readonly #locks = new Map<string, Promise<void>>();
-	readonly #listeners = new Map<string, Set<StoreListener>>();
+	readonly #listeners = new StoreListeners();
 
 	async get(key: string): Promise<StoredRecord | undefined> {
 		const record = this.#records.get(key);
@@ -19,12 +20,12 @@ export class MemoryStore implements TokenStore {
 
 	async set(key: string, record: StoredRecord): Promise<void> {
 		this.#records.set(key, structuredClone(record));
-		this.#notify(key, record);
+		this.#listeners.notify(key, record);
 	}
 
 	async delete(key: string): Promise<void> {
 		this.#records.delete(key);
-		this.#notify(key, undefined);
+		this.#listeners.notify(key, undefined);
 	}
 
 	async lock<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T> {
@@ -59,21 +60,7 @@ export class MemoryStore implements TokenStore {
 	}
 
 	subscribe(key: string, listener: StoreListener): () => void {
-		let listeners = this.#listeners.get(key);
-		if (listeners === undefined) {
-			listeners = new Set();
-			this.#listeners.set(key, listeners);
-		}
-		listeners.add(listener);
-		return () => {
-			listeners.delete(listener);
-		};
-	}
-
-	#notify(key: string, record: StoredRecord | undefined): void {
-		for (const listener of this.#listeners.get(key) ?? []) {
-			listener(record === undefined ? undefined : structuredClone(record));
-		}
+		return this.#listeners.add(key, listener);
 	}
 }
 
