@@ -55,6 +55,20 @@ export interface ProviderProfile {
 	 */
 	readonly tokenEndpointMethod?: 'POST' | 'GET' | undefined;
 	/**
+	 * Parameters the session adds to each authorization URL it builds, such as Google's
+	 * `access_type=offline`. A parameter the caller passes in `params` wins over the profile's.
+	 * @default {}
+	 * @example { access_type: 'offline', prompt: 'consent' }
+	 */
+	readonly authorizationParams?: Readonly<Record<string, string>> | undefined;
+	/**
+	 * Scopes the session adds to the scope of each authorization URL it builds, when missing, such
+	 * as `offline_access` where a refresh token is only issued for it (Microsoft, Auth0).
+	 * @default []
+	 * @example ['offline_access']
+	 */
+	readonly authorizationScopes?: readonly string[] | undefined;
+	/**
 	 * Fixes run at named points of the protocol.
 	 * @default {}
 	 */
@@ -89,6 +103,24 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 	if (![undefined, 'POST', 'GET'].includes(profile.tokenEndpointMethod)) {
 		throw new InvalidOptionsError(`${where}: tokenEndpointMethod must be 'POST' or 'GET'`);
 	}
+	const params = profile.authorizationParams ?? {};
+	if (
+		typeof params !== 'object' ||
+		params === null ||
+		Array.isArray(params) ||
+		!Object.values(params).every((value) => typeof value === 'string')
+	) {
+		throw new InvalidOptionsError(`${where}: authorizationParams must map names to strings`);
+	}
+	const scopes = profile.authorizationScopes ?? [];
+	if (
+		!Array.isArray(scopes) ||
+		!scopes.every((scope) => typeof scope === 'string' && /^[^\s,]+$/.test(scope))
+	) {
+		throw new InvalidOptionsError(
+			`${where}: authorizationScopes must be a list of scopes without spaces or commas`,
+		);
+	}
 	const hooks: Record<string, readonly unknown[]> = {};
 	for (const [point, list] of Object.entries(profile.hooks ?? {})) {
 		if (!(hookNames as readonly string[]).includes(point)) {
@@ -100,7 +132,16 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 		}
 		hooks[point] = Object.freeze([...list]);
 	}
-	return Object.freeze({ ...profile, hooks: Object.freeze(hooks) as ProfileHooks });
+	return Object.freeze({
+		...profile,
+		...(profile.authorizationParams === undefined
+			? {}
+			: { authorizationParams: Object.freeze({ ...params }) }),
+		...(profile.authorizationScopes === undefined
+			? {}
+			: { authorizationScopes: Object.freeze([...scopes]) }),
+		hooks: Object.freeze(hooks) as ProfileHooks,
+	});
 }
 
 /** The phase of a grant: `refreshToken` for `refresh_token`, `accessToken` for every other. */

@@ -1,31 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidOptionsError, OAuth2ResponseError } from '../../src/errors/index.js';
-import { clientSecretPost } from '../../src/protocol/client-authentication.js';
+import { InvalidOptionsError } from '../../src/errors/index.js';
 import {
 	authorizationCodeGrant,
-	clientCredentialsGrant,
 	deviceCodeGrant,
-	fbExchangeTokenGrant,
 	refreshTokenGrant,
 } from '../../src/protocol/grants.js';
 import {
 	defineProfile,
-	type ProviderProfile,
 	runTokenRequestHooks,
 	runTokenResponseHooks,
 	type TokenHttpResponse,
 	tokenPhaseOf,
 } from '../../src/protocol/profile.js';
-import { facebook, github } from '../../src/protocol/profiles/index.js';
-import {
-	buildTokenRequest,
-	decodeTokenResponseBody,
-	type TokenRequestParts,
-	toFetchArguments,
-} from '../../src/protocol/token-request.js';
-import { parseTokenResponse } from '../../src/protocol/token-response.js';
+import type { TokenRequestParts } from '../../src/protocol/token-request.js';
 
-const requestedAt = Date.UTC(2026, 0, 1);
 const endpoint = 'https://as.example/token';
 
 const answer = (body: unknown, status = 200): TokenHttpResponse => ({
@@ -33,16 +21,6 @@ const answer = (body: unknown, status = 200): TokenHttpResponse => ({
 	headers: new Headers(),
 	body,
 });
-
-/** What the session does with an answer: the profile's response hooks, then the parser. */
-function readAnswer(profile: ProviderProfile, body: unknown, status = 200) {
-	const response = runTokenResponseHooks(profile, 'accessToken', answer(body, status));
-	return parseTokenResponse(response.body, {
-		requestedAt,
-		status: response.status,
-		scopeSeparator: profile.scopeSeparator,
-	});
-}
 
 function request(): TokenRequestParts {
 	return {
@@ -64,6 +42,23 @@ describe('defineProfile', () => {
 		expect(Object.isFrozen(profile.hooks?.accessTokenRequest)).toBe(true);
 	});
 
+	it('copies and freezes authorizationParams and authorizationScopes', () => {
+		const params: Record<string, string> = { prompt: 'consent' };
+		const scopes = ['offline_access'];
+		const profile = defineProfile({
+			name: 'x',
+			authorizationParams: params,
+			authorizationScopes: scopes,
+		});
+		params.prompt = 'none';
+		scopes.push('openid');
+		expect(profile.authorizationParams).toEqual({ prompt: 'consent' });
+		expect(profile.authorizationScopes).toEqual(['offline_access']);
+		expect(Object.isFrozen(profile.authorizationParams)).toBe(true);
+		expect(Object.isFrozen(profile.authorizationScopes)).toBe(true);
+		expect(defineProfile({ name: 'y' })).not.toHaveProperty('authorizationParams');
+	});
+
 	it.each([
 		['no name', { name: '' }],
 		['a semicolon separator', { name: 'x', scopeSeparator: ';' }],
@@ -71,6 +66,11 @@ describe('defineProfile', () => {
 		['an unknown hook phase', { name: 'x', hooks: { beforeLunch: [] } }],
 		['a hook that is not a function', { name: 'x', hooks: { accessTokenResponse: ['nope'] } }],
 		['hooks not in a list', { name: 'x', hooks: { protectedRequest: () => {} } }],
+		['authorizationParams with a number', { name: 'x', authorizationParams: { max_age: 0 } }],
+		['authorizationParams as a list', { name: 'x', authorizationParams: ['a'] }],
+		['authorizationScopes as a string', { name: 'x', authorizationScopes: 'offline_access' }],
+		['an authorization scope with a space', { name: 'x', authorizationScopes: ['a b'] }],
+		['an empty authorization scope', { name: 'x', authorizationScopes: [''] }],
 	])('refuses %s', (_, profile) => {
 		expect(() => defineProfile(profile as never)).toThrow(InvalidOptionsError);
 	});
@@ -126,74 +126,5 @@ describe('running hooks', () => {
 		const result = runTokenResponseHooks(profile, 'refreshToken', answer('raw'));
 		expect(result).toMatchObject({ status: 201, body: { wrapped: 'raw' } });
 		expect(runTokenResponseHooks(profile, 'accessToken', answer('raw')).body).toBe('raw');
-	});
-});
-
-describe('github', () => {
-	it('joins and splits scopes with commas, and asks for JSON', async () => {
-		const built = await buildTokenRequest({
-			tokenEndpoint: endpoint,
-			grant: clientCredentialsGrant({ scope: ['repo', 'gist'] }),
-			scopeSeparator: github.scopeSeparator,
-		});
-		expect(built.params.get('scope')).toBe('repo,gist');
-		built.headers.set('accept', '*/*');
-		await runTokenRequestHooks(github, 'refreshToken', built);
-		expect(built.headers.get('accept')).toBe('application/json');
-		const token = readAnswer(github, { access_token: 'gho_1', scope: 'repo,gist' });
-		expect(token.scope).toEqual(['repo', 'gist']);
-	});
-
-	it.each([
-		['bad_verification_code', 'invalid_grant'],
-		['bad_refresh_token', 'invalid_grant'],
-		['incorrect_client_credentials', 'invalid_client'],
-		['unverified_user_email', 'unverified_user_email'],
-	])('an error %s with HTTP 200 is an OAuth2ResponseError %s', (sent, expected) => {
-		let error: unknown;
-		try {
-			readAnswer(github, { error: sent, error_description: 'The code passed is incorrect.' });
-		} catch (e) {
-			error = e;
-		}
-		expect(error).toBeInstanceOf(OAuth2ResponseError);
-		expect(error).toMatchObject({ error: expected, status: 200 });
-		expect((error as OAuth2ResponseError).message).toContain(sent);
-	});
-});
-
-describe('facebook', () => {
-	it('sends its token requests with GET, parameters in the query', async () => {
-		expect(facebook.tokenEndpointMethod).toBe('GET');
-		const built = await buildTokenRequest({
-			tokenEndpoint: 'https://graph.facebook.com/oauth/access_token',
-			grant: fbExchangeTokenGrant({ fbExchangeToken: 'short' }),
-			clientAuthentication: clientSecretPost('app', 'shh'),
-			method: facebook.tokenEndpointMethod,
-		});
-		const [url, init] = toFetchArguments(built);
-		expect(init.body).toBeUndefined();
-		expect(new URL(url).searchParams.toString()).toBe(
-			'grant_type=fb_exchange_token&fb_exchange_token=short&client_id=app&client_secret=shh',
-		);
-	});
-
-	it('reads the legacy text/plain form with expires into an expiry', () => {
-		const body = decodeTokenResponseBody('access_token=EAAB1&expires=5183999', 'text/plain');
-		const token = readAnswer(facebook, body);
-		expect(token.accessToken).toBe('EAAB1');
-		expect(token.expiresAt).toBe(requestedAt + 5_183_999_000);
-		expect(token.extra).toEqual({});
-	});
-
-	it('leaves expires_in alone when the answer has one', () => {
-		const token = readAnswer(facebook, { access_token: 'EAAB1', expires_in: 60, expires: 99 });
-		expect(token.expiresAt).toBe(requestedAt + 60_000);
-	});
-
-	it('splits comma scopes', () => {
-		expect(
-			readAnswer(facebook, { access_token: 'EAAB1', scope: 'email,public_profile' }).scope,
-		).toEqual(['email', 'public_profile']);
 	});
 });

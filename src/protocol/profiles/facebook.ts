@@ -1,10 +1,10 @@
 import { defineProfile, type TokenHttpResponse } from '../profile.js';
+import { bodyObject } from './answer-fixes.js';
 
 function expiresIn(response: TokenHttpResponse): TokenHttpResponse | undefined {
-	const body = response.body;
-	if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
-	if (!('expires' in body) || 'expires_in' in body) return undefined;
-	const { expires, ...rest } = body as Record<string, unknown>;
+	const body = bodyObject(response);
+	if (body === undefined || !('expires' in body) || 'expires_in' in body) return undefined;
+	const { expires, ...rest } = body;
 	return { ...response, body: { ...rest, expires_in: expires } };
 }
 
