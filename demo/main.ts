@@ -1,87 +1,114 @@
 /**
- * `npm run demo`: a daemon-style client on an embedded default, no account needed.
+ * `npm run demo`: a daemon-style client against an embedded authorization server, no account needed.
  *
- * Starts a local authorization server and protected API on 127.0.0.1 (short-lived access tokens,
- * rotating refresh tokens, a reused one refused), then keeps calling the API through one
- * OAuth2Session with bursts of concurrent requests. Prints a timeline and a summary; exits
- * non-zero if any request failed.
+ * 1. Starts an oidc-provider authorization server and a protected API on 127.0.0.1: 5-second access
+ *    tokens, rotating refresh tokens (a reused one is refused).
+ * 2. Signs in once, as a daemon's first login does: authorization code + PKCE, the user's browser
+ *    played by the server's `approve()`. (For a real daemon: `npx oauth2-session login`.)
+ * 3. Calls the API through one OAuth2Session, a few requests at a time, with the token kept in a
+ *    FileStore in a fresh temporary folder. The session refreshes ahead of expiry by itself.
  *
- * Options: --seconds N (default 12), --lifetime N (access token lifetime, default 4).
+ * Prints a timeline, stops after --seconds (default 30) or Ctrl-C, prints a summary, and exits
+ * non-zero if any request failed. Options: --seconds N, --lifetime N (access token seconds, default 5).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clientCredentialsGrant, OAuth2Session } from '../src/index.js';
-import { startOAuthServer } from '../test/helpers/oauth-server.js';
+import { OAuth2Session } from '../src/index.js';
+import { FileStore } from '../src/storage/file.js';
+import { startAuthServer } from './auth-server.js';
+import { ageBar, clock, pause } from './timeline.js';
 
 const { values } = parseArgs({
 	options: {
-		seconds: { type: 'string', default: '12' },
-		lifetime: { type: 'string', default: '4' },
+		seconds: { type: 'string', default: '30' },
+		lifetime: { type: 'string', default: '5' },
 	},
 });
 const seconds = Number(values.seconds);
 const lifetime = Number(values.lifetime);
 
-const server = await startOAuthServer({ accessTokenLifetime: lifetime, tokenLatency: 30 });
+const server = await startAuthServer({ accessTokenTtl: lifetime });
+const dir = await mkdtemp(join(tmpdir(), 'oauth2-session-demo-'));
+const store = new FileStore({ dir });
+const { clientId, clientSecret } = server.clients.confidential;
 const session = new OAuth2Session({
-	clientId: 'app',
-	clientSecret: 's3cret',
+	clientId,
+	clientSecret,
+	authorizationEndpoint: server.authorizationEndpoint,
 	tokenEndpoint: server.tokenEndpoint,
-	grant: clientCredentialsGrant(),
-	allowedOrigins: [server.origin],
+	redirectUri: server.redirectUri,
+	scope: ['offline_access', 'api:read'],
+	baseUrl: `${server.api}/`,
+	store,
 });
-
-let refreshes = 0;
-let ok = 0;
-let failed = 0;
-session.on('tokenUpdated', ({ source }) => {
-	refreshes++;
-	line(`token ${source === 'refresh' ? 'refreshed' : 'obtained'} (#${refreshes})`);
-});
-session.on('refreshFailed', ({ error }) => line(`refresh failed: ${error.message}`));
 
 const started = Date.now();
-function line(text: string) {
-	const token = session.token;
-	const age = token?.issuedAt === undefined ? 0 : (Date.now() - token.issuedAt) / 1000;
-	const bar = '█'.repeat(Math.min(20, Math.round((age / lifetime) * 20))).padEnd(20, '·');
-	const clock = ((Date.now() - started) / 1000).toFixed(1).padStart(5);
+const counts = { ok: 0, failed: 0, refreshes: 0, slowest: 0 };
+function line(event: string): void {
+	const { ok, failed } = counts;
 	process.stdout.write(
-		`${clock}s  token age ${bar}  ok ${String(ok).padStart(4)}  failed ${failed}  ${text}\n`,
+		`${clock(started)}  ${ageBar(session.token)}  ok ${String(ok).padStart(4)}  failed ${failed}  ${event}\n`,
 	);
 }
-
-process.stdout.write(
-	`Local authorization server and API on ${server.origin}: ${lifetime}s access tokens, rotating refresh tokens.\n` +
-		`Firing 10 concurrent requests every 250 ms for ${seconds}s through one OAuth2Session.\n\n`,
-);
-
-let stopping = false;
-process.once('SIGINT', () => {
-	stopping = true;
+session.on('tokenUpdated', ({ source }) => {
+	if (source !== 'refresh') return;
+	counts.refreshes++;
+	line(`↻ refreshed (#${counts.refreshes}): new access token, new refresh token`);
 });
-let tick = 0;
-while (!stopping && Date.now() - started < seconds * 1000) {
-	const results = await Promise.allSettled(
-		Array.from({ length: 10 }, (_, i) => session.fetch(`${server.origin}/api/items/${i}`)),
+session.on('refreshFailed', ({ error }) => line(`refresh failed, retrying: ${error.message}`));
+
+process.stdout.write(
+	`Authorization server and API on ${server.origin}: ${lifetime}s access tokens, rotating refresh tokens.\n` +
+		`Token store: FileStore in ${dir}\n\n`,
+);
+
+try {
+	// A daemon's first login, once. The "user" approves in the server's login and consent pages.
+	const { url } = await session.authorizationUrl();
+	const callback = await server.approve(url);
+	await session.fetchToken({ authorizationResponse: callback, issuer: server.issuer });
+	line('signed in: authorization code + PKCE, token saved in the FileStore');
+	process.stdout.write(
+		`\n${' '.repeat(8)}token age (bar full = expired)\n` +
+			`Calling the API: 3 requests every 250 ms for ${seconds}s (Ctrl-C to stop early).\n\n`,
 	);
-	for (const result of results) {
-		if (result.status === 'fulfilled' && result.value.ok) ok++;
-		else failed++;
+
+	const interrupted = new AbortController();
+	process.once('SIGINT', () => interrupted.abort());
+	const stop = AbortSignal.any([interrupted.signal, AbortSignal.timeout(seconds * 1000)]);
+	for (let tick = 1; !stop.aborted; tick++) {
+		await Promise.all([1, 2, 3].map((n) => callApi(`items/${n}`)));
+		if (tick % 4 === 0) line('');
+		await pause(250, stop);
 	}
-	tick++;
-	if (tick === Math.floor((seconds * 4) / 2)) {
-		server.revokeAccessTokens();
-		line('the server revoked every access token: the next burst gets 401s');
-	} else if (tick % 4 === 0) {
-		line('');
-	}
-	await new Promise((resolve) => setTimeout(resolve, 250));
+} finally {
+	session.close();
+	await store.close();
+	await server.close();
+	await rm(dir, { recursive: true, force: true });
 }
 
-session.close();
-await server.close();
 process.stdout.write(
-	`\nSummary: ${ok} requests succeeded, ${failed} failed; ${server.stats.tokenRequests} token requests ` +
-		`(the first token, then one refresh per expiry or revocation, ahead of time: no request waited).\n`,
+	`\nSummary: ${counts.ok + counts.failed} requests, ${counts.refreshes} refreshes, ${counts.failed} failures; ` +
+		`slowest request ${counts.slowest} ms; ${server.stats.tokenRequests} token requests at the server.\n`,
 );
-process.exitCode = failed === 0 ? 0 : 1;
+process.exitCode = counts.failed === 0 ? 0 : 1;
+
+async function callApi(path: string): Promise<void> {
+	const sent = Date.now();
+	try {
+		const response = await session.fetch(path);
+		await response.body?.cancel();
+		if (response.ok) counts.ok++;
+		else {
+			counts.failed++;
+			line(`✗ GET ${path}: HTTP ${response.status}`);
+		}
+	} catch (error) {
+		counts.failed++;
+		line(`✗ GET ${path}: ${error instanceof Error ? error.message : String(error)}`);
+	}
+	counts.slowest = Math.max(counts.slowest, Date.now() - sent);
+}
