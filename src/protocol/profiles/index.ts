@@ -1,2 +1,12 @@
+export { type Auth0ProfileOptions, auth0 } from './auth0.js';
+export { cognito } from './cognito.js';
+export { ebay } from './ebay.js';
 export { facebook } from './facebook.js';
+export { fitbit } from './fitbit.js';
 export { github } from './github.js';
+export { google } from './google.js';
+export { keycloak } from './keycloak.js';
+export { mailchimp } from './mailchimp.js';
+export { microsoft } from './microsoft.js';
+export { salesforce } from './salesforce.js';
+export { slack, slackUser } from './slack.js';
