@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const running = new Set<ChildProcess>();
+
+/** `oauth2-session ...` running from source in a child process, its output collected. */
+export interface CliProcess {
+	stdout(): string;
+	stderr(): string;
+	/** The first match of `pattern` in stderr, waiting for it; rejects if the CLI exits first. */
+	waitForStderr(pattern: RegExp): Promise<RegExpExecArray>;
+	/** The exit code, once the process is gone and its output read. */
+	readonly exited: Promise<number | null>;
+}
+
+/** Starts `node --import tsx src/cli/main.ts ...args`. `killCliProcesses()` in `afterAll`. */
+export function startCli(args: readonly string[]): CliProcess {
+	const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+		cwd: root,
+		stdio: ['ignore', 'pipe', 'pipe'],
+	});
+	running.add(child);
+	let stdout = '';
+	let stderr = '';
+	let closed = false;
+	const waiting = new Set<() => void>();
+	child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+		stdout += chunk;
+	});
+	child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+		stderr += chunk;
+		for (const check of waiting) check();
+	});
+	const exited = new Promise<number | null>((resolve) => {
+		child.once('close', (code) => {
+			running.delete(child);
+			closed = true;
+			for (const check of waiting) check();
+			resolve(code);
+		});
+	});
+	return {
+		stdout: () => stdout,
+		stderr: () => stderr,
+		exited,
+		waitForStderr: (pattern) =>
+			new Promise((resolve, reject) => {
+				const check = () => {
+					const match = pattern.exec(stderr);
+					if (match !== null) {
+						waiting.delete(check);
+						resolve(match);
+					} else if (closed) {
+						waiting.delete(check);
+						reject(new Error(`The CLI exited without printing ${pattern}; stderr:\n${stderr}`));
+					}
+				};
+				waiting.add(check);
+				check();
+			}),
+	};
+}
+
+/** Runs the CLI to the end. */
+export async function runCli(
+	args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+	const cli = startCli(args);
+	const code = await cli.exited;
+	return { code, stdout: cli.stdout(), stderr: cli.stderr() };
+}
+
+/** Kills every CLI process still running and waits until they are gone. */
+export async function killCliProcesses(): Promise<void> {
+	await Promise.all(
+		[...running].map(
+			(child) =>
+				new Promise<void>((resolve) => {
+					child.once('close', () => resolve());
+					child.kill('SIGKILL');
+				}),
+		),
+	);
+}
