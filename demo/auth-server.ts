@@ -201,7 +201,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 	handle = (request, response) => {
 		const url = new URL(request.url ?? '/', origin);
 		if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
-			void answerApi(provider, request, response, stats);
+			void answerApi(provider, request, response, stats).catch(() => {
+				if (!response.headersSent) response.writeHead(500);
+				response.end();
+			});
 			return;
 		}
 		const interaction = /^\/interaction\/([\w-]+)(?:\/(login|confirm))?$/.exec(url.pathname);
