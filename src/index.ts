@@ -78,7 +78,22 @@ export {
 	type TokenRequestHook,
 	type TokenResponseHook,
 } from './protocol/profile.js';
-export { facebook, github } from './protocol/profiles/index.js';
+export {
+	type Auth0ProfileOptions,
+	auth0,
+	cognito,
+	ebay,
+	facebook,
+	fitbit,
+	github,
+	google,
+	keycloak,
+	mailchimp,
+	microsoft,
+	salesforce,
+	slack,
+	slackUser,
+} from './protocol/profiles/index.js';
 export {
 	decodeRevocationResponseBody,
 	parseRevocationResponse,

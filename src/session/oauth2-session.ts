@@ -14,6 +14,7 @@ import {
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
+import { parseScope } from '../protocol/token-response.js';
 import { assertSecureTransport, isLoopbackHost } from '../utils/secure-transport.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
@@ -64,6 +65,12 @@ export type FetchTokenOptions =
 			codeVerifier?: string | undefined;
 			/** The issuer to check RFC 9207 `iss` against, when known. */
 			issuer?: string | undefined;
+			/**
+			 * Refuse a callback without `iss`: set it when the server's metadata says
+			 * `authorization_response_iss_parameter_supported`.
+			 * @default false
+			 */
+			requireIssuer?: boolean | undefined;
 			/** @default the session's `redirectUri` */
 			redirectUri?: string | undefined;
 			params?: Record<string, string>;
@@ -190,11 +197,18 @@ export class OAuth2Session {
 		if (endpoint === undefined) {
 			throw new InvalidOptionsError('authorizationUrl() needs an authorizationEndpoint');
 		}
-		const scope = options.scope ?? this.#options.scope;
+		const profile = this.#options.profile;
+		const scopeSeparator = options.scopeSeparator ?? profile?.scopeSeparator;
+		const scope = withScopes(
+			options.scope ?? this.#options.scope,
+			profile?.authorizationScopes ?? [],
+			scopeSeparator ?? ' ',
+		);
 		const redirectUri = options.redirectUri ?? this.#options.redirectUri;
-		const scopeSeparator = options.scopeSeparator ?? this.#options.profile?.scopeSeparator;
 		const request = await authorizationUrl({
 			...options,
+			// What the profile needs (Google's access_type=offline...); the caller's own params win.
+			params: { ...profile?.authorizationParams, ...options.params },
 			authorizationEndpoint: endpoint,
 			clientId: this.#options.clientId,
 			...(scope === undefined ? {} : { scope }),
@@ -352,6 +366,7 @@ export class OAuth2Session {
 		const callback = parseAuthorizationCallback(options.authorizationResponse, {
 			expectedState: this.#expectedState(options.state),
 			...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+			...(options.requireIssuer === undefined ? {} : { requireIssuer: options.requireIssuer }),
 		});
 		const codeVerifier = options.codeVerifier ?? this.#pending?.codeVerifier;
 		return {
@@ -424,4 +439,17 @@ function whileNotAborted<T>(
 			},
 		);
 	});
+}
+
+/** The scopes asked for, plus those a profile needs (`offline_access`...) that are missing. */
+function withScopes(
+	scope: string | readonly string[] | undefined,
+	needed: readonly string[],
+	separator: ' ' | ',',
+): string | readonly string[] | undefined {
+	if (needed.length === 0) return scope;
+	const list =
+		typeof scope === 'string' ? (parseScope(scope, separator) ?? []) : [...(scope ?? [])];
+	for (const item of needed) if (!list.includes(item)) list.push(item);
+	return list;
 }

@@ -140,3 +140,51 @@ describe('logout', () => {
 		other.close();
 	});
 });
+
+describe("a profile's authorization parameters and scopes", () => {
+	it("are added to the session's authorization URL; the caller's own params win", async () => {
+		const { google, microsoft } = await import('../../src/protocol/profiles/index.js');
+		const googleSession = new OAuth2Session({
+			clientId: 'app',
+			authorizationEndpoint: `${server.origin}/authorize`,
+			redirectUri,
+			scope: ['openid'],
+			profile: google,
+		});
+		const googleQuery = new URL((await googleSession.authorizationUrl()).url).searchParams;
+		expect(googleQuery.get('access_type')).toBe('offline');
+		expect(googleQuery.get('prompt')).toBe('consent');
+		const chosen = await googleSession.authorizationUrl({ params: { prompt: 'select_account' } });
+		expect(new URL(chosen.url).searchParams.get('prompt')).toBe('select_account');
+
+		const microsoftSession = new OAuth2Session({
+			clientId: 'app',
+			authorizationEndpoint: `${server.origin}/authorize`,
+			redirectUri,
+			scope: 'User.Read offline_access',
+			profile: microsoft,
+		});
+		const scopes = new URL((await microsoftSession.authorizationUrl()).url).searchParams.get(
+			'scope',
+		);
+		expect(scopes).toBe('User.Read offline_access');
+		const added = await microsoftSession.authorizationUrl({ scope: ['User.Read'] });
+		expect(new URL(added.url).searchParams.get('scope')).toBe('User.Read offline_access');
+	});
+});
+
+describe('RFC 9207 iss through the session', () => {
+	it('requireIssuer refuses a callback without iss before any token request', async () => {
+		const session = make();
+		const { url } = await session.authorizationUrl();
+		const callback = await approve(url);
+		await expect(
+			session.fetchToken({
+				authorizationResponse: callback,
+				issuer: server.origin,
+				requireIssuer: true,
+			}),
+		).rejects.toMatchObject({ name: 'InvalidCallbackError', problem: 'missing-issuer' });
+		expect(server.stats.tokenRequests).toBe(0);
+	});
+});
