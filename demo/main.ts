@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { OAuth2Session } from '../src/index.js';
 import { FileStore } from '../src/storage/file.js';
 import { startAuthServer } from './auth-server.js';
-import { ageBar, clock, pause } from './timeline.js';
+import { ageBar, clock, pause, stopAfter } from './timeline.js';
 
 const { values } = parseArgs({
 	options: {
@@ -75,9 +75,7 @@ try {
 			`Calling the API: 3 requests every 250 ms for ${seconds}s (Ctrl-C to stop early).\n\n`,
 	);
 
-	const interrupted = new AbortController();
-	process.once('SIGINT', () => interrupted.abort());
-	const stop = AbortSignal.any([interrupted.signal, AbortSignal.timeout(seconds * 1000)]);
+	const stop = stopAfter(seconds);
 	for (let tick = 1; !stop.aborted; tick++) {
 		await Promise.all([1, 2, 3].map((n) => callApi(`items/${n}`)));
 		if (tick % 4 === 0) line('');

@@ -30,3 +30,17 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
 		}
 	});
 }
+
+/**
+ * Aborts after `seconds`, or at Ctrl-C (SIGINT). A plain timer: `AbortSignal.timeout` inside
+ * `AbortSignal.any` can be garbage collected before it fires on Node 20, and the run never ends.
+ */
+export function stopAfter(seconds: number): AbortSignal {
+	const controller = new AbortController();
+	const timer = setTimeout(() => controller.abort(), seconds * 1000);
+	process.on('SIGINT', () => {
+		clearTimeout(timer);
+		controller.abort();
+	});
+	return controller.signal;
+}
