@@ -1,7 +1,8 @@
 import ky, { type KyInstance, type Options } from 'ky';
 import { type CreateKyOptions, createKy, oauth2Hooks } from '../../src/ky.js';
-import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import type { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuthTestServer } from '../helpers/oauth-server.js';
+import { sessionOn } from '../helpers/session.js';
 
 /** The two ways to use the ky entry; every behaviour test runs against both. */
 export const kinds = ['createKy', 'oauth2Hooks'] as const;
@@ -19,22 +20,7 @@ export function kyFor(
 
 type SessionOptions = ConstructorParameters<typeof OAuth2Session>[0];
 
-/** A session on the test server: its client, its token endpoint, its origin allowed. */
-export function sessionOn(
-	server: OAuthTestServer,
-	token: object,
-	options: Partial<SessionOptions> = {},
-): OAuth2Session {
-	return new OAuth2Session({
-		clientId: 'app',
-		clientSecret: 's3cret',
-		tokenEndpoint: server.tokenEndpoint,
-		allowedOrigins: [server.origin],
-		token: token as never,
-		proactiveRefresh: false,
-		...options,
-	});
-}
+export { sessionOn };
 
 /** A session whose token the server has just revoked: its next request is answered 401. */
 export async function revokedSession(

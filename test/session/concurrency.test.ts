@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import type { OAuth2Session } from '../../src/session/oauth2-session.js';
+import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { sessionOn } from '../helpers/session.js';
 
 let server: OAuthTestServer;
 
@@ -13,20 +15,8 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-function sessionWith(
-	token: object,
-	options: Partial<ConstructorParameters<typeof OAuth2Session>[0]> = {},
-) {
-	return new OAuth2Session({
-		clientId: 'app',
-		clientSecret: 's3cret',
-		tokenEndpoint: server.tokenEndpoint,
-		allowedOrigins: [server.origin],
-		token: token as never,
-		proactiveRefresh: false,
-		...options,
-	});
-}
+const sessionWith = (token: object, options: Partial<OAuth2SessionOptions> = {}) =>
+	sessionOn(server, token, options);
 
 async function fireAll(
 	session: OAuth2Session,

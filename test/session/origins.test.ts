@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InsecureTransportError, OriginNotAllowedError } from '../../src/errors/index.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { sessionOn } from '../helpers/session.js';
 
 // Two servers: two origins. `api` is allowed, `other` is not.
 let api: OAuthTestServer;
@@ -98,13 +99,7 @@ describe('redirects', () => {
 	});
 
 	it('a 401 from another origin after a redirect is handed back: the token never went there', async () => {
-		const session = new OAuth2Session({
-			clientId: 'app',
-			clientSecret: 's3cret',
-			tokenEndpoint: api.tokenEndpoint,
-			token: api.issue(),
-			allowedOrigins: [api.origin],
-		});
+		const session = sessionOn(api, api.issue());
 		const target = `${other.origin}/api/protected`;
 		const response = await session.fetch(`${api.origin}/redirect?to=${encodeURIComponent(target)}`);
 		expect(response.status).toBe(401);
@@ -137,13 +132,7 @@ describe('request bodies', () => {
 		await session.ready;
 		api.revokeAccessTokens();
 		// This session has a refresh token from api.issue(); it needs a token endpoint to refresh.
-		const refreshing = new OAuth2Session({
-			clientId: 'app',
-			clientSecret: 's3cret',
-			tokenEndpoint: api.tokenEndpoint,
-			token: api.issue(),
-			allowedOrigins: [api.origin],
-		});
+		const refreshing = sessionOn(api, api.issue());
 		await refreshing.ready;
 		api.revokeAccessTokens();
 		const response = await refreshing.fetch(`${api.origin}/api/upload`, {
@@ -160,13 +149,7 @@ describe('request bodies', () => {
 	});
 
 	it('a streaming body is not retried: the 401 comes back', async () => {
-		const session = new OAuth2Session({
-			clientId: 'app',
-			clientSecret: 's3cret',
-			tokenEndpoint: api.tokenEndpoint,
-			token: api.issue(),
-			allowedOrigins: [api.origin],
-		});
+		const session = sessionOn(api, api.issue());
 		await session.ready;
 		api.revokeAccessTokens();
 		const body = new ReadableStream({

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ReauthenticationRequiredError, TokenRequestError } from '../../src/errors/index.js';
 import { clientCredentialsGrant } from '../../src/protocol/grants.js';
-import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { sessionOn } from '../helpers/session.js';
 
 let server: OAuthTestServer;
 beforeAll(async () => {
@@ -17,12 +17,7 @@ afterEach(() => {
 afterAll(() => server.close());
 
 const make = (options: Partial<OAuth2SessionOptions> = {}) =>
-	new OAuth2Session({
-		clientId: 'app',
-		clientSecret: 's3cret',
-		tokenEndpoint: server.tokenEndpoint,
-		allowedOrigins: [server.origin],
-		proactiveRefresh: false,
+	sessionOn(server, undefined, {
 		retry: { retries: 2, minTimeout: 10, maxTimeout: 20 },
 		...options,
 	});

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors/index.js';
 import { Token } from '../../src/protocol/token.js';
-import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import {
@@ -10,6 +9,7 @@ import {
 	type TokenStore,
 } from '../../src/storage/token-store.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { sessionOn } from '../helpers/session.js';
 
 let server: OAuthTestServer;
 beforeAll(async () => {
@@ -18,15 +18,7 @@ beforeAll(async () => {
 afterEach(() => server.resetStats());
 afterAll(() => server.close());
 
-const make = (options: Partial<OAuth2SessionOptions>) =>
-	new OAuth2Session({
-		clientId: 'app',
-		clientSecret: 's3cret',
-		tokenEndpoint: server.tokenEndpoint,
-		allowedOrigins: [server.origin],
-		proactiveRefresh: false,
-		...options,
-	});
+const make = (options: Partial<OAuth2SessionOptions>) => sessionOn(server, undefined, options);
 
 describe('a session and its store', () => {
 	it('a record found in the store wins over the token option', async () => {

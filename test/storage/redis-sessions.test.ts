@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors/index.js';
 import { Token } from '../../src/protocol/token.js';
-import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import type { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { RedisStore } from '../../src/storage/redis.js';
 import { encodeStoredRecord } from '../../src/storage/token-store.js';
@@ -12,6 +12,7 @@ import type { WorkerResult } from '../fixtures/redis-worker.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { command, type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
 import { requireBinary } from '../helpers/requirements.js';
+import { sessionOn } from '../helpers/session.js';
 
 const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
 	'/usr/bin/redis-server',
@@ -46,14 +47,7 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 		return store;
 	};
 	const session = (options: Partial<OAuth2SessionOptions>) => {
-		const made = new OAuth2Session({
-			clientId: 'app',
-			clientSecret: 's3cret',
-			tokenEndpoint: server.tokenEndpoint,
-			allowedOrigins: [server.origin],
-			proactiveRefresh: false,
-			...options,
-		});
+		const made = sessionOn(server, undefined, options);
 		sessions.push(made);
 		return made;
 	};
