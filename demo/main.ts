@@ -61,7 +61,10 @@ session.on('refreshFailed', ({ error }) => line(`refresh failed, retrying: ${err
 
 process.stdout.write(
 	`Authorization server and API on ${server.origin}: ${lifetime}s access tokens, rotating refresh tokens.\n` +
-		`Token store: FileStore in ${dir}\n\n`,
+		`Token store: FileStore in ${dir}\n` +
+		`For ${seconds}s (Ctrl-C to stop early): 3 API requests every 250 ms through one OAuth2Session.\n` +
+		"The bar is the access token's age: full when it expires.\n\n" +
+		`  time  ${'token age'.padEnd(20)}  requests\n`,
 );
 
 try {
@@ -70,11 +73,6 @@ try {
 	const callback = await server.approve(url);
 	await session.fetchToken({ authorizationResponse: callback, issuer: server.issuer });
 	line('signed in: authorization code + PKCE, token saved in the FileStore');
-	process.stdout.write(
-		`\n${' '.repeat(8)}token age (bar full = expired)\n` +
-			`Calling the API: 3 requests every 250 ms for ${seconds}s (Ctrl-C to stop early).\n\n`,
-	);
-
 	const stop = stopAfter(seconds);
 	for (let tick = 1; !stop.aborted; tick++) {
 		await Promise.all([1, 2, 3].map((n) => callApi(`items/${n}`)));

@@ -21,7 +21,9 @@ import { describeToken } from './status.js';
 import { say, showProgress } from './terminal.js';
 
 /** `oauth2-session login`: signs in, then saves the token in the FileStore. */
-export async function login(options: CliOptions & { issuer: string; clientId: string }) {
+export async function login(
+	options: CliOptions & { issuer: string; clientId: string },
+): Promise<void> {
 	const metadata = await discover(options.issuer);
 	const clientAuthentication = clientAuthenticationFor(options);
 	const token = options.device
