@@ -1,0 +1,203 @@
+// Faults of the token endpoint, on a real server on 127.0.0.1: while the token is still valid the
+// session serves every request with it, reports each failed refresh as refreshFailed with a typed
+// error, never ends the session, and refreshes as soon as the fault clears.
+import type { ServerResponse } from 'node:http';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isOAuth2Error, type OAuth2Error } from '../../src/errors/index.js';
+import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { MemoryStore } from '../../src/storage/memory.js';
+import { sendJson, startServer, type TestServer } from '../helpers/http-server.js';
+
+type Fault = (response: ServerResponse) => void;
+
+const html =
+	(status: number): Fault =>
+	(response) => {
+		response.writeHead(status, { 'content-type': 'text/html' });
+		response.end('<html><body><h1>Bad Gateway</h1></body></html>');
+	};
+const answer = JSON.stringify({ access_token: 'at-x', token_type: 'Bearer', expires_in: 3600 });
+
+interface Case {
+	name: string;
+	fault: Fault;
+	/** Token requests one failed refresh makes: 3 for a retried failure (retries: 2), else 1. */
+	requests: number;
+	/** What the typed error says, beyond being ours. */
+	error: Record<string, unknown>;
+	/** The refresh's own timeout, for the hang. */
+	refreshTimeout?: number;
+}
+
+const cases: Case[] = [
+	{ name: '500', fault: html(500), requests: 3, error: { reason: 'http', status: 500 } },
+	{ name: '502', fault: html(502), requests: 3, error: { reason: 'http', status: 502 } },
+	{ name: '503', fault: html(503), requests: 3, error: { reason: 'http', status: 503 } },
+	{
+		name: '429 with Retry-After: 1',
+		fault: (response) => sendJson(response, 429, { error: 'slow_down' }, { 'retry-after': '1' }),
+		requests: 3,
+		error: { reason: 'http', status: 429 },
+	},
+	{
+		name: 'a hang past the refresh timeout',
+		fault: () => {},
+		requests: 1,
+		error: { code: 'TOKEN_REQUEST_FAILED' },
+		refreshTimeout: 300,
+	},
+	{
+		name: 'a reset connection',
+		fault: (response) => response.socket?.destroy(),
+		requests: 3,
+		error: { reason: 'network' },
+	},
+	{
+		name: 'an HTML error page with 200',
+		fault: html(200),
+		requests: 1,
+		error: { name: 'TokenResponseError', problem: 'unparseable' },
+	},
+	{
+		name: 'truncated JSON, the connection cut mid-body',
+		fault: (response) => {
+			response.writeHead(200, {
+				'content-type': 'application/json',
+				'content-length': answer.length,
+			});
+			response.write(answer.slice(0, answer.length / 2));
+			setTimeout(() => response.socket?.destroy(), 10);
+		},
+		requests: 3,
+		error: { reason: 'network' },
+	},
+	{
+		name: 'truncated JSON, a whole answer of half a body',
+		fault: (response) => {
+			const half = answer.slice(0, answer.length / 2);
+			response.writeHead(200, {
+				'content-type': 'application/json',
+				'content-length': half.length,
+			});
+			response.end(half);
+		},
+		requests: 1,
+		error: { name: 'TokenResponseError', problem: 'unparseable' },
+	},
+];
+
+let server: TestServer;
+let fault: Fault | undefined;
+const seen = { token: [] as number[], api: 0 };
+let issued = 0;
+
+beforeAll(async () => {
+	server = await startServer((request, response) => {
+		if (request.url === '/token') {
+			seen.token.push(Date.now());
+			if (fault !== undefined) return fault(response);
+			issued++;
+			return sendJson(response, 200, {
+				access_token: `at-${issued}`,
+				refresh_token: `rt-${issued}`,
+				token_type: 'Bearer',
+				expires_in: 3600,
+			});
+		}
+		seen.api++;
+		sendJson(response, 200, { authorization: request.headers.authorization });
+	});
+});
+afterEach(() => {
+	fault = undefined;
+	seen.token = [];
+	seen.api = 0;
+});
+afterAll(() => server.close());
+
+/** A session whose token is valid for a minute but due at once (the leeway is two minutes). */
+function sessionUnderTest(proactiveRefresh: boolean, refreshTimeout = 3_000) {
+	const store = new MemoryStore();
+	const session = new OAuth2Session({
+		clientId: 'app',
+		tokenEndpoint: `${server.origin}/token`,
+		allowedOrigins: [server.origin],
+		token: { accessToken: 'at-0', refreshToken: 'rt-0', expiresAt: Date.now() + 60_000 },
+		store,
+		leeway: 120_000,
+		proactiveRefresh,
+		refreshBackoff: 100,
+		refreshTimeout,
+		retry: { retries: 2, minTimeout: 10, maxTimeout: 50, maxRetryAfter: 2_000 },
+	});
+	const events = { failed: [] as OAuth2Error[], ended: 0, updated: [] as string[] };
+	session.on('refreshFailed', ({ error }) => events.failed.push(error));
+	session.on('sessionEnded', () => events.ended++);
+	session.on('tokenUpdated', ({ token, source }) =>
+		events.updated.push(`${source}:${token.accessToken}`),
+	);
+	const sent = async () => {
+		const response = await session.fetch(`${server.origin}/api/me`);
+		return ((await response.json()) as { authorization: string }).authorization;
+	};
+	return { session, store, events, sent };
+}
+
+const storedAccessToken = async (store: MemoryStore) =>
+	(await store.get('default'))?.token.access_token;
+
+describe('token endpoint faults, refresh on request (leeway)', () => {
+	it.each(cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+		fault = c.fault;
+		const { session, store, events, sent } = sessionUnderTest(false, c.refreshTimeout);
+
+		// The due refresh fails; the request still goes out with the valid token.
+		expect(await sent()).toBe('Bearer at-0');
+		expect(seen.token).toHaveLength(c.requests);
+		expect(events.failed).toHaveLength(1);
+		expect(isOAuth2Error(events.failed[0])).toBe(true);
+		expect(events.failed[0]).toMatchObject(c.error);
+		// Within the backoff: served without another refresh.
+		expect(await sent()).toBe('Bearer at-0');
+		expect(seen.token).toHaveLength(c.requests);
+		if (c.name.startsWith('429')) {
+			// The retries waited what the server asked.
+			expect(seen.token[1]! - seen.token[0]!).toBeGreaterThanOrEqual(950);
+		}
+		expect(await storedAccessToken(store)).toBe('at-0');
+
+		// The fault clears: the next request after the backoff refreshes and uses the new token.
+		fault = undefined;
+		await new Promise((resolve) => setTimeout(resolve, 120));
+		expect(await sent()).toBe(`Bearer at-${issued}`);
+		expect(seen.token).toHaveLength(c.requests + 1);
+		expect(await storedAccessToken(store)).toBe(`at-${issued}`);
+		expect(events.updated).toEqual([`refresh:at-${issued}`]);
+		expect(events.ended).toBe(0);
+		expect(seen.api).toBe(3);
+		session.close();
+	});
+});
+
+describe('token endpoint faults, proactive refresh in the background', () => {
+	it.each(cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {
+		fault = c.fault;
+		const { session, store, events, sent } = sessionUnderTest(true, c.refreshTimeout);
+		await expect.poll(() => events.failed.length, { timeout: 5_000 }).toBeGreaterThanOrEqual(1);
+		expect(events.failed.every(isOAuth2Error)).toBe(true);
+		expect(events.failed[0]).toMatchObject(c.error);
+		expect(await sent()).toBe('Bearer at-0');
+		expect(await storedAccessToken(store)).toBe('at-0');
+
+		// The fault clears: the background retry after the backoff refreshes with no request.
+		fault = undefined;
+		const api = seen.api;
+		await expect.poll(() => events.updated.length, { timeout: 5_000 }).toBe(1);
+		expect(events.updated).toEqual([`refresh:at-${issued}`]);
+		expect(seen.api).toBe(api);
+		expect(await storedAccessToken(store)).toBe(`at-${issued}`);
+		expect(await sent()).toBe(`Bearer at-${issued}`);
+		expect(events.ended).toBe(0);
+		session.close();
+	});
+});
