@@ -1,0 +1,100 @@
+// Security, in one place: a callback is believed only with the right state, the right issuer (RFC
+// 9207), and a code only redeems with its PKCE verifier; checked before any token request.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseAuthorizationCallback } from '../../src/protocol/authorization-callback.js';
+import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+
+let server: OAuthTestServer;
+beforeAll(async () => {
+	server = await startOAuthServer();
+});
+afterEach(() => server.resetStats());
+afterAll(() => server.close());
+
+const session = () =>
+	new OAuth2Session({
+		clientId: 'app',
+		clientSecret: 's3cret',
+		tokenEndpoint: server.tokenEndpoint,
+		authorizationEndpoint: `${server.origin}/authorize`,
+		redirectUri: 'http://127.0.0.1/cb',
+		allowedOrigins: [server.origin],
+	});
+/** The callback URL the server redirects to once the user approves. */
+const approve = async (url: string) =>
+	(await fetch(url, { redirect: 'manual' })).headers.get('location') as string;
+
+describe('through the session', () => {
+	it('a callback with another state is refused before any token request', async () => {
+		const s = session();
+		const { url } = await s.authorizationUrl();
+		const callback = new URL(await approve(url));
+		callback.searchParams.set('state', 'forged');
+		await expect(s.fetchToken({ authorizationResponse: callback })).rejects.toMatchObject({
+			name: 'StateMismatchError',
+		});
+		expect(server.stats.tokenRequests).toBe(0);
+	});
+
+	it('a callback with another iss is refused before any token request (mix-up)', async () => {
+		const s = session();
+		const { url } = await s.authorizationUrl();
+		const callback = new URL(await approve(url));
+		callback.searchParams.set('iss', 'https://evil.example');
+		await expect(
+			s.fetchToken({ authorizationResponse: callback, issuer: server.origin }),
+		).rejects.toMatchObject({ name: 'InvalidCallbackError', problem: 'issuer-mismatch' });
+		expect(server.stats.tokenRequests).toBe(0);
+	});
+
+	it("a code redeemed with another request's PKCE verifier is refused by the server", async () => {
+		const s = session();
+		const first = await s.authorizationUrl();
+		const callback = await approve(first.url);
+		const second = await session().authorizationUrl();
+		await expect(
+			s.fetchToken({
+				authorizationResponse: callback,
+				state: first.state,
+				codeVerifier: second.codeVerifier,
+			}),
+		).rejects.toMatchObject({ name: 'OAuth2ResponseError', error: 'invalid_grant' });
+		expect(server.stats.tokenRequests).toBe(1);
+		// The right verifier works, once.
+		const again = await approve((await s.authorizationUrl()).url);
+		await expect(s.fetchToken({ authorizationResponse: again })).resolves.toBeDefined();
+	});
+});
+
+describe('parseAuthorizationCallback', () => {
+	const base = 'https://app.example.com/cb';
+	it.each([
+		['no state', `${base}?code=c0de`, { name: 'StateMismatchError' }],
+		['another state', `${base}?code=c0de&state=x`, { name: 'StateMismatchError' }],
+		['a repeated state', `${base}?code=c0de&state=s&state=s`, { problem: 'malformed' }],
+		[
+			'a forged error answer',
+			`${base}?error=access_denied&state=x`,
+			{ name: 'StateMismatchError' },
+		],
+		[
+			'another iss',
+			`${base}?code=c0de&state=s&iss=https://evil.example`,
+			{ problem: 'issuer-mismatch' },
+		],
+		['no iss when required', `${base}?code=c0de&state=s`, { problem: 'missing-issuer' }],
+	])('refuses %s', (_, url, expected) => {
+		let thrown: unknown;
+		try {
+			parseAuthorizationCallback(url, {
+				expectedState: 's',
+				issuer: 'https://as.example',
+				requireIssuer: url.endsWith('state=s'),
+			});
+		} catch (error) {
+			thrown = error;
+		}
+		expect(thrown).toMatchObject(expected);
+	});
+});
