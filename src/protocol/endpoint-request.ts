@@ -93,12 +93,16 @@ export function tokenParams(
  * `redactEchoedSecrets`, with the `token` parameter of revocation and introspection requests
  * counted among the secrets.
  */
-export function redactSentSecrets(body: unknown, params: URLSearchParams): unknown {
+export function redactSentSecrets(
+	body: unknown,
+	params: URLSearchParams,
+	headers?: Headers,
+): unknown {
 	// redactEchoedSecrets knows the token endpoint's secret parameters, which `token` is not one
 	// of; it is handed over under a name it redacts.
 	const secrets = new URLSearchParams(params);
 	for (const token of params.getAll('token')) secrets.append('assertion', token);
-	return redactEchoedSecrets(body, secrets);
+	return redactEchoedSecrets(body, secrets, headers);
 }
 
 /**

@@ -163,13 +163,18 @@ export function decodeTokenResponseBody(
  * the request carried (client secret, password, code, refresh token, assertion...), so an error
  * built from it can be logged. Other answers are returned as they are.
  */
-export function redactEchoedSecrets(body: unknown, params: URLSearchParams): unknown {
+export function redactEchoedSecrets(
+	body: unknown,
+	params: URLSearchParams,
+	headers?: Headers,
+): unknown {
 	if (typeof body !== 'object' || body === null || !('error' in body)) {
 		return body;
 	}
-	const secrets = SECRET_PARAMS.flatMap((name) => params.getAll(name)).filter(
-		(value) => value.length >= MIN_REDACTED_LENGTH,
-	);
+	const secrets = [
+		...SECRET_PARAMS.flatMap((name) => params.getAll(name)),
+		...basicSecrets(headers?.get('authorization') ?? null),
+	].filter((value) => value.length >= MIN_REDACTED_LENGTH);
 	const redacted: Record<string, unknown> = { ...body };
 	for (const field of ['error', 'error_description', 'error_uri']) {
 		const value = redacted[field];
@@ -181,6 +186,28 @@ export function redactEchoedSecrets(body: unknown, params: URLSearchParams): unk
 		}
 	}
 	return redacted;
+}
+
+/**
+ * The client secret of a `client_secret_basic` header, as sent (form-encoded, RFC 6749 §2.3.1) and
+ * decoded: a server may echo either.
+ */
+function basicSecrets(authorization: string | null): string[] {
+	if (authorization === null || !/^basic /i.test(authorization)) return [];
+	let credentials: string;
+	try {
+		credentials = atob(authorization.slice(6).trim());
+	} catch {
+		return [];
+	}
+	const separator = credentials.indexOf(':');
+	if (separator < 0) return [];
+	const sent = credentials.slice(separator + 1);
+	try {
+		return [sent, decodeURIComponent(sent.replace(/\+/g, ' '))];
+	} catch {
+		return [sent];
+	}
 }
 
 function decodeForm(text: string): Record<string, string | string[]> {

@@ -157,12 +157,15 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 		return sent;
 	}, options);
 	const { status, body } = runTokenResponseHooks(profile, phase, answer);
-	return parseTokenResponse(sent === undefined ? body : redactEchoedSecrets(body, sent.params), {
-		requestedAt: answer.requestedAt,
-		status,
-		scopeSeparator,
-		response: answer.response,
-	});
+	return parseTokenResponse(
+		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers),
+		{
+			requestedAt: answer.requestedAt,
+			status,
+			scopeSeparator,
+			response: answer.response,
+		},
+	);
 }
 
 /**

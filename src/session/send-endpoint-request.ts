@@ -22,6 +22,7 @@ export async function sendEndpointRequest(
 	}, options);
 	return {
 		...answer,
-		body: sent === undefined ? answer.body : redactSentSecrets(answer.body, sent.params),
+		body:
+			sent === undefined ? answer.body : redactSentSecrets(answer.body, sent.params, sent.headers),
 	};
 }

@@ -4,7 +4,7 @@
 // decoding of the body text and the redaction of what the request itself sent.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clientSecretPost } from '../../src/protocol/client-authentication.js';
+import { clientSecretBasic, clientSecretPost } from '../../src/protocol/client-authentication.js';
 import {
 	authorizationCodeGrant,
 	passwordGrant,
@@ -24,6 +24,7 @@ const scenario = fc
 		code: secret,
 		codeVerifier: secret,
 		grant: fc.constantFrom('password', 'refresh_token', 'authorization_code'),
+		basic: fc.boolean(),
 		status: fc.oneof(
 			fc.constantFrom(200, 400, 401, 403, 404, 500, 502, 503, 429, 302),
 			fc.integer({ min: 200, max: 599 }),
@@ -102,9 +103,9 @@ describe('requestToken on any answer (property)', () => {
 						const token = await requestToken({
 							tokenEndpoint: TOKEN_ENDPOINT,
 							grant,
-							// client_secret_post only: an echo of a client_secret_basic secret is not
-							// redacted (a bug, reported; see test/security/secrets.test.ts).
-							clientAuthentication: clientSecretPost('app', s.clientSecret),
+							clientAuthentication: s.basic
+								? clientSecretBasic('app', s.clientSecret)
+								: clientSecretPost('app', s.clientSecret),
 							retry: false,
 							fetch: async () => new Response(bodyOf(s), { status: s.status, headers }),
 						});

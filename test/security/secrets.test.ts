@@ -2,7 +2,7 @@
 // out of every error a failing token request can give, in message, JSON and inspect.
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { clientSecretPost } from '../../src/protocol/client-authentication.js';
+import { clientSecretBasic, clientSecretPost } from '../../src/protocol/client-authentication.js';
 import {
 	authorizationCodeGrant,
 	fbExchangeTokenGrant,
@@ -50,11 +50,13 @@ const grants = [
 	],
 ] as const;
 
-const send = (grant: (typeof grants)[number][1]) =>
+const send = (grant: (typeof grants)[number][1], basic = false) =>
 	requestToken({
 		tokenEndpoint: server.url('/token'),
 		grant,
-		clientAuthentication: clientSecretPost('app', CLIENT_SECRET),
+		clientAuthentication: basic
+			? clientSecretBasic('app', CLIENT_SECRET)
+			: clientSecretPost('app', CLIENT_SECRET),
 		retry: { retries: 1, minTimeout: 5, maxTimeout: 10 },
 	});
 
@@ -66,6 +68,17 @@ describe('secrets stay out of token request errors', () => {
 		);
 		expectNoSecret(await rejection(send(grant)));
 	});
+
+	it.each(grants)(
+		'%s: invalid_client echoing a client_secret_basic secret',
+		async (_, grant, echo) => {
+			server.answer(
+				'/token',
+				json(401, { error: 'invalid_client', error_description: echo, error_uri: echo }),
+			);
+			expectNoSecret(await rejection(send(grant, true)));
+		},
+	);
 
 	it.each(grants)('%s: a 500 whose body echoes every secret', async (_, grant, echo) => {
 		server.answer('/token', text(500, `<pre>${echo}</pre>`));

@@ -375,3 +375,36 @@ describe('sendTokenRequest and retryAfterDelay', () => {
 		expect(retryAfterDelay(header, 1_000_000)).toBe(expected);
 	});
 });
+
+describe('a client secret sent with client_secret_basic and echoed back', () => {
+	it('is redacted from the error, raw or form-encoded', async () => {
+		const secret = 'p+ss/w0rd=SECRET';
+		const server = await startServer((request, response) => {
+			// A careless server quoting the credentials it could not verify.
+			const sent = Buffer.from((request.headers.authorization ?? '').slice(6), 'base64').toString();
+			const [, encoded = ''] = sent.split(':');
+			response.writeHead(401, { 'content-type': 'application/json' });
+			response.end(
+				JSON.stringify({
+					error: 'invalid_client',
+					error_description: `bad secret ${decodeURIComponent(encoded)} (sent as ${encoded})`,
+				}),
+			);
+		});
+		try {
+			const error = await requestToken({
+				tokenEndpoint: `${server.origin}/token`,
+				grant: clientCredentialsGrant(),
+				clientAuthentication: clientSecretBasic('app', secret),
+				retry: false,
+			}).catch((e: unknown) => e);
+			expect(error).toMatchObject({ name: 'OAuth2ResponseError', error: 'invalid_client' });
+			const printed = `${(error as Error).message} ${JSON.stringify(error)} ${inspect(error)}`;
+			expect(printed).not.toContain(secret);
+			expect(printed).not.toContain(encodeURIComponent(secret));
+			expect(printed).toContain('[redacted]');
+		} finally {
+			await server.close();
+		}
+	});
+});
