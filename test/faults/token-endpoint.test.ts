@@ -115,6 +115,8 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
+const BACKOFF = 800;
+
 /** A session whose token is valid for a minute but due at once (the leeway is two minutes). */
 function sessionUnderTest(proactiveRefresh: boolean, refreshTimeout = 3_000) {
 	const store = new MemoryStore();
@@ -126,7 +128,8 @@ function sessionUnderTest(proactiveRefresh: boolean, refreshTimeout = 3_000) {
 		store,
 		leeway: 120_000,
 		proactiveRefresh,
-		refreshBackoff: 100,
+		// Long enough that the second request below lands inside it even on a loaded machine.
+		refreshBackoff: BACKOFF,
 		refreshTimeout,
 		retry: { retries: 2, minTimeout: 10, maxTimeout: 50, maxRetryAfter: 2_000 },
 	});
@@ -168,7 +171,7 @@ describe('token endpoint faults, refresh on request (leeway)', () => {
 
 		// The fault clears: the next request after the backoff refreshes and uses the new token.
 		fault = undefined;
-		await new Promise((resolve) => setTimeout(resolve, 120));
+		await new Promise((resolve) => setTimeout(resolve, BACKOFF + 20));
 		expect(await sent()).toBe(`Bearer at-${issued}`);
 		expect(seen.token).toHaveLength(c.requests + 1);
 		expect(await storedAccessToken(store)).toBe(`at-${issued}`);
