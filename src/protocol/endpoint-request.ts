@@ -1,6 +1,5 @@
 import * as z from 'zod/mini';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
-import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
@@ -115,24 +114,7 @@ export function throwIfEndpointError(
 	endpoint: EndpointName,
 	response?: Response,
 ): void {
-	if (isRecord(body)) {
-		try {
-			throwIfErrorResponse(body, status, response);
-		} catch (error) {
-			if (!(error instanceof OAuth2ResponseError)) throw error;
-			// The shared check names the token endpoint; the same fields are thrown with ours.
-			throw new OAuth2ResponseError(
-				{
-					error: error.error,
-					errorDescription: error.errorDescription,
-					errorUri: error.errorUri,
-					status,
-					response,
-				},
-				{ context: `The ${endpoint}` },
-			);
-		}
-	}
+	if (isRecord(body)) throwIfErrorResponse(body, status, response, endpoint);
 	if (status < 200 || status > 299) {
 		throw new TokenResponseError(
 			`The ${endpoint} answered HTTP ${status} without an OAuth 2 error code`,

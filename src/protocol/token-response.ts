@@ -114,11 +114,14 @@ export function parseTokenResponse(body: unknown, options: ParseTokenResponseOpt
  * Throws `OAuth2ResponseError` when a decoded answer carries an `error` code (RFC 6749 §5.2), and
  * `TokenResponseError` when an `error` field is there but is not a code. Returns otherwise.
  * Shared by every endpoint that answers in that form (token, revocation, device authorization).
+ *
+ * `endpoint` names where the answer came from in the message (`token endpoint` by default).
  */
 export function throwIfErrorResponse(
 	body: Record<string, unknown>,
 	status: number,
 	response?: Response,
+	endpoint = 'token endpoint',
 ): void {
 	if (body.error === undefined || body.error === null) return;
 	if (typeof body.error !== 'string' || body.error === '') {
@@ -141,7 +144,7 @@ export function throwIfErrorResponse(
 			status,
 			response,
 		},
-		{ context: 'The token endpoint' },
+		{ context: `The ${endpoint}` },
 	);
 }
 
