@@ -113,8 +113,12 @@ function startWorker(id: number) {
 	const counts = { ok: 0, failed: 0, refreshes: 0, reported: false };
 	createInterface({ input: child.stdout }).on('line', (text) => {
 		const report = JSON.parse(text) as WorkerReport;
-		if (report.type === 'counts') Object.assign(counts, report, { reported: true });
-		else if (report.type === 'refreshed') {
+		// Refreshes are counted as they are reported: a periodic count can miss one that lands
+		// between the last count and the process's exit.
+		if (report.type === 'counts') {
+			Object.assign(counts, { ok: report.ok, failed: report.failed, reported: true });
+		} else if (report.type === 'refreshed') {
+			counts.refreshes++;
 			line(`↻ process #${id} refreshed; the others adopt its token from the FileStore`);
 		} else line(`✗ process #${id}: ${report.detail}`);
 	});
