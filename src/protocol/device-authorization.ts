@@ -1,13 +1,12 @@
 import * as z from 'zod/mini';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { invalidField, parseEndpointObject } from './endpoint-object.js';
 import {
 	buildEndpointRequest,
 	type EndpointRequestOptions,
-	extraFields,
-	invalidField,
-	parseEndpointObject,
 	throwIfEndpointError,
 } from './endpoint-request.js';
+import { otherFields } from './fields.js';
 import { formatScope, type Scope } from './grants.js';
 import type { TokenRequestParts } from './token-request.js';
 
@@ -205,7 +204,7 @@ export function parseDeviceAuthorizationResponse(
 		expiresIn,
 		expiresAt: options.requestedAt + expiresIn * 1000,
 		interval: data.interval == null ? undefined : Number(data.interval),
-		extra: extraFields(body, deviceAuthorizationSchema.def.shape),
+		extra: otherFields(body as Record<string, unknown>, deviceAuthorizationSchema.def.shape),
 	});
 }
 

@@ -1,7 +1,7 @@
-import * as z from 'zod/mini';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import type { ClientAuthentication } from './client-authentication.js';
+import { isRecord } from './fields.js';
 import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
 import { throwIfErrorResponse } from './token-response.js';
 
@@ -121,56 +121,4 @@ export function throwIfEndpointError(
 			{ problem: 'missing-error-code', status },
 		);
 	}
-}
-
-/**
- * Checks a successful answer against `schema` and returns what it parsed to.
- *
- * @throws {TokenResponseError} `not-an-object`, or `invalid-field` naming the first wrong field.
- */
-export function parseEndpointObject<T extends z.ZodMiniType>(
-	schema: T,
-	body: unknown,
-	status: number,
-	endpoint: EndpointName,
-): z.infer<T> {
-	if (!isRecord(body)) {
-		throw new TokenResponseError(`The ${endpoint} answered (HTTP ${status}) with no JSON object`, {
-			problem: 'not-an-object',
-			status,
-		});
-	}
-	const parsed = z.safeParse(schema, body);
-	if (!parsed.success) {
-		throw invalidField(endpoint, String(parsed.error.issues[0]?.path[0] ?? 'body'), status);
-	}
-	return parsed.data;
-}
-
-/** The `TokenResponseError` of a missing or wrongly typed field of an answer. */
-export function invalidField(
-	endpoint: EndpointName,
-	field: string,
-	status: number,
-): TokenResponseError {
-	return new TokenResponseError(`The ${endpoint} answered with a missing or invalid ${field}`, {
-		problem: 'invalid-field',
-		status,
-	});
-}
-
-/** The fields of `body` that `schema`'s shape does not name, as the server sent them. */
-export function extraFields(
-	body: unknown,
-	known: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-	const extra: Record<string, unknown> = {};
-	for (const [key, value] of Object.entries(isRecord(body) ? body : {})) {
-		if (!Object.hasOwn(known, key)) extra[key] = value;
-	}
-	return extra;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,13 +1,13 @@
 import * as z from 'zod/mini';
+import { parseEndpointObject } from './endpoint-object.js';
 import {
 	buildEndpointRequest,
 	type EndpointRequestOptions,
-	extraFields,
-	parseEndpointObject,
 	type TokenTypeHint,
 	throwIfEndpointError,
 	tokenParams,
 } from './endpoint-request.js';
+import { otherFields } from './fields.js';
 import type { TokenRequestParts } from './token-request.js';
 import { parseScope } from './token-response.js';
 
@@ -148,7 +148,9 @@ export function parseIntrospectionResponse(
 		aud: audiences(data.aud),
 		iss: data.iss ?? undefined,
 		jti: data.jti ?? undefined,
-		extra: Object.freeze(extraFields(body, introspectionSchema.def.shape)),
+		extra: Object.freeze(
+			otherFields(body as Record<string, unknown>, introspectionSchema.def.shape),
+		),
 	});
 }
 

@@ -1,5 +1,5 @@
-import * as z from 'zod/mini';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { type FieldKind, firstInvalidField, otherFields } from './fields.js';
 import { Token, type TokenInit } from './token.js';
 import { parseScope, parseSeconds } from './token-response.js';
 
@@ -30,24 +30,25 @@ export interface TokenRecord {
 	[field: string]: unknown;
 }
 
-const recordSchema = z.looseObject({
-	access_token: z.string().check(z.minLength(1)),
-	token_type: z.optional(z.nullable(z.string())),
-	refresh_token: z.optional(z.nullable(z.string())),
-	scope: z.optional(z.nullable(z.union([z.string(), z.array(z.string())]))),
-	expires_in: z.optional(z.nullable(z.union([z.number(), z.string()]))),
-	expires_at: z.optional(z.nullable(z.union([z.number(), z.string()]))),
-	id_token: z.optional(z.nullable(z.string())),
-	refresh_token_expires_at: z.optional(z.nullable(z.number())),
-	issued_at: z.optional(z.nullable(z.number())),
-});
-const recordFields = new Set(Object.keys(recordSchema.def.shape));
+const recordFields = {
+	access_token: 'token',
+	token_type: 'string',
+	refresh_token: 'string',
+	scope: 'scope',
+	expires_in: 'seconds',
+	expires_at: 'seconds',
+	id_token: 'string',
+	refresh_token_expires_at: 'number',
+	issued_at: 'number',
+} as const satisfies Record<string, FieldKind>;
 
 /** Writes a token as a requests-oauthlib compatible record. Keeps every secret: store it with care. */
 export function tokenToRecord(token: Token, now: number = Date.now()): TokenRecord {
 	const record: TokenRecord = {
 		// A server's own field named like a record field (an ISO `expires_at`) would be misread on load.
-		...Object.fromEntries(Object.entries(token.extra).filter(([key]) => !recordFields.has(key))),
+		...Object.fromEntries(
+			Object.entries(token.extra).filter(([key]) => !Object.hasOwn(recordFields, key)),
+		),
 		access_token: token.accessToken,
 		token_type: token.tokenType,
 	};
@@ -72,16 +73,19 @@ export function tokenToRecord(token: Token, now: number = Date.now()): TokenReco
  * @throws {InvalidOptionsError} The record has no access token or a field of the wrong type.
  */
 export function tokenFromRecord(record: unknown, now: number = Date.now()): Token {
-	const parsed = z.safeParse(recordSchema, record);
-	if (!parsed.success) {
-		const field = String(parsed.error.issues[0]?.path[0] ?? 'record');
-		throw new InvalidOptionsError(`The token record has a missing or invalid ${field}`);
+	if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+		throw new InvalidOptionsError('The token record is not an object');
 	}
-	const data = parsed.data;
-	const extra: Record<string, unknown> = {};
-	for (const [key, value] of Object.entries(data)) {
-		if (!recordFields.has(key)) extra[key] = value;
+	const fields = record as Record<string, unknown>;
+	const invalid = firstInvalidField(fields, recordFields);
+	if (invalid !== undefined) {
+		throw new InvalidOptionsError(`The token record has a missing or invalid ${invalid}`);
 	}
+	// Checked field by field just above.
+	const data = fields as TokenRecord & {
+		[K in keyof TokenRecord]?: TokenRecord[K] | null;
+	};
+	const extra = otherFields(fields, recordFields);
 	let expiresAt: number | undefined;
 	try {
 		const at = parseSeconds(data.expires_at, 'expires_at');

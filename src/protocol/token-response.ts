@@ -1,6 +1,6 @@
-import * as z from 'zod/mini';
 import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
+import { type FieldKind, firstInvalidField, isRecord, otherFields } from './fields.js';
 import { Token } from './token.js';
 
 /** How a token response is read. */
@@ -25,21 +25,29 @@ export interface ParseTokenResponseOptions {
 	response?: Response | undefined;
 }
 
-const seconds = z.optional(z.nullable(z.union([z.number(), z.string()])));
-const optionalString = z.optional(z.nullable(z.string()));
+const successFields = {
+	access_token: 'token',
+	token_type: 'string',
+	expires_in: 'seconds',
+	refresh_token: 'string',
+	scope: 'scope',
+	id_token: 'string',
+	refresh_expires_in: 'seconds',
+	refresh_token_expires_in: 'seconds',
+} as const satisfies Record<string, FieldKind>;
 
-const successSchema = z.looseObject({
-	access_token: z.string().check(z.minLength(1)),
-	token_type: optionalString,
-	expires_in: seconds,
-	refresh_token: optionalString,
-	scope: z.optional(z.nullable(z.union([z.string(), z.array(z.string())]))),
-	id_token: optionalString,
-	refresh_expires_in: seconds,
-	refresh_token_expires_in: seconds,
-});
+/** A success answer whose fields `firstInvalidField` found of their kind. */
+interface SuccessBody {
+	access_token: string;
+	token_type?: string | null;
+	expires_in?: number | string | null;
+	refresh_token?: string | null;
+	scope?: string | string[] | null;
+	id_token?: string | null;
+	refresh_expires_in?: number | string | null;
+	refresh_token_expires_in?: number | string | null;
+}
 
-const knownFields = new Set(Object.keys(successSchema.def.shape));
 const secretFields = ['access_token', 'refresh_token', 'id_token'] as const;
 
 // Dates past ±8.64e15 ms are invalid; a server sending a huge expires_in must not make one.
@@ -72,25 +80,21 @@ export function parseTokenResponse(body: unknown, options: ParseTokenResponseOpt
 		);
 	}
 
-	const parsed = z.safeParse(successSchema, body);
-	if (!parsed.success) {
-		const field = String(parsed.error.issues[0]?.path[0] ?? 'body');
-		if (field === 'access_token') {
-			throw new TokenResponseError(
-				'The token endpoint answered without an access token (access_token is missing or not a non-empty string)',
-				{ problem: 'missing-access-token', status },
-			);
-		}
+	const field = firstInvalidField(body, successFields);
+	if (field === 'access_token') {
+		throw new TokenResponseError(
+			'The token endpoint answered without an access token (access_token is missing or not a non-empty string)',
+			{ problem: 'missing-access-token', status },
+		);
+	}
+	if (field !== undefined) {
 		throw new TokenResponseError(
 			`The token endpoint answered with an invalid ${field} (wrong type)`,
 			{ problem: 'invalid-field', status },
 		);
 	}
-	const data = parsed.data;
-	const extra: Record<string, unknown> = {};
-	for (const [key, value] of Object.entries(body)) {
-		if (!knownFields.has(key)) extra[key] = value;
-	}
+	const data = body as unknown as SuccessBody;
+	const extra = otherFields(body, successFields);
 
 	return new Token({
 		accessToken: data.access_token,
@@ -200,10 +204,6 @@ function expiryFrom(
 
 function redact(text: string, secrets: readonly string[]): string {
 	return secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function describe(value: unknown): string {
