@@ -2,20 +2,16 @@ import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
-import {
-	parseAuthorizationCallback,
-	parseImplicitCallback,
-} from '../protocol/authorization-callback.js';
-import {
-	type AuthorizationRequest,
-	type AuthorizationUrlOptions,
-	authorizationUrl,
-} from '../protocol/authorization-url.js';
+import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
-import { parseScope } from '../protocol/token-response.js';
 import { assertSecureTransport, isLoopbackHost } from '../utils/secure-transport.js';
+import type {
+	AuthorizationResponseOptions,
+	ImplicitResponseOptions,
+	SessionAuthorizationUrlOptions,
+} from './authorization.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
 import {
@@ -24,7 +20,6 @@ import {
 	type OAuth2SessionOptions,
 } from './options.js';
 import { requestToken } from './request-token.js';
-import { revokeToken } from './revoke.js';
 import {
 	applyProtectedRequestHooks,
 	isInsufficientScope,
@@ -35,13 +30,11 @@ import {
 } from './send.js';
 import { TokenKeeper } from './token-keeper.js';
 
-/** Options of `session.authorizationUrl()`: the session's own settings are the defaults. */
-export type SessionAuthorizationUrlOptions = Partial<
-	Omit<AuthorizationUrlOptions, 'clientId' | 'authorizationEndpoint'>
-> & {
-	/** @default the session's `authorizationEndpoint` */
-	authorizationEndpoint?: string | URL;
-};
+export type {
+	AuthorizationResponseOptions,
+	ImplicitResponseOptions,
+	SessionAuthorizationUrlOptions,
+} from './authorization.js';
 
 /** What `session.fetchToken()` exchanges for a token. */
 export type FetchTokenOptions =
@@ -53,38 +46,8 @@ export type FetchTokenOptions =
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  }
-	| {
-			/**
-			 * The full callback URL the authorization server redirected to. Its state is checked
-			 * against `state` (default: the one from this session's last `authorizationUrl()`).
-			 */
-			authorizationResponse: string | URL;
-			/** @default the state of this session's last `authorizationUrl()` */
-			state?: string | undefined;
-			/** @default the verifier of this session's last `authorizationUrl()` */
-			codeVerifier?: string | undefined;
-			/** The issuer to check RFC 9207 `iss` against, when known. */
-			issuer?: string | undefined;
-			/**
-			 * Refuse a callback without `iss`: set it when the server's metadata says
-			 * `authorization_response_iss_parameter_supported`.
-			 * @default false
-			 */
-			requireIssuer?: boolean | undefined;
-			/** @default the session's `redirectUri` */
-			redirectUri?: string | undefined;
-			params?: Record<string, string>;
-			signal?: AbortSignal;
-	  }
-	| {
-			/**
-			 * The callback URL of the implicit flow (`response_type=token`), the token in its fragment.
-			 * Its state is checked against `state` (default: this session's last `authorizationUrl()`).
-			 */
-			implicitResponse: string | URL;
-			/** @default the state of this session's last `authorizationUrl()` */
-			state?: string | undefined;
-	  }
+	| AuthorizationResponseOptions
+	| ImplicitResponseOptions
 	| {
 			/** An authorization code you read from the callback yourself (state already checked). */
 			code: string;
@@ -193,28 +156,8 @@ export class OAuth2Session {
 	async authorizationUrl(
 		options: SessionAuthorizationUrlOptions = {},
 	): Promise<AuthorizationRequest> {
-		const endpoint = options.authorizationEndpoint ?? this.#options.authorizationEndpoint;
-		if (endpoint === undefined) {
-			throw new InvalidOptionsError('authorizationUrl() needs an authorizationEndpoint');
-		}
-		const profile = this.#options.profile;
-		const scopeSeparator = options.scopeSeparator ?? profile?.scopeSeparator;
-		const scope = withScopes(
-			options.scope ?? this.#options.scope,
-			profile?.authorizationScopes ?? [],
-			scopeSeparator ?? ' ',
-		);
-		const redirectUri = options.redirectUri ?? this.#options.redirectUri;
-		const request = await authorizationUrl({
-			...options,
-			// What the profile needs (Google's access_type=offline...); the caller's own params win.
-			params: { ...profile?.authorizationParams, ...options.params },
-			authorizationEndpoint: endpoint,
-			clientId: this.#options.clientId,
-			...(scope === undefined ? {} : { scope }),
-			...(redirectUri === undefined ? {} : { redirectUri }),
-			...(scopeSeparator === undefined ? {} : { scopeSeparator }),
-		});
+		const { sessionAuthorizationUrl } = await import('./authorization.js');
+		const request = await sessionAuthorizationUrl(this.#options, options);
 		this.#pending = request;
 		return request;
 	}
@@ -224,16 +167,14 @@ export class OAuth2Session {
 	 * (`fetchToken()` alone uses the `grant` option). The token is saved and becomes the session's.
 	 */
 	async fetchToken(options?: FetchTokenOptions): Promise<Token> {
+		let token: Token;
 		if (options !== undefined && 'implicitResponse' in options) {
-			const { token } = parseImplicitCallback(options.implicitResponse, {
-				expectedState: this.#expectedState(options.state),
-			});
-			await this.#keeper.replace(token, 'fetch');
-			this.#pending = undefined;
-			return token;
+			const { tokenFromImplicitCallback } = await import('./authorization.js');
+			token = tokenFromImplicitCallback(options, this.#expectedState(options.state));
+		} else {
+			const { grant, params, signal } = await this.#grantFor(options);
+			token = await this.#requestToken(grant, params ?? {}, signal);
 		}
-		const { grant, params, signal } = this.#grantFor(options);
-		const token = await this.#requestToken(grant, params ?? {}, signal);
 		await this.#keeper.replace(token, 'fetch');
 		this.#pending = undefined;
 		return token;
@@ -262,6 +203,7 @@ export class OAuth2Session {
 		let failure: unknown;
 		if (token !== undefined && endpoint !== undefined) {
 			try {
+				const { revokeToken } = await import('./revoke.js');
 				await revokeToken({
 					revocationEndpoint: endpoint,
 					token: token.refreshToken ?? token.accessToken,
@@ -335,11 +277,13 @@ export class OAuth2Session {
 		return state;
 	}
 
-	#grantFor(options: Exclude<FetchTokenOptions, { implicitResponse: unknown }> | undefined): {
+	async #grantFor(
+		options: Exclude<FetchTokenOptions, ImplicitResponseOptions> | undefined,
+	): Promise<{
 		grant: Grant;
 		params: Record<string, string> | undefined;
 		signal: AbortSignal | undefined;
-	} {
+	}> {
 		if (options === undefined) {
 			if (this.#options.grant === undefined) {
 				throw new InvalidOptionsError(
@@ -363,18 +307,15 @@ export class OAuth2Session {
 				signal: options.signal,
 			};
 		}
-		const callback = parseAuthorizationCallback(options.authorizationResponse, {
-			expectedState: this.#expectedState(options.state),
-			...(options.issuer === undefined ? {} : { issuer: options.issuer }),
-			...(options.requireIssuer === undefined ? {} : { requireIssuer: options.requireIssuer }),
-		});
-		const codeVerifier = options.codeVerifier ?? this.#pending?.codeVerifier;
+		const expectedState = this.#expectedState(options.state);
+		const { grantFromCallback } = await import('./authorization.js');
 		return {
-			grant: authorizationCodeGrant({
-				code: callback.code,
-				...(redirectUri === undefined ? {} : { redirectUri }),
-				...(codeVerifier === undefined ? {} : { codeVerifier }),
-			}),
+			grant: grantFromCallback(
+				options,
+				expectedState,
+				options.codeVerifier ?? this.#pending?.codeVerifier,
+				redirectUri,
+			),
 			params: options.params,
 			signal: options.signal,
 		};
@@ -439,17 +380,4 @@ function whileNotAborted<T>(
 			},
 		);
 	});
-}
-
-/** The scopes asked for, plus those a profile needs (`offline_access`...) that are missing. */
-function withScopes(
-	scope: string | readonly string[] | undefined,
-	needed: readonly string[],
-	separator: ' ' | ',',
-): string | readonly string[] | undefined {
-	if (needed.length === 0) return scope;
-	const list =
-		typeof scope === 'string' ? (parseScope(scope, separator) ?? []) : [...(scope ?? [])];
-	for (const item of needed) if (!list.includes(item)) list.push(item);
-	return list;
 }

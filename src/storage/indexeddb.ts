@@ -2,13 +2,8 @@
 import { createStore, get, type UseStore } from 'idb-keyval';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { StorageError } from '../errors/storage-error.js';
-import {
-	isAesGcmKey,
-	isSealedRecord,
-	RecordCipher,
-	type SealedRecord,
-} from './indexeddb/cipher.js';
-import { withLease } from './indexeddb/lease-lock.js';
+import type { RecordCipher } from './indexeddb/cipher.js';
+import { isAesGcmKey, isSealedRecord, type SealedRecord } from './indexeddb/sealed-record.js';
 import { readModifyWrite, unavailableOnError } from './indexeddb/transaction.js';
 import { withWebLock } from './indexeddb/web-lock.js';
 import { StoreListeners } from './store-listeners.js';
@@ -133,7 +128,7 @@ export class IndexedDBStore implements TokenStore {
 	readonly lockKind: IndexedDBLockKind;
 	readonly #options: NormalizedIndexedDBStoreOptions;
 	readonly #useStore: UseStore;
-	readonly #cipher: RecordCipher | undefined;
+	#cipher: Promise<RecordCipher> | undefined;
 	readonly #listeners = new StoreListeners();
 	#channel: BroadcastChannel | undefined;
 	/** Messages are decoded one after another, so listeners see writes in the order they were made. */
@@ -144,17 +139,13 @@ export class IndexedDBStore implements TokenStore {
 	/** @throws {InvalidOptionsError} for an encryption key that is not an AES-GCM key, or no WebCrypto. */
 	constructor(options: IndexedDBStoreOptions = {}) {
 		this.#options = normalizeOptions(options);
-		const { databaseName, objectStoreName, encryption } = this.#options;
+		const { databaseName, objectStoreName } = this.#options;
 		const useStore = createStore(databaseName, objectStoreName);
 		this.#useStore = (mode, callback) => {
 			if (this.#closed) return Promise.reject(new Error('The IndexedDBStore is closed'));
 			this.#opened = true;
 			return useStore(mode, callback);
 		};
-		this.#cipher =
-			encryption === false
-				? undefined
-				: new RecordCipher(this.#useStore, encryption === 'generated' ? undefined : encryption);
 		this.lockKind = typeof navigator !== 'undefined' && navigator.locks ? 'web-locks' : 'lease';
 	}
 
@@ -168,7 +159,7 @@ export class IndexedDBStore implements TokenStore {
 
 	async set(key: string, record: StoredRecord): Promise<void> {
 		const value = await unavailableOnError(key, 'encrypt', async () =>
-			this.#cipher === undefined ? record : this.#cipher.seal(key, record),
+			this.#options.encryption === false ? record : (await this.#recordCipher()).seal(key, record),
 		);
 		await this.#replace(key, value, 'write');
 		this.#announce(key, value, record);
@@ -185,7 +176,10 @@ export class IndexedDBStore implements TokenStore {
 			const name = `oauth2-session:${databaseName}/${objectStoreName}/${key}`;
 			return withWebLock(navigator.locks, name, key, fn, options);
 		}
-		return withLease(this.#useStore, key, fn, options);
+		// Loaded on first use: browsers without Web Locks are rare, so most bundles never fetch it.
+		return import('./indexeddb/lease-lock.js').then(({ withLease }) =>
+			withLease(this.#useStore, key, fn, options),
+		);
 	}
 
 	subscribe(key: string, listener: StoreListener): () => void {
@@ -222,14 +216,32 @@ export class IndexedDBStore implements TokenStore {
 	}
 
 	async #open(key: string, sealed: SealedRecord): Promise<unknown> {
-		if (this.#cipher === undefined) {
+		if (this.#options.encryption === false) {
 			throw new StorageError(
 				`The record under "${key}" is encrypted and this store has no encryption option`,
 				{ problem: 'corrupt', key },
 			);
 		}
-		const cipher = this.#cipher;
-		return unavailableOnError(key, 'decrypt', () => cipher.open(key, sealed));
+		return unavailableOnError(key, 'decrypt', async () =>
+			(await this.#recordCipher()).open(key, sealed),
+		);
+	}
+
+	/**
+	 * The cipher, loaded on first use: an app that does not encrypt never fetches its chunk. A
+	 * failed load is not kept, so the next call tries again.
+	 */
+	#recordCipher(): Promise<RecordCipher> {
+		const { encryption } = this.#options;
+		const givenKey = typeof encryption === 'object' ? encryption : undefined;
+		this.#cipher ??= import('./indexeddb/cipher.js').then(
+			({ RecordCipher }) => new RecordCipher(this.#useStore, givenKey),
+			(error: unknown) => {
+				this.#cipher = undefined;
+				throw error;
+			},
+		);
+		return this.#cipher;
 	}
 
 	#announce(

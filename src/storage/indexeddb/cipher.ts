@@ -1,41 +1,12 @@
 import { get, type UseStore } from 'idb-keyval';
 import { StorageError } from '../../errors/storage-error.js';
 import type { StoredRecord } from '../token-store.js';
+import { isAesGcmKey, type SealedRecord } from './sealed-record.js';
 import { readModifyWrite } from './transaction.js';
-
-/** How an encrypted record is kept: AES-GCM with a fresh 96-bit IV per write. */
-export interface SealedRecord {
-	alg: 'A256GCM';
-	iv: Uint8Array<ArrayBuffer>;
-	ciphertext: ArrayBuffer;
-}
 
 /** Where a generated key is kept: an array key, so it can never collide with a record's string key. */
 const KEY_SLOT: IDBValidKey = ['encryption-key'];
 const IV_BYTES = 12;
-
-export function isSealedRecord(value: unknown): value is SealedRecord {
-	return (
-		typeof value === 'object' &&
-		value !== null &&
-		(value as SealedRecord).alg === 'A256GCM' &&
-		(value as SealedRecord).iv instanceof Uint8Array &&
-		(value as SealedRecord).ciphertext instanceof ArrayBuffer
-	);
-}
-
-/** Whether a value is a key this cipher can use: AES-GCM, allowed to encrypt and decrypt. */
-export function isAesGcmKey(value: unknown): value is CryptoKey {
-	const key = value as CryptoKey | null;
-	return (
-		typeof key === 'object' &&
-		key !== null &&
-		key.algorithm?.name === 'AES-GCM' &&
-		Array.isArray(key.usages) &&
-		key.usages.includes('encrypt') &&
-		key.usages.includes('decrypt')
-	);
-}
 
 /** Encrypts records for one store, with a key given or generated once per database and kept in it. */
 export class RecordCipher {
