@@ -55,6 +55,7 @@ export {
 	refreshTokenGrant,
 	type Scope,
 	tokenExchangeGrant,
+	type Value as ExtensionGrantValue,
 } from './protocol/grants.js';
 export {
 	type IntrospectionRequestOptions,

@@ -31,6 +31,10 @@ export interface OAuth2ErrorOptions {
  * a password or a code verifier, so errors can be logged as they are.
  */
 export class OAuth2Error extends Error {
+	/**
+	 * The class's name, such as `'StorageError'`. Unlike `instanceof`, comparing it also works for
+	 * errors from another realm or another copy of this package, as `isOAuth2Error` does.
+	 */
 	override name: string = 'OAuth2Error';
 	/** A stable code, one per kind of failure. */
 	readonly code: OAuth2ErrorCode;

@@ -121,6 +121,11 @@ export class DeviceAuthorization {
 		};
 	}
 
+	/**
+	 * Node's `util.inspect` hook: the redacted `toJSON()` summary, on one line. Internal because
+	 * users never call it and the API docs can only show it as `[inspectSymbol]`.
+	 * @internal
+	 */
 	[inspectSymbol](): string {
 		const fields = Object.entries(this.toJSON())
 			.filter(([, value]) => value !== undefined)

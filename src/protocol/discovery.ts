@@ -56,6 +56,10 @@ const flagFields = [
  * Authorization server metadata (RFC 8414 §2, OpenID Connect Discovery 1.0 §3), as the server sent
  * it: wire names, every field kept, frozen. The fields typed here have been checked; the others are
  * as sent.
+ *
+ * Typed, when present: the standard endpoint URLs (`token_endpoint`, `jwks_uri`...) as strings,
+ * the `*_supported` lists as string arrays, and the flags (`*_parameter_supported`, `require_*`,
+ * `tls_client_certificate_bound_access_tokens`) as booleans.
  */
 export type AuthorizationServerMetadata = {
 	/** The issuer identifier, equal to the one asked for. */

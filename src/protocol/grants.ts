@@ -26,7 +26,11 @@ export interface Grant {
 /** A scope as a list, or as one string sent as is. */
 export type Scope = string | readonly string[];
 
-type Value = string | readonly string[] | undefined;
+/**
+ * A parameter value of `extensionGrant`: a list is sent as the parameter repeated (`scope`, joined),
+ * `undefined` is left out.
+ */
+export type Value = string | readonly string[] | undefined;
 
 /**
  * Turns a scope into its wire form: a list is joined with `separator`, a string is kept as given.

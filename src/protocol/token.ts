@@ -108,6 +108,11 @@ export class Token {
 		};
 	}
 
+	/**
+	 * Node's `util.inspect` hook: the redacted `toJSON()` summary, on one line. Internal because
+	 * users never call it and the API docs can only show it as `[inspectSymbol]`.
+	 * @internal
+	 */
 	[inspectSymbol](): string {
 		const fields = Object.entries(this.toJSON())
 			.filter(([, value]) => value !== undefined && !(Array.isArray(value) && value.length === 0))

@@ -45,7 +45,7 @@ export interface AuthorizationResponseOptions {
 	requireIssuer?: boolean | undefined;
 	/** @default the session's `redirectUri` */
 	redirectUri?: string | undefined;
-	/** Extra parameters for the token request. */
+	/** Extra token request parameters, such as `resource`; they replace the grant's own. */
 	params?: Record<string, string>;
 	/** Aborts the request (and its retries). */
 	signal?: AbortSignal;

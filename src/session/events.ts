@@ -3,34 +3,88 @@ import type { ReauthenticationRequiredError } from '../errors/reauthentication-r
 import type { StorageError } from '../errors/storage-error.js';
 import type { Token } from '../protocol/token.js';
 
-/** Where a new token came from. */
+/**
+ * Where a new token came from:
+ * - `refresh`: this session refreshed it with the refresh token;
+ * - `fetch`: `fetchToken()`, or a renewal with the session's `grant` (client credentials...);
+ * - `set`: `setToken()`;
+ * - `store`: another context sharing the store wrote it.
+ */
 export type TokenSource = 'refresh' | 'fetch' | 'set' | 'store';
 
 /** The events an `OAuth2Session` emits, and what each listener receives. */
 export interface OAuth2SessionEvents {
 	/** The session holds a new token. `scopeChanged` is set when the granted scopes differ. */
 	tokenUpdated: {
+		/** The token the session now uses. */
 		token: Token;
+		/** The token it replaced; `undefined` for the first token, and the first after an end. */
 		previous: Token | undefined;
+		/** Where the token came from. */
 		source: TokenSource;
-		scopeChanged: { previous: readonly string[]; current: readonly string[] } | undefined;
+		/** `undefined` when the scopes are the same set, or either token does not say its scopes. */
+		scopeChanged:
+			| {
+					/** The scopes of `previous`. */
+					previous: readonly string[];
+					/** The scopes of `token`. */
+					current: readonly string[];
+			  }
+			| undefined;
 	};
 	/**
 	 * A refresh failed but the session goes on: the tokens are kept, and the current access token
 	 * is used while it is valid. `error` is a `TokenRequestError`, `TokenResponseError` or an OAuth
 	 * error answer other than the ones that end a session.
 	 */
-	refreshFailed: { error: OAuth2Error; retryAt: number };
+	refreshFailed: {
+		/**
+		 * Why it failed. An error that is not this library's (thrown by a hook, say) is wrapped in an
+		 * `OAuth2Error` with code `TOKEN_REQUEST_FAILED` and kept as its `cause`.
+		 */
+		error: OAuth2Error;
+		/**
+		 * The end of the back-off, in epoch milliseconds (now + `refreshBackoff`). Until then, requests
+		 * use the current token while it is valid instead of refreshing; with `proactiveRefresh` in
+		 * `auto` mode, the session tries again at that time.
+		 */
+		retryAt: number;
+	};
 	/**
 	 * The refresh token itself will expire soon (`refresh_expires_in`, `refresh_token_expires_in`):
 	 * once it has, the session ends. Ask the user to sign in again before `expiresAt`.
 	 */
-	refreshTokenExpiring: { token: Token; expiresAt: number };
+	refreshTokenExpiring: {
+		/** The session's current token, whose refresh token expires. */
+		token: Token;
+		/** When the refresh token expires, in epoch milliseconds. */
+		expiresAt: number;
+	};
 	/** The session has ended: the token is cleared (also from the store). Sign the user in again. */
-	sessionEnded: { error: ReauthenticationRequiredError };
+	sessionEnded: {
+		/**
+		 * Why it ended. When the server refused the refresh, its answer (such as `invalid_grant`) is
+		 * the `cause`.
+		 */
+		error: ReauthenticationRequiredError;
+	};
 	/** The store failed; the session keeps working with the token in memory. */
 	storeError: {
+		/**
+		 * What failed. A store's own `StorageError` as it was thrown; any other error is wrapped in
+		 * one with problem `unavailable` and kept as its `cause`.
+		 */
 		error: StorageError;
+		/**
+		 * What the session was doing:
+		 * - `get`: reading the token (at start, or before a refresh);
+		 * - `set`: saving a new token;
+		 * - `delete`: clearing the token when the session ended (`logout()` included);
+		 * - `lock`: taking or releasing the lock; when taking it failed, the session refreshed
+		 *   without it;
+		 * - `notify`: decoding a record another context wrote; it is ignored;
+		 * - `onTokenUpdated`: the `onTokenUpdated` callback threw.
+		 */
 		operation: 'get' | 'set' | 'delete' | 'lock' | 'notify' | 'onTokenUpdated';
 	};
 }

@@ -41,7 +41,7 @@ export type FetchTokenOptions =
 	| {
 			/** Any grant: `passwordGrant(...)`, `clientCredentialsGrant()`, `tokenExchangeGrant(...)`... */
 			grant: Grant;
-			/** Extra parameters for the token request. */
+			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
 			params?: Record<string, string>;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
@@ -51,10 +51,16 @@ export type FetchTokenOptions =
 	| {
 			/** An authorization code you read from the callback yourself (state already checked). */
 			code: string;
+			/**
+			 * The PKCE verifier of the authorization request; leave it out when that used no PKCE.
+			 * Unlike with `authorizationResponse`, the session's last one is not used by default.
+			 */
 			codeVerifier?: string | undefined;
 			/** @default the session's `redirectUri` */
 			redirectUri?: string | undefined;
+			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
 			params?: Record<string, string>;
+			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  };
 
@@ -227,7 +233,8 @@ export class OAuth2Session {
 	}
 
 	/**
-	 * Listens to an event: `tokenUpdated`, `refreshFailed`, `sessionEnded`, `storeError`.
+	 * Listens to an event: `tokenUpdated`, `refreshFailed`, `refreshTokenExpiring`, `sessionEnded`,
+	 * `storeError`.
 	 * Returns a function that removes the listener.
 	 */
 	on<E extends keyof OAuth2SessionEvents>(name: E, listener: OAuth2SessionListener<E>): () => void {

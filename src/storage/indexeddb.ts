@@ -61,7 +61,16 @@ export interface IndexedDBStoreOptions {
 	 * @example new IndexedDBStore({ encryption: true })
 	 * @example new IndexedDBStore({ encryption: { key: await loadMyAesGcmKey() } })
 	 */
-	encryption?: boolean | { key: CryptoKey } | undefined;
+	encryption?:
+		| boolean
+		| {
+				/**
+				 * An AES-GCM key with `encrypt` and `decrypt` usages; best non-extractable. Records
+				 * written with another key fail to decrypt, and `get` throws a `StorageError` (`corrupt`).
+				 */
+				key: CryptoKey;
+		  }
+		| undefined;
 }
 
 /** Which lock an `IndexedDBStore` uses. */

@@ -73,7 +73,12 @@ export function encodeStoredRecord(token: Token, now: number = Date.now()): Stor
 export function decodeStoredRecord(
 	value: unknown,
 	key: string,
-): { token: Token; writtenAt: number } {
+): {
+	/** The stored token, secrets included; its `toJSON()` and `inspect` output are redacted. */
+	token: Token;
+	/** When the record was written, in epoch milliseconds by the writer's clock. */
+	writtenAt: number;
+} {
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
 		throw new StorageError(`The record under "${key}" is not an object`, {
 			problem: 'corrupt',
