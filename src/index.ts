@@ -139,7 +139,9 @@ export type {
 } from './session/events.js';
 export { type IntrospectTokenOptions, introspectToken } from './session/introspect.js';
 export {
+	type AuthorizationResponseOptions,
 	type FetchTokenOptions,
+	type ImplicitResponseOptions,
 	OAuth2Session,
 	type SessionAuthorizationUrlOptions,
 } from './session/oauth2-session.js';
