@@ -40,7 +40,7 @@ export interface IndexedDBStoreOptions {
 	/**
 	 * Encrypts records at rest with AES-GCM (256-bit key, a fresh 96-bit IV per write, the record's
 	 * key bound as additional data). `true` generates a non-extractable key once per database and
-	 * keeps it in the database; `{ key }` uses an AES-GCM key of yours (allowed to encrypt and
+	 * keeps it in the database; `{ key }` uses a 256-bit AES-GCM key of yours (allowed to encrypt and
 	 * decrypt), kept wherever you like.
 	 *
 	 * What it protects against: token text showing up where stored values are read without this
@@ -323,7 +323,7 @@ function normalizeOptions(options: IndexedDBStoreOptions): NormalizedIndexedDBSt
 	}
 	if (typeof encryption === 'object' && !isAesGcmKey(encryption.key)) {
 		throw new InvalidOptionsError(
-			'IndexedDBStore encryption.key must be an AES-GCM CryptoKey allowed to encrypt and decrypt',
+			'IndexedDBStore encryption.key must be a 256-bit AES-GCM CryptoKey allowed to encrypt and decrypt',
 		);
 	}
 	return {

@@ -79,14 +79,15 @@ const harness = {
 	webLocks: () => 'locks' in navigator,
 
 	/** Makes a key kept in this page, named by the id returned. */
-	async generateKey(algorithm: 'AES-GCM' | 'HMAC' = 'AES-GCM'): Promise<string> {
+	async generateKey(algorithm: 'AES-GCM' | 'AES-GCM-128' | 'HMAC' = 'AES-GCM'): Promise<string> {
 		const key =
 			algorithm === 'HMAC'
 				? await crypto.subtle.generateKey({ name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])
-				: await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, [
-						'encrypt',
-						'decrypt',
-					]);
+				: await crypto.subtle.generateKey(
+						{ name: 'AES-GCM', length: algorithm === 'AES-GCM' ? 256 : 128 },
+						false,
+						['encrypt', 'decrypt'],
+					);
 		const id = `key-${++ids}`;
 		keys.set(id, key);
 		return id;

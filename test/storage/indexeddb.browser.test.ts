@@ -256,13 +256,18 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore in Chromium'), 
 			await expect(store.get('k')).rejects.toMatchObject({ problem: 'unavailable' });
 		});
 
-		it('options are checked: a name must be a non-empty string, a key an AES-GCM key', async () => {
+		it('options are checked: a name must be a non-empty string, a key a 256-bit AES-GCM key', async () => {
 			await expect(storeIn(tabs.a, { databaseName: '' })).rejects.toMatchObject({
 				name: 'InvalidOptionsError',
 			});
 			const hmac = await tabs.a.evaluate(() => window.harness.generateKey('HMAC'));
 			await expect(
 				storeIn(tabs.a, { databaseName: database(), encryption: hmac }),
+			).rejects.toMatchObject({ name: 'InvalidOptionsError' });
+			// Records are labelled A256GCM, as the option's documentation promises.
+			const short = await tabs.a.evaluate(() => window.harness.generateKey('AES-GCM-128'));
+			await expect(
+				storeIn(tabs.a, { databaseName: database(), encryption: short }),
 			).rejects.toMatchObject({ name: 'InvalidOptionsError' });
 		});
 	});

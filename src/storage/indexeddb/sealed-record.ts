@@ -17,13 +17,14 @@ export function isSealedRecord(value: unknown): value is SealedRecord {
 	);
 }
 
-/** Whether a value is a key this cipher can use: AES-GCM, allowed to encrypt and decrypt. */
+/** Whether a value is a key this cipher can use: 256-bit AES-GCM, allowed to encrypt and decrypt. */
 export function isAesGcmKey(value: unknown): value is CryptoKey {
 	const key = value as CryptoKey | null;
 	return (
 		typeof key === 'object' &&
 		key !== null &&
 		key.algorithm?.name === 'AES-GCM' &&
+		(key.algorithm as AesKeyAlgorithm).length === 256 &&
 		Array.isArray(key.usages) &&
 		key.usages.includes('encrypt') &&
 		key.usages.includes('decrypt')
