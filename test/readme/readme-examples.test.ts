@@ -11,7 +11,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const documents = ['README.md'];
+const documents = ['README.md', 'docs/migrating.md'];
 /** The examples README must show: the quickstarts and the refresh modes. */
 const required = [
 	'examples/daemon.ts',
