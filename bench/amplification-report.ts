@@ -1,5 +1,6 @@
 // Turns the figures of `npm run bench:amplification` into the BENCHMARKS.md table and an SVG chart
 // (written by hand: no charting dependency).
+import { bar as barRect, escapeXml, legend, PALETTE, svgDocument } from './lib/svg.js';
 
 export const SCENARIOS = [
 	{
@@ -95,12 +96,6 @@ export function renderMarkdown(report: AmplificationResults): string {
 	return lines.join('\n');
 }
 
-const COLORS = ['#1b7f3b', '#3366cc', '#dc7a12', '#8e44ad', '#c0392b', '#7f8c8d'];
-
-function escapeXml(text: string): string {
-	return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** Grouped bars: a row of token requests and a row of success rates, a group per scenario. */
 export function renderChart(report: AmplificationResults): string {
 	const clients = report.clients.map((c) => c.name).filter((name) => name in report.results);
@@ -136,12 +131,7 @@ export function renderChart(report: AmplificationResults): string {
 			label: (r: RunResult) => String(Math.round((100 * r.succeeded) / r.total)),
 		},
 	];
-	const parts: string[] = [
-		`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11" role="img">`,
-		'<title>Token requests and requests that succeeded, per client and scenario</title>',
-		`<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-		`<text x="${left}" y="20" font-size="14" font-weight="bold">Refresh amplification: ${escapeXml(report.date.slice(0, 10))}, Node ${escapeXml(report.node)}, ${report.cores} × ${escapeXml(report.cpu)}</text>`,
-	];
+	const parts: string[] = [];
 	rows.forEach((row, rowIndex) => {
 		const y0 = top + rowIndex * (plotHeight + rowGap);
 		const base = y0 + plotHeight;
@@ -164,7 +154,11 @@ export function renderChart(report: AmplificationResults): string {
 				const h = Math.max(1, (plotHeight * Math.min(row.value(result), row.max)) / row.max);
 				const x = x0 + c * (bar + gap);
 				parts.push(
-					`<rect x="${x}" y="${(base - h).toFixed(1)}" width="${bar}" height="${h.toFixed(1)}" fill="${COLORS[c % COLORS.length]}"><title>${escapeXml(`${name}, ${scenario.title}: ${result.tokenRequests} token requests, ${result.succeeded}/${result.total} succeeded`)}</title></rect>`,
+					barRect(
+						{ x, y: base - h, width: bar, height: h },
+						PALETTE[c % PALETTE.length] as string,
+						`${name}, ${scenario.title}: ${result.tokenRequests} token requests, ${result.succeeded}/${result.total} succeeded`,
+					),
 					`<text x="${x + bar / 2}" y="${(base - h - 3).toFixed(1)}" text-anchor="middle" font-size="10">${row.label(result)}</text>`,
 				);
 			});
@@ -173,14 +167,19 @@ export function renderChart(report: AmplificationResults): string {
 			);
 		});
 	});
-	clients.forEach((name, c) => {
-		const x = left + (c % 3) * Math.floor((width - left) / 3);
-		const y = legendTop + Math.floor(c / 3) * 20;
-		parts.push(
-			`<rect x="${x}" y="${y}" width="12" height="12" fill="${COLORS[c % COLORS.length]}"/>`,
-			`<text x="${x + 18}" y="${y + 10}">${escapeXml(name)}</text>`,
-		);
-	});
-	parts.push('</svg>');
-	return `${parts.join('\n')}\n`;
+	parts.push(
+		...legend(
+			clients.map((name, c) => ({ name, color: PALETTE[c % PALETTE.length] as string })),
+			{ left, top: legendTop, width: width - left, columns: 3 },
+		),
+	);
+	return svgDocument(
+		{ width, height },
+		'Token requests and requests that succeeded, per client and scenario',
+		{
+			x: left,
+			text: `Refresh amplification: ${report.date.slice(0, 10)}, Node ${report.node}, ${report.cores} × ${report.cpu}`,
+		},
+		parts,
+	);
 }

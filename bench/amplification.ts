@@ -2,8 +2,8 @@
 // many of its requests succeed, when many requests (or processes) find the token expired or revoked
 // at once. Run with `npm run bench:amplification`; see BENCHMARKS.md.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -21,6 +21,7 @@ import type { WorkerConfig, WorkerMessage } from './amplification-worker.js';
 import { adapters } from './clients/index.js';
 import { describeError, tally } from './clients/outcome.js';
 import type { BenchSetup, ClientAdapter, SeedToken } from './clients/types.js';
+import { describeMachine, replaceSection } from './lib/benchmarks-md.js';
 
 const TOKEN_LATENCY = 30;
 const REQUESTS = 100;
@@ -238,14 +239,10 @@ try {
 	await server.close();
 }
 
+const { loadAverage, ...machine } = describeMachine();
 const report: AmplificationResults = {
-	date: new Date().toISOString(),
-	node: process.version,
-	cpu: cpus()[0]?.model ?? 'unknown',
-	cores: cpus().length,
-	loadAverageAtEnd: loadavg()
-		.map((value) => value.toFixed(2))
-		.join(' / '),
+	...machine,
+	loadAverageAtEnd: loadAverage,
 	server: {
 		where: 'in the bench process (test/helpers/oauth-server.ts), on 127.0.0.1',
 		tokenLatencyMs: TOKEN_LATENCY,
@@ -265,16 +262,4 @@ const dir = new URL('./results/', import.meta.url);
 await mkdir(dir, { recursive: true });
 await writeFile(new URL('amplification.json', dir), `${JSON.stringify(report, null, '\t')}\n`);
 await writeFile(new URL('amplification.svg', dir), renderChart(report));
-await updateBenchmarks(markdown);
-
-/** Replaces the generated part of BENCHMARKS.md, between its markers. */
-async function updateBenchmarks(section: string): Promise<void> {
-	const file = new URL('../BENCHMARKS.md', import.meta.url);
-	const start = '<!-- amplification:start (written by npm run bench:amplification) -->';
-	const end = '<!-- amplification:end -->';
-	const text = await readFile(file, 'utf8').catch(() => `# Benchmarks\n\n${start}\n${end}\n`);
-	const from = text.indexOf(start);
-	const to = text.indexOf(end);
-	if (from < 0 || to < from) throw new Error('BENCHMARKS.md lost its amplification markers');
-	await writeFile(file, `${text.slice(0, from + start.length)}\n${section}\n${text.slice(to)}`);
-}
+await replaceSection('amplification', markdown);

@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { writeReport } from './bundle-report.js';
 
 /** The issue's goal: 12 kB (1 kB = 1000 bytes, as npm and size-limit count) gzipped. */
 const BUDGET_GZIP_BYTES = 12_000;
@@ -106,4 +107,5 @@ await writeFile(
 		'\t',
 	)}\n`,
 );
+await writeReport();
 if (!pass) process.exitCode = 1;

@@ -1,13 +1,14 @@
 // µs per request of the session and the ky integration over what they wrap, on loopback.
 // Run with `npm run bench:overhead`; see bench/README.md.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import ky from 'ky';
 import { createKy, oauth2Hooks } from '../src/ky.js';
 import { OAuth2Session } from '../src/session/oauth2-session.js';
+import { describeMachine } from './lib/benchmarks-md.js';
+import { startChildServer } from './lib/child-server.js';
 import { clientContenders } from './overhead-clients.js';
+import { type OverheadResults, RATIOS, renderMarkdown, writeReport } from './overhead-report.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 const PER_ROUND = Number(process.env.PER_ROUND ?? 500);
@@ -19,19 +20,6 @@ interface Contender {
 	name: string;
 	/** Sends one request and reads its JSON body, as an application would. */
 	send: () => Promise<unknown>;
-}
-
-async function startApi(): Promise<{ origin: string; child: ChildProcess }> {
-	const script = fileURLToPath(new URL('./api-server.ts', import.meta.url));
-	const child = spawn(process.execPath, ['--import', 'tsx', script, TOKEN], {
-		stdio: ['pipe', 'pipe', 'inherit'],
-	});
-	const port = await new Promise<string>((resolve, reject) => {
-		child.once('error', reject);
-		child.once('exit', (code) => reject(new Error(`api-server exited with ${code}`)));
-		child.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
-	});
-	return { origin: `http://127.0.0.1:${port}`, child };
 }
 
 function contenders(origin: string, session: OAuth2Session): Contender[] {
@@ -77,14 +65,11 @@ function median(values: readonly number[]): number {
 		: ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-const RATIOS = [
-	['session.fetch', 'raw fetch'],
-	['createKy', 'plain ky'],
-	['ky + oauth2Hooks', 'plain ky'],
-	['plain ky + no-op afterResponse', 'plain ky'],
-] as const;
-
-const { origin, child } = await startApi();
+const api = await startChildServer(fileURLToPath(new URL('./api-server.ts', import.meta.url)), [
+	TOKEN,
+]);
+const { origin } = api;
+const loadAverageAtStart = describeMachine().loadAverage;
 try {
 	const session = new OAuth2Session({
 		clientId: 'bench',
@@ -129,42 +114,21 @@ try {
 		return median((wall.get(a) ?? []).map((value, i) => value / (base[i] as number)));
 	};
 	const ratios = Object.fromEntries(
-		[...RATIOS, ...others.contenders.map(({ name }) => [name, 'raw fetch'] as const)].map(
-			([a, b]) => [
-				`${a} / ${b}`,
-				{
-					wall: ratioOf(wallMedians, a, b),
-					paired: paired(a, b),
-					cpu: ratioOf(cpuMedians, a, b),
-				},
-			],
-		),
+		RATIOS.map(({ contender: a, baseline: b }) => [
+			`${a} / ${b}`,
+			{
+				wall: ratioOf(wallMedians, a, b),
+				paired: paired(a, b),
+				cpu: ratioOf(cpuMedians, a, b),
+			},
+		]),
 	);
 
-	const cpuModel = cpus()[0]?.model ?? 'unknown';
-	const f = (value: number | undefined) => (value ?? Number.NaN).toFixed(1);
-	console.log(`\n${ROUNDS} rounds × ${PER_ROUND} sequential requests per contender, order rotated`);
-	console.log(`node ${process.version}, ${cpus().length} × ${cpuModel}\n`);
-	console.log('| contender | median µs/request | min | max | client CPU µs/request |');
-	console.log('| --- | ---: | ---: | ---: | ---: |');
-	for (const [name, values] of wall) {
-		const cells = [wallMedians[name], Math.min(...values), Math.max(...values), cpuMedians[name]];
-		console.log(`| ${name} | ${cells.map(f).join(' | ')} |`);
-	}
-	console.log(
-		`\n| ratio | elapsed, of medians | elapsed, paired by round | client CPU, of medians | goal ≤ ${GOAL}x (elapsed, of medians) |`,
-	);
-	console.log('| --- | ---: | ---: | ---: | --- |');
-	for (const [name, value] of Object.entries(ratios)) {
-		const cells = [value.wall, value.paired, value.cpu].map((v) => `${v.toFixed(3)}x`);
-		console.log(`| ${name} | ${cells.join(' | ')} | ${value.wall <= GOAL ? 'met' : 'missed'} |`);
-	}
-
-	const results = {
-		date: new Date().toISOString(),
-		node: process.version,
-		cpu: cpuModel,
-		cores: cpus().length,
+	const { loadAverage, ...machine } = describeMachine();
+	const results: OverheadResults = {
+		...machine,
+		loadAverageAtStart,
+		loadAverageAtEnd: loadAverage,
 		rounds: ROUNDS,
 		requestsPerRound: PER_ROUND,
 		warmup: WARMUP,
@@ -194,7 +158,8 @@ try {
 	const dir = new URL('./results/', import.meta.url);
 	await mkdir(dir, { recursive: true });
 	await writeFile(new URL('overhead.json', dir), `${JSON.stringify(results, null, '\t')}\n`);
+	console.log(`\n${renderMarkdown(results)}`);
+	await writeReport(results);
 } finally {
-	child.stdin?.end();
-	child.kill();
+	api.stop();
 }

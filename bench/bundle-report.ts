@@ -1,0 +1,44 @@
+// Turns bench/results/bundle.json (written by bundle-size.ts) into its BENCHMARKS.md section.
+// It reads the JSON back rather than taking figures from the measuring script, so the measurement
+// and how it is shown can change apart.
+import { readFile } from 'node:fs/promises';
+import { replaceSection } from './lib/benchmarks-md.js';
+
+interface BundleResults {
+	date: string;
+	esbuild: string;
+	minifiedBytes: number;
+	gzipBytes: number;
+	ownCode: { minifiedBytes: number; gzipBytes: number };
+	budgetGzipBytes: number;
+	withinBudget: boolean;
+	breakdown: { module: string; minifiedBytes: number; gzipBytes?: number }[];
+}
+
+const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
+
+export function renderMarkdown(results: BundleResults): string {
+	const dependencies = results.breakdown.filter((row) => row.gzipBytes !== undefined);
+	const own = results.breakdown.filter((row) => row.gzipBytes === undefined);
+	const lines = [
+		`Run ${results.date.slice(0, 10)} ${results.date.slice(11, 16)} UTC, esbuild ${results.esbuild} (\`--minify\`, browser, ES2022), gzip -9; 1 kB = 1000 bytes. Figures: [\`bench/results/bundle.json\`](bench/results/bundle.json).`,
+		'',
+		'| what | minified | gzipped |',
+		'| --- | ---: | ---: |',
+		`| **whole bundle** (OAuth2Session + IndexedDBStore, every dependency included) | ${kB(results.minifiedBytes)} | **${kB(results.gzipBytes)}** |`,
+		`| the library's own code alone (dependencies left out) | ${kB(results.ownCode.minifiedBytes)} | ${kB(results.ownCode.gzipBytes)} |`,
+		...dependencies.map(
+			(row) =>
+				`| dependency \`${row.module}\` (gzipped: what leaving it out saves) | ${kB(row.minifiedBytes)} | ${kB(row.gzipBytes ?? 0)} |`,
+		),
+		`| **budget** | | **${kB(results.budgetGzipBytes)}**: ${results.withinBudget ? 'within' : `over by ${kB(results.gzipBytes - results.budgetGzipBytes)}`} |`,
+		'',
+		`The library's own code by folder, minified: ${own.map((row) => `\`${row.module.replace('oauth2-session/', '')}\` ${kB(row.minifiedBytes)}`).join(', ')}.`,
+	];
+	return lines.join('\n');
+}
+
+export async function writeReport(): Promise<void> {
+	const json = await readFile(new URL('./results/bundle.json', import.meta.url), 'utf8');
+	await replaceSection('bundle', renderMarkdown(JSON.parse(json) as BundleResults));
+}
