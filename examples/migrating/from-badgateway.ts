@@ -30,12 +30,12 @@ const response = await session.fetch('https://api.example.com/me');
 import type { OAuth2Token } from '@badgateway/oauth2-client';
 import type { TokenInit } from 'oauth2-session';
 
-// A token OAuth2Fetch's storeToken saved: its nulls become absent fields, extraParams is extra.
+// A token OAuth2Fetch's storeToken saved: null counts as absent in both; extraParams is extra.
 function fromOAuth2Token(old: OAuth2Token): TokenInit {
 	return {
 		accessToken: old.accessToken,
-		refreshToken: old.refreshToken ?? undefined,
-		expiresAt: old.expiresAt ?? undefined, // both in epoch milliseconds
+		refreshToken: old.refreshToken,
+		expiresAt: old.expiresAt, // both in epoch milliseconds
 		idToken: old.idToken,
 		scope: old.scope,
 		extra: old.extraParams,

@@ -18,10 +18,10 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** The first field of `fields`, in their order, whose value in `body` is not of its kind. */
-export function firstInvalidField(
+export function firstInvalidField<F extends Readonly<Record<string, FieldKind>>>(
 	body: Readonly<Record<string, unknown>>,
-	fields: Readonly<Record<string, FieldKind>>,
-): string | undefined {
+	fields: F,
+): (keyof F & string) | undefined {
 	for (const [field, kind] of Object.entries(fields)) {
 		if (!isOfKind(body[field], kind)) return field;
 	}

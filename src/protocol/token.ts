@@ -1,9 +1,21 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { type FieldKind, firstInvalidField, isRecord } from './fields.js';
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const REDACTED = '[redacted]';
 
-/** The fields a `Token` is made from. Only `accessToken` is required. */
+// A `TokenInit` often comes from storage or another client (which write `null` for absent).
+const initFields = {
+	accessToken: 'token',
+	tokenType: 'string',
+	expiresAt: 'number',
+	issuedAt: 'number',
+	refreshToken: 'string',
+	refreshTokenExpiresAt: 'number',
+	idToken: 'string',
+} as const satisfies Record<string, FieldKind>;
+
+/** The fields a `Token` is made from. Only `accessToken` is required; `null` counts as absent. */
 export interface TokenInit {
 	/** The access token sent as `Authorization: <tokenType> <accessToken>`. */
 	accessToken: string;
@@ -11,21 +23,21 @@ export interface TokenInit {
 	 * The token type. `bearer` in any case is normalized to `Bearer`.
 	 * @default 'Bearer'
 	 */
-	tokenType?: string | undefined;
+	tokenType?: string | null | undefined;
 	/** When the access token expires, in epoch milliseconds; `undefined` when unknown. */
-	expiresAt?: number | undefined;
+	expiresAt?: number | null | undefined;
 	/** When the token was requested, in epoch milliseconds; with `expiresAt` it gives the lifetime. */
-	issuedAt?: number | undefined;
+	issuedAt?: number | null | undefined;
 	/** The refresh token, if the server issued one. */
-	refreshToken?: string | undefined;
+	refreshToken?: string | null | undefined;
 	/** When the refresh token expires, in epoch milliseconds, where the server says (Keycloak, GitHub Apps). */
-	refreshTokenExpiresAt?: number | undefined;
+	refreshTokenExpiresAt?: number | null | undefined;
 	/** The granted scopes; `undefined` when the server did not say (then they are the ones requested). */
-	scope?: readonly string[] | undefined;
+	scope?: readonly string[] | null | undefined;
 	/** The OpenID Connect ID token, if any. */
-	idToken?: string | undefined;
+	idToken?: string | null | undefined;
 	/** Every other field of the token response, as the server sent it. */
-	extra?: Readonly<Record<string, unknown>> | undefined;
+	extra?: Readonly<Record<string, unknown>> | null | undefined;
 }
 
 /**
@@ -54,18 +66,20 @@ export class Token {
 	/** Every other field of the token response. */
 	readonly extra: Readonly<Record<string, unknown>>;
 
+	/**
+	 * @throws {InvalidOptionsError} `accessToken` is not a non-empty string, or another field has
+	 *   the wrong type (`null` counts as absent).
+	 */
 	constructor(init: TokenInit) {
-		if (typeof init?.accessToken !== 'string' || init.accessToken === '') {
-			throw new InvalidOptionsError('A token needs a non-empty accessToken string');
-		}
+		checkInit(init);
 		this.accessToken = init.accessToken;
-		this.tokenType = normalizeTokenType(init.tokenType);
-		this.expiresAt = init.expiresAt;
-		this.issuedAt = init.issuedAt;
-		this.refreshToken = init.refreshToken;
-		this.refreshTokenExpiresAt = init.refreshTokenExpiresAt;
-		this.scope = init.scope === undefined ? undefined : Object.freeze([...init.scope]);
-		this.idToken = init.idToken;
+		this.tokenType = normalizeTokenType(init.tokenType ?? undefined);
+		this.expiresAt = init.expiresAt ?? undefined;
+		this.issuedAt = init.issuedAt ?? undefined;
+		this.refreshToken = init.refreshToken ?? undefined;
+		this.refreshTokenExpiresAt = init.refreshTokenExpiresAt ?? undefined;
+		this.scope = init.scope == null ? undefined : Object.freeze([...init.scope]);
+		this.idToken = init.idToken ?? undefined;
 		this.extra = Object.freeze({ ...init.extra });
 		Object.freeze(this);
 	}
@@ -145,4 +159,22 @@ function isoTime(time: number | undefined): string | number | undefined {
 	if (time === undefined) return undefined;
 	const date = new Date(time);
 	return Number.isNaN(date.getTime()) ? time : date.toISOString();
+}
+
+function checkInit(init: TokenInit): void {
+	if (!isRecord(init)) throw new InvalidOptionsError('A token needs an object of fields');
+	const field = firstInvalidField(init as unknown as Record<string, unknown>, initFields);
+	if (field === 'accessToken') {
+		throw new InvalidOptionsError('A token needs a non-empty accessToken string');
+	}
+	if (field !== undefined) {
+		throw new InvalidOptionsError(`A token's ${field} has the wrong type (${initFields[field]})`);
+	}
+	const { scope, extra } = init;
+	if (scope != null && !(Array.isArray(scope) && scope.every((item) => typeof item === 'string'))) {
+		throw new InvalidOptionsError("A token's scope must be a list of strings");
+	}
+	if (extra != null && !isRecord(extra)) {
+		throw new InvalidOptionsError("A token's extra must be an object");
+	}
 }

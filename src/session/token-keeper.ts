@@ -79,7 +79,7 @@ export class TokenKeeper {
 				return this.refresh(undefined, 'expired');
 			}
 			throw new ReauthenticationRequiredError(
-				'The session has no token: get one with fetchToken()',
+				'The session has no token and no grant to get one: sign in with fetchToken() or setToken(), or with `oauth2-session login` into the same store',
 			);
 		}
 		if (!this.isDue(token)) return token;

@@ -131,6 +131,18 @@ describe('renewal without a refresh token', () => {
 		expect(server.stats.tokenRequests).toBe(2);
 		session.close();
 	});
+
+	it('a session with neither a token nor a grant says how to sign in, and sends nothing', async () => {
+		const session = make();
+		const attempt = session.fetch(`${server.origin}/api/me`);
+		await expect(attempt).rejects.toThrow(ReauthenticationRequiredError);
+		await expect(attempt).rejects.toThrow(
+			/fetchToken\(\) or setToken\(\), or with `oauth2-session login`/,
+		);
+		expect(server.stats.tokenRequests).toBe(0);
+		expect(server.stats.apiRequests).toBe(0);
+		session.close();
+	});
 });
 
 describe('what a refresh answer says', () => {
