@@ -187,14 +187,16 @@ export class TokenKeeper {
 
 	async #refreshOnce(stale: Token | undefined): Promise<Token> {
 		const { store, storeKey, refreshTimeout } = this.#options;
-		const signal = AbortSignal.timeout(refreshTimeout);
-		if (store.lock === undefined) return this.#refreshFrom(this.#token, signal, false);
+		// Each timeout starts when the refresh can start: a wait for the lock (a killed holder's
+		// lock lives out its ttl) must not use up the time the refresh itself is given.
+		const timeout = () => AbortSignal.timeout(refreshTimeout);
+		if (store.lock === undefined) return this.#refreshFrom(this.#token, timeout(), false);
 		let refreshed: Token | undefined;
 		try {
 			return await store.lock(
 				storeKey,
 				async () => {
-					refreshed = await this.#refreshUnderLock(stale, signal);
+					refreshed = await this.#refreshUnderLock(stale, timeout());
 					return refreshed;
 				},
 				{ ttl: refreshTimeout + LOCK_MARGIN, waitTimeout: refreshTimeout + LOCK_MARGIN },
@@ -214,7 +216,7 @@ export class TokenKeeper {
 			// The holder is stuck or the store is down: refreshing without the lock beats failing
 			// every request.
 			this.#storeError(error, 'lock');
-			return this.#refreshFrom(this.#token, signal, false);
+			return this.#refreshFrom(this.#token, timeout(), false);
 		}
 	}
 

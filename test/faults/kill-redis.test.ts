@@ -38,13 +38,10 @@ describe.skipIf(redisServer.missing)(redisServer.title('SIGKILL, RedisStore'), (
 		killRun.timeout,
 	);
 
-	// BUG (src/session/token-keeper.ts, #refreshOnce): the refresh's timeout starts before the
-	// lock is waited for, and a session's lock lives refreshTimeout + 10 s. A process that waits
-	// out the lock of a holder killed before it spent the refresh token gets the lock with its
-	// timeout already over: the refresh is aborted at once, and a request whose token expired fails
-	// after the whole wait (70 s with the defaults) though the grant is fine. `it.fails` while the
-	// bug stands; make it `it` with the fix.
-	it.fails('a request waiting out the lock of a session killed mid-refresh is served once the lock expires', async () => {
+	// The refresh's timeout once started before the lock was waited for, and a session's lock
+	// lives refreshTimeout + 10 s: whoever waited out a killed holder's lock got it with its
+	// timeout already over, and a request whose token had expired failed though the grant was fine.
+	it('a request waiting out the lock of a session killed mid-refresh is served once the lock expires', async () => {
 		const server = await startOAuthServer();
 		const store = new RedisStore({ url: redis.url });
 		try {
