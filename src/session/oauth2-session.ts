@@ -82,10 +82,21 @@ export type FetchTokenOptions =
 export class OAuth2Session {
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #keeper: TokenKeeper;
+	/**
+	 * The allowed origins the token may go to over their scheme: `https:`, loopback, or anything
+	 * with `allowInsecure`. Worked out once, since every request and redirect hop asks.
+	 */
+	readonly #tokenOrigins: ReadonlySet<string>;
 	#pending: AuthorizationRequest | undefined;
 
 	constructor(options: OAuth2SessionOptions) {
 		this.#options = normalizeOptions(options);
+		this.#tokenOrigins = new Set(
+			[...this.#options.allowedOrigins].filter((origin) => {
+				const { protocol, hostname } = new URL(origin);
+				return protocol === 'https:' || this.#options.allowInsecure || isLoopbackHost(hostname);
+			}),
+		);
 		const initial = options.token === undefined ? undefined : toToken(options.token);
 		this.#keeper = new TokenKeeper(
 			this.#options,
@@ -351,14 +362,13 @@ export class OAuth2Session {
 	}
 
 	#mayCarryToken(url: URL): boolean {
-		return (
-			this.#options.allowedOrigins.has(url.origin) &&
-			(url.protocol === 'https:' || this.#options.allowInsecure || isLoopbackHost(url.hostname))
-		);
+		return this.#tokenOrigins.has(url.origin);
 	}
 
 	#assertMayCarryToken(url: URL): void {
-		if (!this.#options.allowedOrigins.has(url.origin)) throw new OriginNotAllowedError(url.origin);
+		const origin = url.origin;
+		if (this.#tokenOrigins.has(origin)) return;
+		if (!this.#options.allowedOrigins.has(origin)) throw new OriginNotAllowedError(origin);
 		assertSecureTransport(url, this.#options.allowInsecure);
 	}
 }

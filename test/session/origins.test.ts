@@ -98,6 +98,17 @@ describe('redirects', () => {
 		expect(await r307.json()).toMatchObject({ method: 'POST', body: 'x=1' });
 	});
 
+	it('a method in lower case reaches the server upper-cased, before and after a redirect', async () => {
+		const session = make();
+		const direct = await session.fetch(`${api.origin}/api/after`, { method: 'patch', body: 'x=1' });
+		expect(await direct.json()).toMatchObject({ method: 'PATCH', body: 'x=1' });
+		const redirected = await session.fetch(`${api.origin}/redirect?status=307&to=/api/after`, {
+			method: 'patch',
+			body: 'x=1',
+		});
+		expect(await redirected.json()).toMatchObject({ method: 'PATCH', body: 'x=1' });
+	});
+
 	it('a 401 from another origin after a redirect is handed back: the token never went there', async () => {
 		const session = sessionOn(api, api.issue());
 		const target = `${other.origin}/api/protected`;
