@@ -65,6 +65,46 @@ function median(values: readonly number[]): number {
 		: ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
+/**
+ * The session's own work per request, apart from the network: `session.fetch` over a fetch that
+ * answers at once, minus that fetch called directly, in µs. Loopback ratios move by a few percent
+ * from run to run on a shared machine; this difference does not depend on the network at all.
+ */
+async function sessionOwnCost(origin: string): Promise<number> {
+	const url = `${origin}/api/item`;
+	const body = JSON.stringify({ ok: true });
+	const instant: typeof fetch = async () =>
+		new Response(body, { headers: { 'content-type': 'application/json' } });
+	const session = new OAuth2Session({
+		clientId: 'bench',
+		token: { accessToken: TOKEN },
+		allowedOrigins: [origin],
+		proactiveRefresh: false,
+		fetch: instant,
+	});
+	await session.ready;
+	const direct: Contender = {
+		name: 'instant fetch',
+		send: async () =>
+			(await instant(url, { headers: { authorization: `Bearer ${TOKEN}` } })).json(),
+	};
+	const wrapped: Contender = {
+		name: 'session over it',
+		send: async () => (await session.fetch(url)).json(),
+	};
+	const count = PER_ROUND * 10;
+	await timeRound(direct, count);
+	await timeRound(wrapped, count);
+	const differences: number[] = [];
+	for (let round = 0; round < ROUNDS; round++) {
+		const a = await timeRound(direct, count);
+		const b = await timeRound(wrapped, count);
+		differences.push(b.cpu - a.cpu);
+	}
+	session.close();
+	return median(differences);
+}
+
 const api = await startChildServer(fileURLToPath(new URL('./api-server.ts', import.meta.url)), [
 	TOKEN,
 ]);
@@ -100,6 +140,7 @@ try {
 	}
 	session.close();
 	await others.close();
+	const ownCost = await sessionOwnCost(origin);
 
 	const medians = (samples: Map<string, number[]>) =>
 		Object.fromEntries([...samples].map(([name, values]) => [name, median(values)]));
@@ -133,6 +174,7 @@ try {
 		requestsPerRound: PER_ROUND,
 		warmup: WARMUP,
 		goal: GOAL,
+		sessionOwnMicroseconds: round(ownCost),
 		microsecondsPerRequest: Object.fromEntries(
 			[...wall].map(([name, values]) => [
 				name,
