@@ -14,7 +14,7 @@ import { writeReport } from './bundle-report.js';
 /** The goal: 12 kB (1 kB = 1000 bytes, as npm and size-limit count) gzipped. */
 const GOAL_GZIP_BYTES = 12_000;
 /**
- * What CI lets through while the goal is not met: the figure reached (19.1 kB) and a little room,
+ * What CI lets through while the goal is not met: the figure reached (19.4 kB) and a little room,
  * so the bundle cannot grow unnoticed. Lower it as the bundle shrinks; it must end at the goal.
  */
 const LIMIT_GZIP_BYTES = 19_500;
