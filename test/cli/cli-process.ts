@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { killAll } from '../helpers/child-process.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const running = new Set<ChildProcess>();
@@ -72,14 +73,6 @@ export async function runCli(
 }
 
 /** Kills every CLI process still running and waits until they are gone. */
-export async function killCliProcesses(): Promise<void> {
-	await Promise.all(
-		[...running].map(
-			(child) =>
-				new Promise<void>((resolve) => {
-					child.once('close', () => resolve());
-					child.kill('SIGKILL');
-				}),
-		),
-	);
+export function killCliProcesses(): Promise<void> {
+	return killAll(running);
 }

@@ -87,9 +87,14 @@ export function startFixture(
 }
 
 /** Kills (SIGKILL) every fixture process still running and waits until they are gone. */
-export async function killFixtureProcesses(): Promise<void> {
+export function killFixtureProcesses(): Promise<void> {
+	return killAll(running);
+}
+
+/** Kills (SIGKILL) each of `children` and waits until every one has closed. */
+export async function killAll(children: Iterable<ChildProcess>): Promise<void> {
 	await Promise.all(
-		[...running].map(
+		[...children].map(
 			(child) =>
 				new Promise<void>((resolve) => {
 					child.once('close', () => resolve());
