@@ -1,7 +1,7 @@
 // Security, in one place: where the access token may go (allowed origins only, through any redirect
 // and any profile hook) and over what (no plain http: off loopback, for every request that carries
 // a credential). Counted at real servers on 127.0.0.1.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InsecureTransportError, OriginNotAllowedError } from '../../src/errors/index.js';
 import { clientSecretBasic } from '../../src/protocol/client-authentication.js';
 import { clientCredentialsGrant } from '../../src/protocol/grants.js';
@@ -10,27 +10,19 @@ import { discover } from '../../src/session/discover.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import { requestToken } from '../../src/session/request-token.js';
 import { revokeToken } from '../../src/session/revoke.js';
-import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+import type { OAuthTestServer } from '../helpers/oauth-server.js';
+import { twoOrigins } from '../helpers/two-origins.js';
 
-// `api` is allowed, `other` is not: two servers, two origins.
-let api: OAuthTestServer;
-let other: OAuthTestServer;
-beforeAll(async () => {
-	[api, other] = await Promise.all([startOAuthServer(), startOAuthServer()]);
-});
-afterEach(() => {
-	api.resetStats();
-	other.resetStats();
-});
-afterAll(() => Promise.all([api.close(), other.close()]));
+// `api` is allowed, `other` is not.
+const servers = twoOrigins();
 
 const sessionFor = (options: { profile?: ReturnType<typeof defineProfile> } = {}) =>
 	new OAuth2Session({
 		clientId: 'app',
 		clientSecret: 's3cret',
-		tokenEndpoint: api.tokenEndpoint,
-		token: api.issue(),
-		allowedOrigins: [api.origin],
+		tokenEndpoint: servers.api.tokenEndpoint,
+		token: servers.api.issue(),
+		allowedOrigins: [servers.api.origin],
 		...options,
 	});
 const redirect = (from: OAuthTestServer, to: string, status = 302) =>
@@ -39,10 +31,10 @@ const redirect = (from: OAuthTestServer, to: string, status = 302) =>
 describe('the access token goes only to allowed origins', () => {
 	it('a request to another origin is refused before anything is sent', async () => {
 		const session = sessionFor();
-		await expect(session.fetch(`${other.origin}/elsewhere`)).rejects.toBeInstanceOf(
+		await expect(session.fetch(`${servers.other.origin}/elsewhere`)).rejects.toBeInstanceOf(
 			OriginNotAllowedError,
 		);
-		expect(other.stats.leaked).toEqual([]);
+		expect(servers.other.stats.leaked).toEqual([]);
 		session.close();
 	});
 
@@ -50,12 +42,15 @@ describe('the access token goes only to allowed origins', () => {
 		'a %i to another origin arrives there without the token',
 		async (status) => {
 			const session = sessionFor();
-			const response = await session.fetch(redirect(api, `${other.origin}/elsewhere/x`, status), {
-				method: 'POST',
-				body: 'x=1',
-			});
+			const response = await session.fetch(
+				redirect(servers.api, `${servers.other.origin}/elsewhere/x`, status),
+				{
+					method: 'POST',
+					body: 'x=1',
+				},
+			);
 			expect(await response.json()).toEqual({ authorization: null });
-			expect(other.stats.leaked).toEqual([]);
+			expect(servers.other.stats.leaked).toEqual([]);
 			session.close();
 		},
 	);
@@ -64,10 +59,10 @@ describe('the access token goes only to allowed origins', () => {
 		'a %i chain that leaves and comes back to an allowed origin stays without the token',
 		async (status) => {
 			const session = sessionFor();
-			const back = redirect(other, `${api.origin}/elsewhere/back`, status);
-			const response = await session.fetch(redirect(api, back, status));
+			const back = redirect(servers.other, `${servers.api.origin}/elsewhere/back`, status);
+			const response = await session.fetch(redirect(servers.api, back, status));
 			expect(await response.json()).toEqual({ authorization: null });
-			expect([...api.stats.leaked, ...other.stats.leaked]).toEqual([]);
+			expect([...servers.api.stats.leaked, ...servers.other.stats.leaked]).toEqual([]);
 			session.close();
 		},
 	);
@@ -77,15 +72,17 @@ describe('the access token goes only to allowed origins', () => {
 			profile: defineProfile({
 				name: 'rewrites',
 				hooks: {
-					protectedRequest: [(request) => new Request(`${other.origin}/elsewhere`, request)],
+					protectedRequest: [
+						(request) => new Request(`${servers.other.origin}/elsewhere`, request),
+					],
 				},
 			}),
 		});
-		await expect(session.fetch(`${api.origin}/api/me`)).rejects.toBeInstanceOf(
+		await expect(session.fetch(`${servers.api.origin}/api/me`)).rejects.toBeInstanceOf(
 			OriginNotAllowedError,
 		);
-		expect(other.stats.leaked).toEqual([]);
-		expect(api.stats.apiRequests).toBe(0);
+		expect(servers.other.stats.leaked).toEqual([]);
+		expect(servers.api.stats.apiRequests).toBe(0);
 		session.close();
 	});
 
@@ -95,14 +92,18 @@ describe('the access token goes only to allowed origins', () => {
 				name: 'redirects',
 				hooks: {
 					protectedRequest: [
-						(request) => new Request(redirect(api, `${other.origin}/elsewhere/hooked`), request),
+						(request) =>
+							new Request(
+								redirect(servers.api, `${servers.other.origin}/elsewhere/hooked`),
+								request,
+							),
 					],
 				},
 			}),
 		});
-		const response = await session.fetch(`${api.origin}/api/me`);
+		const response = await session.fetch(`${servers.api.origin}/api/me`);
 		expect(await response.json()).toEqual({ authorization: null });
-		expect(other.stats.leaked).toEqual([]);
+		expect(servers.other.stats.leaked).toEqual([]);
 		session.close();
 	});
 });
@@ -173,7 +174,7 @@ describe('no credential over plain http: off loopback', () => {
 
 	it('loopback http: is allowed (RFC 8252 §7.3)', async () => {
 		const session = sessionFor();
-		expect((await session.fetch(`${api.origin}/api/me`)).status).toBe(200);
+		expect((await session.fetch(`${servers.api.origin}/api/me`)).status).toBe(200);
 		session.close();
 	});
 });

@@ -1,28 +1,19 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InsecureTransportError, OriginNotAllowedError } from '../../src/errors/index.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
-import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { sessionOn } from '../helpers/session.js';
+import { twoOrigins } from '../helpers/two-origins.js';
 
-// Two servers: two origins. `api` is allowed, `other` is not.
-let api: OAuthTestServer;
-let other: OAuthTestServer;
-beforeAll(async () => {
-	[api, other] = await Promise.all([startOAuthServer(), startOAuthServer()]);
-});
-afterEach(() => {
-	api.resetStats();
-	other.resetStats();
-});
-afterAll(() => Promise.all([api.close(), other.close()]));
+// `api` is allowed, `other` is not.
+const servers = twoOrigins();
 
 const make = (
 	options: { allowedOrigins?: string[]; baseUrl?: string; allowInsecure?: boolean } = {},
 ) =>
 	new OAuth2Session({
 		clientId: 'app',
-		token: api.issue(),
-		allowedOrigins: options.allowedOrigins ?? [api.origin],
+		token: servers.api.issue(),
+		allowedOrigins: options.allowedOrigins ?? [servers.api.origin],
 		...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
 		...(options.allowInsecure ? { allowInsecure: true } : {}),
 	});
@@ -30,22 +21,22 @@ const make = (
 describe('the token goes only to allowed origins', () => {
 	it('refuses another origin with an error naming it and the option, sending nothing', async () => {
 		const session = make();
-		const error = await session.fetch(`${other.origin}/elsewhere`).catch((e: unknown) => e);
+		const error = await session.fetch(`${servers.other.origin}/elsewhere`).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(OriginNotAllowedError);
-		expect((error as OriginNotAllowedError).origin).toBe(other.origin);
-		expect((error as Error).message).toContain(other.origin);
+		expect((error as OriginNotAllowedError).origin).toBe(servers.other.origin);
+		expect((error as Error).message).toContain(servers.other.origin);
 		expect((error as Error).message).toContain('allowedOrigins');
-		expect(other.stats.leaked).toEqual([]);
+		expect(servers.other.stats.leaked).toEqual([]);
 	});
 
 	it('a different port or host spelling is a different origin', async () => {
 		const session = make();
-		const localhost = api.origin.replace('127.0.0.1', 'localhost');
+		const localhost = servers.api.origin.replace('127.0.0.1', 'localhost');
 		await expect(session.fetch(`${localhost}/api/x`)).rejects.toBeInstanceOf(OriginNotAllowedError);
 	});
 
 	it("allows a base URL's origin and resolves relative URLs against it", async () => {
-		const session = make({ allowedOrigins: [], baseUrl: `${api.origin}/api/` });
+		const session = make({ allowedOrigins: [], baseUrl: `${servers.api.origin}/api/` });
 		const response = await session.fetch('me');
 		expect(response.status).toBe(200);
 		expect(await response.json()).toMatchObject({ path: '/api/me' });
@@ -53,7 +44,7 @@ describe('the token goes only to allowed origins', () => {
 
 	it('refuses when no origin is allowed at all', async () => {
 		const session = make({ allowedOrigins: [] });
-		await expect(session.fetch(`${api.origin}/api/me`)).rejects.toBeInstanceOf(
+		await expect(session.fetch(`${servers.api.origin}/api/me`)).rejects.toBeInstanceOf(
 			OriginNotAllowedError,
 		);
 	});
@@ -62,36 +53,40 @@ describe('the token goes only to allowed origins', () => {
 describe('redirects', () => {
 	it('a redirect from an allowed origin to another origin does not carry the token', async () => {
 		const session = make();
-		const target = `${other.origin}/elsewhere/landing`;
-		const response = await session.fetch(`${api.origin}/redirect?to=${encodeURIComponent(target)}`);
+		const target = `${servers.other.origin}/elsewhere/landing`;
+		const response = await session.fetch(
+			`${servers.api.origin}/redirect?to=${encodeURIComponent(target)}`,
+		);
 		expect(response.status).toBe(200);
 		expect(await response.json()).toEqual({ authorization: null });
-		expect(other.stats.leaked).toEqual([]);
+		expect(servers.other.stats.leaked).toEqual([]);
 	});
 
 	it('the token stays dropped when the chain comes back to an allowed origin', async () => {
 		const session = make();
-		const back = `${api.origin}/elsewhere/back`;
-		const via = `${other.origin}/redirect?to=${encodeURIComponent(back)}`;
-		const response = await session.fetch(`${api.origin}/redirect?to=${encodeURIComponent(via)}`);
+		const back = `${servers.api.origin}/elsewhere/back`;
+		const via = `${servers.other.origin}/redirect?to=${encodeURIComponent(back)}`;
+		const response = await session.fetch(
+			`${servers.api.origin}/redirect?to=${encodeURIComponent(via)}`,
+		);
 		expect(await response.json()).toEqual({ authorization: null });
 	});
 
 	it('a same-origin redirect keeps the token', async () => {
 		const session = make();
-		const response = await session.fetch(`${api.origin}/redirect?to=/api/next`);
+		const response = await session.fetch(`${servers.api.origin}/redirect?to=/api/next`);
 		expect(response.status).toBe(200);
 		expect(await response.json()).toMatchObject({ ok: true, path: '/api/next' });
 	});
 
 	it('303 turns a POST into a GET without body; 307 keeps method and body', async () => {
 		const session = make();
-		const r303 = await session.fetch(`${api.origin}/redirect?status=303&to=/api/after`, {
+		const r303 = await session.fetch(`${servers.api.origin}/redirect?status=303&to=/api/after`, {
 			method: 'POST',
 			body: 'x=1',
 		});
 		expect(await r303.json()).toMatchObject({ method: 'GET', body: '' });
-		const r307 = await session.fetch(`${api.origin}/redirect?status=307&to=/api/after`, {
+		const r307 = await session.fetch(`${servers.api.origin}/redirect?status=307&to=/api/after`, {
 			method: 'POST',
 			body: 'x=1',
 		});
@@ -100,28 +95,36 @@ describe('redirects', () => {
 
 	it('a method in lower case reaches the server upper-cased, before and after a redirect', async () => {
 		const session = make();
-		const direct = await session.fetch(`${api.origin}/api/after`, { method: 'patch', body: 'x=1' });
-		expect(await direct.json()).toMatchObject({ method: 'PATCH', body: 'x=1' });
-		const redirected = await session.fetch(`${api.origin}/redirect?status=307&to=/api/after`, {
+		const direct = await session.fetch(`${servers.api.origin}/api/after`, {
 			method: 'patch',
 			body: 'x=1',
 		});
+		expect(await direct.json()).toMatchObject({ method: 'PATCH', body: 'x=1' });
+		const redirected = await session.fetch(
+			`${servers.api.origin}/redirect?status=307&to=/api/after`,
+			{
+				method: 'patch',
+				body: 'x=1',
+			},
+		);
 		expect(await redirected.json()).toMatchObject({ method: 'PATCH', body: 'x=1' });
 	});
 
 	it('a 401 from another origin after a redirect is handed back: the token never went there', async () => {
-		const session = sessionOn(api, api.issue());
-		const target = `${other.origin}/api/protected`;
-		const response = await session.fetch(`${api.origin}/redirect?to=${encodeURIComponent(target)}`);
+		const session = sessionOn(servers.api, servers.api.issue());
+		const target = `${servers.other.origin}/api/protected`;
+		const response = await session.fetch(
+			`${servers.api.origin}/redirect?to=${encodeURIComponent(target)}`,
+		);
 		expect(response.status).toBe(401);
-		expect(api.stats.tokenRequests).toBe(0);
-		expect(other.stats.api401).toBe(1);
+		expect(servers.api.stats.tokenRequests).toBe(0);
+		expect(servers.other.stats.api401).toBe(1);
 		session.close();
 	});
 
 	it("honours the caller's redirect: 'manual'", async () => {
 		const session = make();
-		const response = await session.fetch(`${api.origin}/redirect?to=/api/next`, {
+		const response = await session.fetch(`${servers.api.origin}/redirect?to=/api/next`, {
 			redirect: 'manual',
 		});
 		expect(response.status).toBe(302);
@@ -141,41 +144,41 @@ describe('request bodies', () => {
 	it('a body is sent again, whole, on the retry after a 401', async () => {
 		const session = make();
 		await session.ready;
-		api.revokeAccessTokens();
-		// This session has a refresh token from api.issue(); it needs a token endpoint to refresh.
-		const refreshing = sessionOn(api, api.issue());
+		servers.api.revokeAccessTokens();
+		// This session has a refresh token from servers.api.issue(); it needs a token endpoint to refresh.
+		const refreshing = sessionOn(servers.api, servers.api.issue());
 		await refreshing.ready;
-		api.revokeAccessTokens();
-		const response = await refreshing.fetch(`${api.origin}/api/upload`, {
+		servers.api.revokeAccessTokens();
+		const response = await refreshing.fetch(`${servers.api.origin}/api/upload`, {
 			method: 'POST',
 			body: 'payload=1',
 		});
 		expect(response.status).toBe(200);
 		expect(await response.json()).toMatchObject({ body: 'payload=1' });
 		const fromRequest = await refreshing.fetch(
-			new Request(`${api.origin}/api/upload`, { method: 'POST', body: 'payload=2' }),
+			new Request(`${servers.api.origin}/api/upload`, { method: 'POST', body: 'payload=2' }),
 		);
 		expect(await fromRequest.json()).toMatchObject({ body: 'payload=2' });
 		refreshing.close();
 	});
 
 	it('a streaming body is not retried: the 401 comes back', async () => {
-		const session = sessionOn(api, api.issue());
+		const session = sessionOn(servers.api, servers.api.issue());
 		await session.ready;
-		api.revokeAccessTokens();
+		servers.api.revokeAccessTokens();
 		const body = new ReadableStream({
 			start(controller) {
 				controller.enqueue(new TextEncoder().encode('streamed'));
 				controller.close();
 			},
 		});
-		const response = await session.fetch(`${api.origin}/api/upload`, {
+		const response = await session.fetch(`${servers.api.origin}/api/upload`, {
 			method: 'POST',
 			body,
 			duplex: 'half',
 		} as RequestInit);
 		expect(response.status).toBe(401);
-		expect(api.stats.tokenRequests).toBe(0);
+		expect(servers.api.stats.tokenRequests).toBe(0);
 		session.close();
 	});
 });
