@@ -1,5 +1,5 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
-import { type FieldKind, firstInvalidField, otherFields } from './fields.js';
+import { type FieldKind, firstInvalidField, isRecord, otherFields } from './fields.js';
 import { Token, type TokenInit } from './token.js';
 import { parseScope, parseSeconds } from './token-response.js';
 
@@ -73,19 +73,16 @@ export function tokenToRecord(token: Token, now: number = Date.now()): TokenReco
  * @throws {InvalidOptionsError} The record has no access token or a field of the wrong type.
  */
 export function tokenFromRecord(record: unknown, now: number = Date.now()): Token {
-	if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-		throw new InvalidOptionsError('The token record is not an object');
-	}
-	const fields = record as Record<string, unknown>;
-	const invalid = firstInvalidField(fields, recordFields);
+	if (!isRecord(record)) throw new InvalidOptionsError('The token record is not an object');
+	const invalid = firstInvalidField(record, recordFields);
 	if (invalid !== undefined) {
 		throw new InvalidOptionsError(`The token record has a missing or invalid ${invalid}`);
 	}
 	// Checked field by field just above.
-	const data = fields as TokenRecord & {
+	const data = record as TokenRecord & {
 		[K in keyof TokenRecord]?: TokenRecord[K] | null;
 	};
-	const extra = otherFields(fields, recordFields);
+	const extra = otherFields(record, recordFields);
 	let expiresAt: number | undefined;
 	try {
 		const at = parseSeconds(data.expires_at, 'expires_at');

@@ -1,11 +1,9 @@
+import { isRecord } from '../fields.js';
 import type { TokenHttpResponse, TokenResponseHook } from '../profile.js';
 
 /** The decoded body when it is a JSON object, else `undefined`: hooks leave other bodies alone. */
 export function bodyObject(response: TokenHttpResponse): Record<string, unknown> | undefined {
-	const body = response.body;
-	return typeof body === 'object' && body !== null && !Array.isArray(body)
-		? (body as Record<string, unknown>)
-		: undefined;
+	return isRecord(response.body) ? response.body : undefined;
 }
 
 /**
