@@ -69,6 +69,8 @@ export function oauth2Hooks(session: OAuth2Session): Hooks {
 	const authorize = async (request: KyRequest, context: object): Promise<void> => {
 		// The origin check first, so a refused origin never costs a refresh.
 		internals.assertMayCarryToken(new URL(request.url));
+		// ky runs the hooks before fetch sees the signal: a call already given up must not refresh.
+		request.signal.throwIfAborted();
 		const state = calls.get(context);
 		// The retry after a 401 goes with the token chosen for it, as session.fetch's does: asking
 		// again could refresh a second time.

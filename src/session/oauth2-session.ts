@@ -143,13 +143,18 @@ export class OAuth2Session {
 	 * @throws {ReauthenticationRequiredError} The session has ended; sign in again.
 	 */
 	readonly fetch: typeof fetch = async (input, init) => {
-		const hooks = this.#options.profile?.hooks?.protectedRequest ?? [];
-		const prepared = await applyProtectedRequestHooks(
-			await prepareRequest(input, init, this.#options.baseUrl),
-			hooks,
-		);
+		let prepared = prepareRequest(input, init, this.#options.baseUrl);
+		if (prepared instanceof Promise) prepared = await prepared;
+		const hooks = this.#options.profile?.hooks?.protectedRequest;
+		if (hooks !== undefined && hooks.length > 0) {
+			prepared = await applyProtectedRequestHooks(prepared, hooks);
+		}
 		this.#assertMayCarryToken(prepared.url);
-		const token = await whileNotAborted(this.#keeper.tokenForRequest(), prepared.init.signal);
+		// A caller that already gave up must not start a refresh on its way out.
+		prepared.init.signal?.throwIfAborted();
+		const token =
+			this.#keeper.freshToken() ??
+			(await whileNotAborted(this.#keeper.tokenForRequest(), prepared.init.signal));
 		const { response, tokenSent } = await this.#send(prepared, token);
 		if (
 			response.status !== 401 ||

@@ -36,6 +36,8 @@ export class TokenKeeper {
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #obtain: ObtainToken;
 	readonly #ready: Promise<void>;
+	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
+	#loaded = false;
 	#token: Token | undefined;
 	#inflight: Promise<Token> | undefined;
 	#backoffUntil = 0;
@@ -53,7 +55,9 @@ export class TokenKeeper {
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
-		this.#ready = this.#load(initial);
+		this.#ready = this.#load(initial).then(() => {
+			this.#loaded = true;
+		});
 	}
 
 	/** Resolves once the store has been read. */
@@ -64,6 +68,15 @@ export class TokenKeeper {
 	/** The token held now (after `ready`), without any refresh. */
 	get token(): Token | undefined {
 		return this.#token;
+	}
+
+	/**
+	 * The token to send a request with when one is at hand and not due, without a promise: what
+	 * almost every request gets. `undefined` sends the caller to `tokenForRequest()`.
+	 */
+	freshToken(): Token | undefined {
+		const token = this.#token;
+		return this.#loaded && token !== undefined && !this.isDue(token) ? token : undefined;
 	}
 
 	/**

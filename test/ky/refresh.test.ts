@@ -121,6 +121,18 @@ describe.each(kinds)('%s: retries', (kind) => {
 		expect(server.stats.tokenRequests).toBe(0);
 	});
 
+	it('a signal aborted already: nothing is sent and no refresh starts', async () => {
+		const session = sessionOn(server, expired());
+		const reason = new Error('the caller gave up');
+		const error = await rejection(
+			kyFor(kind, session).get(`${server.origin}/api/me`, { signal: AbortSignal.abort(reason) }),
+		);
+		expect(error).toBe(reason);
+		// A refresh started anyway would reach the server a moment later.
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(server.stats).toMatchObject({ tokenRequests: 0, apiRequests: 0 });
+	});
+
 	it('throwHttpErrors: false hands the 401 back as a response, after its one retry', async () => {
 		server.settings.accessTokenLifetime = -1; // the refreshed token is refused too
 		const session = await revokedSession(server);

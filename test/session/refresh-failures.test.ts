@@ -39,6 +39,22 @@ describe('a caller that aborts', () => {
 		expect(statuses).toEqual([200, 200, 200, 200, 200]);
 		expect(server.stats.tokenRequests).toBe(1);
 	});
+
+	it('with a signal aborted already: rejects with its reason and sends nothing, fresh token or due', async () => {
+		const reason = new Error('the caller gave up');
+		for (const expires_in of [3600, -30]) {
+			const session = make({ token: { ...server.issue(), expires_in }, proactiveRefresh: false });
+			await session.ready;
+			await expect(
+				session.fetch(`${server.origin}/api/a`, { signal: AbortSignal.abort(reason) }),
+			).rejects.toBe(reason);
+			session.close();
+		}
+		// A refresh started anyway would reach the server a moment later.
+		await new Promise((resolve) => setTimeout(resolve, 100));
+		expect(server.stats.apiRequests).toBe(0);
+		expect(server.stats.tokenRequests).toBe(0);
+	});
 });
 
 describe('transient failures keep the session', () => {
