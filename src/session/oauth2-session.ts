@@ -22,11 +22,14 @@ import {
 import { requestToken } from './request-token.js';
 import {
 	applyProtectedRequestHooks,
+	followRedirects,
 	isInsufficientScope,
+	isRedirectToFollow,
 	type PreparedRequest,
 	prepareRequest,
 	type SentRequest,
-	sendFollowingRedirects,
+	send,
+	tokenWentWith,
 } from './send.js';
 import { TokenKeeper } from './token-keeper.js';
 
@@ -155,7 +158,12 @@ export class OAuth2Session {
 		const token =
 			this.#keeper.freshToken() ??
 			(await whileNotAborted(this.#keeper.tokenForRequest(), prepared.init.signal));
-		const { response, tokenSent } = await this.#send(prepared, token);
+		// The first send written out, not through send(): one promise turn less on every request.
+		prepared.init.headers.set('authorization', token.authorization);
+		const first = await this.#options.fetch(prepared.url, prepared.init);
+		const { response, tokenSent } = isRedirectToFollow(prepared, first)
+			? await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryTokenTo)
+			: { response: first, tokenSent: tokenWentWith(prepared, first) };
 		if (
 			response.status !== 401 ||
 			!tokenSent ||
@@ -273,8 +281,10 @@ export class OAuth2Session {
 	#send(prepared: PreparedRequest, token: Token): Promise<SentRequest> {
 		// prepared.init.headers is the session's own copy of the caller's headers.
 		prepared.init.headers.set('authorization', token.authorization);
-		return sendFollowingRedirects(this.#options.fetch, prepared, (url) => this.#mayCarryToken(url));
+		return send(this.#options.fetch, prepared, this.#mayCarryTokenTo);
 	}
+
+	readonly #mayCarryTokenTo = (url: URL): boolean => this.#mayCarryToken(url);
 
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
 	async #tokenAfter401(used: Token | string): Promise<Token | undefined> {

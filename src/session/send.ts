@@ -3,10 +3,15 @@ import type { ProtectedRequestHook } from '../protocol/profile.js';
 /** A request ready to be sent, and sent again after a 401. */
 export interface PreparedRequest {
 	url: URL;
-	/** The caller's init, with headers as a `Headers` and a body that can be sent again. */
+	/**
+	 * The caller's init, with headers as a `Headers`, a body that can be sent again, the method
+	 * upper-cased, and `redirect: 'manual'` when the session follows redirects itself.
+	 */
 	init: RequestInit & { headers: Headers };
 	/** False when the body is a stream: it can be sent only once, so a 401 is not retried. */
 	replayable: boolean;
+	/** The session follows redirects by hand (see `followRedirects`), not fetch. */
+	followsRedirects: boolean;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -38,25 +43,51 @@ export function prepareRequest(
 ): PreparedRequest | Promise<PreparedRequest> {
 	if (typeof input === 'string' || input instanceof URL) {
 		const body = init?.body;
+		const copied = { ...init, headers: new Headers(init?.headers) };
 		return {
 			// As fetch does in a page: a relative URL resolves against the document when no baseUrl is set.
 			url: new URL(
 				input,
 				baseUrl ?? (globalThis as { location?: { href: string } }).location?.href,
 			),
-			init: { ...init, headers: new Headers(init?.headers) },
+			init: copied,
 			replayable: !isStream(body),
+			followsRedirects: forSending(copied),
 		};
 	}
 	return prepareFromRequest(input, init);
 }
 
-async function prepareFromRequest(
+/**
+ * Upper-cases the method, as ky does: fetch upper-cases only the standard methods, and a server
+ * may refuse `patch` where it takes `PATCH`. Sets `redirect: 'manual'` where the session follows
+ * redirects itself, and says whether it does.
+ */
+function forSending(init: RequestInit): boolean {
+	if (init.method !== undefined) init.method = init.method.toUpperCase();
+	const byHand = followsRedirectsByHand && (init.redirect ?? 'follow') === 'follow';
+	if (byHand) init.redirect = 'manual';
+	return byHand;
+}
+
+function prepareFromRequest(
 	input: Request,
 	init: RequestInit | undefined,
-): Promise<PreparedRequest> {
+): PreparedRequest | Promise<PreparedRequest> {
 	const request = init === undefined ? input : new Request(input, init);
-	const body = request.body === null ? undefined : await request.clone().arrayBuffer();
+	// Without a body there is nothing to read: no promise (a GET through createKy takes this path).
+	if (request.body === null) return fromRequest(request, init, undefined);
+	return request
+		.clone()
+		.arrayBuffer()
+		.then((body) => fromRequest(request, init, body));
+}
+
+function fromRequest(
+	request: Request,
+	init: RequestInit | undefined,
+	body: ArrayBuffer | undefined,
+): PreparedRequest {
 	const copied: RequestInit & { headers: Headers } = {
 		// Options fetch takes beyond the standard ones (Node's dispatcher, duplex) survive too.
 		...init,
@@ -71,7 +102,8 @@ async function prepareFromRequest(
 		keepalive: request.keepalive,
 	};
 	if (body !== undefined) copied.body = body;
-	return { url: new URL(request.url), init: copied, replayable: true };
+	const followsRedirects = forSending(copied);
+	return { url: new URL(request.url), init: copied, replayable: true, followsRedirects };
 }
 
 /** Runs a profile's protected-request hooks; they may change the URL, method and headers. */
@@ -93,37 +125,60 @@ export async function applyProtectedRequestHooks(
 }
 
 /**
- * Sends the request. Redirects are followed by hand (outside browsers) so that the
- * `Authorization` header is dropped, for good, at the first hop to a URL that may not have it.
+ * Sends the request, following redirects by hand where the session does (outside browsers), so
+ * that the `Authorization` header is dropped, for good, at the first hop to a URL that may not
+ * have it. `session.fetch` does the same with the pieces below, to keep a promise turn off every
+ * request.
  */
-export async function sendFollowingRedirects(
+export async function send(
 	fetchFn: typeof fetch,
 	prepared: PreparedRequest,
 	mayCarryToken: (url: URL) => boolean,
 ): Promise<SentRequest> {
-	const { url, init } = prepared;
-	const userRedirect = init.redirect ?? 'follow';
-	if (!followsRedirectsByHand || userRedirect !== 'follow') {
-		const response = await fetchFn(url, init);
-		// The platform followed any redirect and dropped the token at the first cross-origin hop.
-		const moved =
-			response.redirected && response.url !== '' && new URL(response.url).origin !== url.origin;
-		return { response, tokenSent: !moved };
-	}
+	const response = await fetchFn(prepared.url, prepared.init);
+	return isRedirectToFollow(prepared, response)
+		? followRedirects(fetchFn, prepared, response, mayCarryToken)
+		: { response, tokenSent: tokenWentWith(prepared, response) };
+}
 
-	// Upper-cased, as ky does: fetch upper-cases only the standard methods, and a server may refuse
-	// `patch` where it takes `PATCH`.
-	let method = (init.method ?? 'GET').toUpperCase();
+/** Whether `response`, the answer to the first send, is a redirect the session follows itself. */
+export function isRedirectToFollow(prepared: PreparedRequest, response: Response): boolean {
+	return (
+		prepared.followsRedirects &&
+		REDIRECT_STATUSES.has(response.status) &&
+		response.headers.has('location')
+	);
+}
+
+/**
+ * Whether the token the session put on the request reached the server that sent `response`, the
+ * answer to the first send and no redirect to follow: where the platform followed a redirect, it
+ * dropped the token at the first hop to another origin (Fetch standard).
+ */
+export function tokenWentWith(prepared: PreparedRequest, response: Response): boolean {
+	return (
+		prepared.followsRedirects ||
+		!response.redirected ||
+		response.url === '' ||
+		new URL(response.url).origin === prepared.url.origin
+	);
+}
+
+/** Follows the redirect `first` answered with, and the ones after it, by hand. */
+export async function followRedirects(
+	fetchFn: typeof fetch,
+	prepared: PreparedRequest,
+	first: Response,
+	mayCarryToken: (url: URL) => boolean,
+): Promise<SentRequest> {
+	const { url, init } = prepared;
+	let method = init.method ?? 'GET';
 	let body: BodyInit | null = init.body ?? null;
-	// The caller's copy is used as is; it is copied only if a redirect has to change it.
+	// The caller's headers are copied before the first change.
 	let headers = init.headers;
 	let current = url;
-	// The first hop copies only what it must: every request takes this path, and copying method and
-	// body in as well cost a third of the session's own time per request (bench:overhead).
-	let hopInit: RequestInit = { ...init, redirect: 'manual' };
-	if (init.method !== undefined) hopInit.method = method;
+	let response = first;
 	for (let hop = 0; ; hop++) {
-		const response = await fetchFn(current, hopInit);
 		const location = REDIRECT_STATUSES.has(response.status)
 			? response.headers.get('location')
 			: null;
@@ -149,7 +204,7 @@ export async function sendFollowingRedirects(
 			for (const name of BODY_HEADERS) headers.delete(name);
 		}
 		current = next;
-		hopInit = { ...init, method, body, headers, redirect: 'manual' };
+		response = await fetchFn(current, { ...init, method, body, headers });
 	}
 }
 
