@@ -20,16 +20,15 @@ import {
 	type OAuth2SessionOptions,
 } from './options.js';
 import { requestToken } from './request-token.js';
+// Static, unlike sign-in: in a bundle without chunks, what an import() wraps around this small
+// module cost more bytes than the module itself (bench:bundle).
+import { revokeToken } from './revoke.js';
 import {
 	applyProtectedRequestHooks,
+	firstAnswer,
 	followRedirects,
 	isInsufficientScope,
-	isRedirectToFollow,
-	type PreparedRequest,
 	prepareRequest,
-	type SentRequest,
-	send,
-	tokenWentWith,
 } from './send.js';
 import { TokenKeeper } from './token-keeper.js';
 
@@ -155,27 +154,31 @@ export class OAuth2Session {
 		this.#assertMayCarryToken(prepared.url);
 		// A caller that already gave up must not start a refresh on its way out.
 		prepared.init.signal?.throwIfAborted();
-		const token =
+		let token =
 			this.#keeper.freshToken() ??
 			(await whileNotAborted(this.#keeper.tokenForRequest(), prepared.init.signal));
-		// The first send written out, not through send(): one promise turn less on every request.
-		prepared.init.headers.set('authorization', token.authorization);
-		const first = await this.#options.fetch(prepared.url, prepared.init);
-		const { response, tokenSent } = isRedirectToFollow(prepared, first)
-			? await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryTokenTo)
-			: { response: first, tokenSent: tokenWentWith(prepared, first) };
-		if (
-			response.status !== 401 ||
-			!tokenSent ||
-			!prepared.replayable ||
-			isInsufficientScope(response)
-		) {
-			return response;
+		for (let retried = false; ; retried = true) {
+			// prepared.init.headers is the session's own copy of the caller's headers.
+			prepared.init.headers.set('authorization', token.authorization);
+			// The first hop is sent here, not in a helper: one promise turn less on every request.
+			const first = await this.#options.fetch(prepared.url, prepared.init);
+			const { response, tokenSent } =
+				firstAnswer(prepared, first) ??
+				(await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryTokenTo));
+			if (
+				retried ||
+				response.status !== 401 ||
+				!tokenSent ||
+				!prepared.replayable ||
+				isInsufficientScope(response)
+			) {
+				return response;
+			}
+			const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
+			if (retryWith === undefined) return response;
+			await response.body?.cancel();
+			token = retryWith;
 		}
-		const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
-		if (retryWith === undefined) return response;
-		await response.body?.cancel();
-		return (await this.#send(prepared, retryWith)).response;
 	};
 
 	/**
@@ -233,7 +236,6 @@ export class OAuth2Session {
 		let failure: unknown;
 		if (token !== undefined && endpoint !== undefined) {
 			try {
-				const { revokeToken } = await import('./revoke.js');
 				await revokeToken({
 					revocationEndpoint: endpoint,
 					token: token.refreshToken ?? token.accessToken,
@@ -276,12 +278,6 @@ export class OAuth2Session {
 	 */
 	close(): void {
 		this.#keeper.close();
-	}
-
-	#send(prepared: PreparedRequest, token: Token): Promise<SentRequest> {
-		// prepared.init.headers is the session's own copy of the caller's headers.
-		prepared.init.headers.set('authorization', token.authorization);
-		return send(this.#options.fetch, prepared, this.#mayCarryTokenTo);
 	}
 
 	readonly #mayCarryTokenTo = (url: URL): boolean => this.#mayCarryToken(url);

@@ -76,17 +76,18 @@ function prepareFromRequest(
 ): PreparedRequest | Promise<PreparedRequest> {
 	const request = init === undefined ? input : new Request(input, init);
 	// Without a body there is nothing to read: no promise (a GET through createKy takes this path).
-	if (request.body === null) return fromRequest(request, init, undefined);
-	return request
-		.clone()
-		.arrayBuffer()
-		.then((body) => fromRequest(request, init, body));
+	return request.body === null
+		? fromRequest(request, init)
+		: request
+				.clone()
+				.arrayBuffer()
+				.then((body) => fromRequest(request, init, body));
 }
 
 function fromRequest(
 	request: Request,
 	init: RequestInit | undefined,
-	body: ArrayBuffer | undefined,
+	body?: ArrayBuffer,
 ): PreparedRequest {
 	const copied: RequestInit & { headers: Headers } = {
 		// Options fetch takes beyond the standard ones (Node's dispatcher, duplex) survive too.
@@ -125,46 +126,32 @@ export async function applyProtectedRequestHooks(
 }
 
 /**
- * Sends the request, following redirects by hand where the session does (outside browsers), so
- * that the `Authorization` header is dropped, for good, at the first hop to a URL that may not
- * have it. `session.fetch` does the same with the pieces below, to keep a promise turn off every
- * request.
+ * The answer to the first send, and whether the token reached the server that gave it, unless it
+ * is a redirect the session follows itself (`undefined`: call `followRedirects`). Where the
+ * platform followed a redirect, it dropped the token at the first hop to another origin (Fetch
+ * standard).
  */
-export async function send(
-	fetchFn: typeof fetch,
+export function firstAnswer(
 	prepared: PreparedRequest,
-	mayCarryToken: (url: URL) => boolean,
-): Promise<SentRequest> {
-	const response = await fetchFn(prepared.url, prepared.init);
-	return isRedirectToFollow(prepared, response)
-		? followRedirects(fetchFn, prepared, response, mayCarryToken)
-		: { response, tokenSent: tokenWentWith(prepared, response) };
-}
-
-/** Whether `response`, the answer to the first send, is a redirect the session follows itself. */
-export function isRedirectToFollow(prepared: PreparedRequest, response: Response): boolean {
-	return (
-		prepared.followsRedirects &&
-		REDIRECT_STATUSES.has(response.status) &&
-		response.headers.has('location')
-	);
+	response: Response,
+): SentRequest | undefined {
+	if (prepared.followsRedirects) {
+		return REDIRECT_STATUSES.has(response.status) && response.headers.has('location')
+			? undefined
+			: { response, tokenSent: true };
+	}
+	const moved =
+		response.redirected &&
+		response.url !== '' &&
+		new URL(response.url).origin !== prepared.url.origin;
+	return { response, tokenSent: !moved };
 }
 
 /**
- * Whether the token the session put on the request reached the server that sent `response`, the
- * answer to the first send and no redirect to follow: where the platform followed a redirect, it
- * dropped the token at the first hop to another origin (Fetch standard).
+ * Follows the redirect `first` answered with, and the ones after it, by hand (outside browsers),
+ * so that the `Authorization` header is dropped, for good, at the first hop to a URL that may not
+ * have it.
  */
-export function tokenWentWith(prepared: PreparedRequest, response: Response): boolean {
-	return (
-		prepared.followsRedirects ||
-		!response.redirected ||
-		response.url === '' ||
-		new URL(response.url).origin === prepared.url.origin
-	);
-}
-
-/** Follows the redirect `first` answered with, and the ones after it, by hand. */
 export async function followRedirects(
 	fetchFn: typeof fetch,
 	prepared: PreparedRequest,
