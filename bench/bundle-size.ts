@@ -14,7 +14,7 @@ import { writeReport } from './bundle-report.js';
 /** The issue's goal: 12 kB (1 kB = 1000 bytes, as npm and size-limit count) gzipped. */
 const GOAL_GZIP_BYTES = 12_000;
 /**
- * What CI lets through while the goal is not met: the figure reached (19.4 kB) and a little room,
+ * What CI lets through while the goal is not met: the figure reached (19.45 kB) and a little room,
  * so the bundle cannot grow unnoticed. Lower it as the bundle shrinks; it must end at the goal.
  */
 const LIMIT_GZIP_BYTES = 19_500;
@@ -25,8 +25,59 @@ const ENTRY = [
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-async function build(external: string[] = []) {
-	const result = await esbuild.build({ ...browserBuildOptions(ENTRY, root), external });
+/**
+ * What stands between the bundle and the goal: parts of the package a product decision could take
+ * out of the browser entry. Each is measured by building with its modules replaced by empty
+ * functions of the same names: an upper bound of what leaving it out would save.
+ */
+const LEVERS = [
+	{
+		lever: '`p-retry` (with `is-network-error`), the chosen retry library',
+		modules: [/node_modules\/(p-retry|is-network-error)\//],
+	},
+	{
+		lever: "the specification's text for each error code (`errorCodeDescription`)",
+		modules: [/dist\/protocol\/error-codes\.js$/],
+	},
+	{
+		lever: "sign-in (authorization URL, PKCE, callback), reached from the session's methods",
+		modules: [/dist\/session\/authorization\.js$/],
+	},
+	{
+		lever: 'what loads with `import()` on first use (record encryption, the lease lock)',
+		modules: [/dist\/storage\/indexeddb\/(cipher|lease-lock)\.js$/],
+	},
+] as const;
+
+/** An esbuild plugin that swaps each module matching `patterns` for empty functions of its export names. */
+function stubbing(patterns: readonly RegExp[]): esbuild.Plugin {
+	return {
+		name: 'stub-modules',
+		setup(pluginBuild) {
+			pluginBuild.onLoad({ filter: /\.js$/ }, async (args) => {
+				if (!patterns.some((pattern) => pattern.test(args.path))) return undefined;
+				const alone = await esbuild.build({
+					entryPoints: [args.path],
+					bundle: false,
+					write: false,
+					metafile: true,
+					format: 'esm',
+					logLevel: 'silent',
+				});
+				const names = Object.values(alone.metafile.outputs).flatMap((output) => output.exports);
+				const contents = names
+					.map((name) =>
+						name === 'default' ? 'export default function () {}' : `export function ${name}() {}`,
+					)
+					.join('\n');
+				return { contents, loader: 'js' };
+			});
+		},
+	};
+}
+
+async function build(external: string[] = [], plugins: esbuild.Plugin[] = []) {
+	const result = await esbuild.build({ ...browserBuildOptions(ENTRY, root), external, plugins });
 	const code = result.outputFiles[0]?.contents ?? new Uint8Array();
 	return { metafile: result.metafile, bytes: code.length, gzipBytes: gzipSize(code) };
 }
@@ -34,7 +85,7 @@ async function build(external: string[] = []) {
 /**
  * What a page loads before anything is used, when the bundler splits chunks: the entry chunk and
  * the chunks it imports statically. What the library loads with import() on first use (record
- * encryption, the lease lock, revocation) stays out. esbuild still puts the sign-in code in the
+ * encryption, the lease lock) stays out. esbuild still puts the sign-in code in the
  * first load, because index.ts re-exports it.
  */
 async function firstLoad() {
@@ -102,6 +153,12 @@ for (const [name, minifiedBytes] of [...byOwner].sort((a, b) => b[1] - a[1])) {
 
 // The library's own code alone: every dependency left out of the bundle.
 const own = await build(dependencies);
+const levers = [];
+for (const { lever, modules } of LEVERS) {
+	levers.push({ lever, gzipBytes: (await build([], [stubbing(modules)])).gzipBytes });
+}
+const allLevers = await build([], [stubbing(LEVERS.flatMap(({ modules }) => modules))]);
+levers.push({ lever: 'all of the above', gzipBytes: allLevers.gzipBytes });
 const split = await firstLoad();
 const clients = await clientBundles(root);
 
@@ -121,6 +178,10 @@ console.log('  minified bytes by module (gzip: what removing the dependency save
 for (const row of breakdown) {
 	const gz = row.gzipBytes === undefined ? '' : `  (gzip ${kB(row.gzipBytes)})`;
 	console.log(`    ${row.module.padEnd(34)} ${kB(row.minifiedBytes).padStart(9)}${gz}`);
+}
+console.log('  the bundle without each part a product decision could take out of it:');
+for (const { lever, gzipBytes } of levers) {
+	console.log(`    ${kB(gzipBytes).padStart(9)} gzipped without ${lever}`);
 }
 console.log('  the other clients, measured the same way:');
 for (const { client, bytes, note } of clients) {
@@ -145,6 +206,7 @@ await writeFile(
 			limitGzipBytes: LIMIT_GZIP_BYTES,
 			withinLimit: pass,
 			breakdown,
+			levers,
 			clients,
 		},
 		null,
