@@ -107,7 +107,7 @@ export class OAuth2Session {
 		);
 		registerInternals(this, {
 			assertMayCarryToken: (url) => this.#assertMayCarryToken(url),
-			mayCarryToken: (url) => this.#mayCarryToken(url),
+			mayCarryToken: this.#mayCarryToken,
 			tokenForRequest: () => this.#keeper.tokenForRequest(),
 			tokenAfter401: (used) => this.#tokenAfter401(used),
 		});
@@ -164,7 +164,7 @@ export class OAuth2Session {
 			const first = await this.#options.fetch(prepared.url, prepared.init);
 			const { response, tokenSent } =
 				firstAnswer(prepared, first) ??
-				(await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryTokenTo));
+				(await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryToken));
 			if (
 				retried ||
 				response.status !== 401 ||
@@ -280,8 +280,6 @@ export class OAuth2Session {
 		this.#keeper.close();
 	}
 
-	readonly #mayCarryTokenTo = (url: URL): boolean => this.#mayCarryToken(url);
-
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
 	async #tokenAfter401(used: Token | string): Promise<Token | undefined> {
 		await this.#keeper.ready;
@@ -372,9 +370,8 @@ export class OAuth2Session {
 		});
 	}
 
-	#mayCarryToken(url: URL): boolean {
-		return this.#tokenOrigins.has(url.origin);
-	}
+	// A bound field, not a method: it is handed to followRedirects and the ky hooks as it is.
+	readonly #mayCarryToken = (url: URL): boolean => this.#tokenOrigins.has(url.origin);
 
 	#assertMayCarryToken(url: URL): void {
 		const origin = url.origin;
