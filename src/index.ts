@@ -80,6 +80,13 @@ export {
 	type TokenResponseHook,
 } from './protocol/profile.js';
 export {
+	bearerTokenType,
+	bodyObject,
+	renameErrorCodes,
+	type StandardErrorFields,
+	standardError,
+} from './protocol/profiles/answer-fixes.js';
+export {
 	type Auth0ProfileOptions,
 	auth0,
 	cognito,

@@ -1,32 +1,88 @@
+// Small response hooks and helpers shared by the shipped profiles, and exported so a profile for
+// a provider not shipped is a few lines (README, "A profile of your own").
 import { isRecord } from '../fields.js';
 import type { TokenHttpResponse, TokenResponseHook } from '../profile.js';
 
-/** The decoded body when it is a JSON object, else `undefined`: hooks leave other bodies alone. */
+/**
+ * The decoded body when it is a JSON object, else `undefined`: hooks leave other bodies alone.
+ *
+ * @example
+ * const hook: TokenResponseHook = (response) => {
+ *   const body = bodyObject(response);
+ *   if (body?.data === undefined) return undefined;
+ *   return { ...response, body: body.data };
+ * };
+ */
 export function bodyObject(response: TokenHttpResponse): Record<string, unknown> | undefined {
 	return isRecord(response.body) ? response.body : undefined;
+}
+
+/** An error in RFC 6749's terms (§5.2), as `standardError` readers return it. */
+export interface StandardErrorFields {
+	/** The code: RFC 6749's where one fits (`invalid_grant`...), else the provider's own. */
+	error: string;
+	/**
+	 * What the provider said, for people; keep its own code and message here.
+	 * @default undefined: none is added
+	 */
+	error_description?: string | undefined;
+}
+
+/**
+ * A response hook for a provider whose errors do not come as RFC 6749 §5.2 says: `read` gets each
+ * decoded object answer and returns its error in RFC 6749's terms, or `undefined` for an answer
+ * that is not an error (or not one it knows). The fields it returns replace the body's `error` and
+ * `error_description` (a description it leaves out is dropped), so the answer becomes an
+ * `OAuth2ResponseError`; the rest of the body stays.
+ *
+ * @example
+ * // Strava: { message: 'Bad Request', errors: [{ resource, field, code }] }
+ * const stravaError = standardError((body) =>
+ *   Array.isArray(body.errors) && body.error === undefined
+ *     ? { error: 'invalid_request', error_description: JSON.stringify(body.errors) }
+ *     : undefined,
+ * );
+ */
+export function standardError(
+	read: (body: Record<string, unknown>) => StandardErrorFields | undefined,
+): TokenResponseHook {
+	return (response) => {
+		const body = bodyObject(response);
+		const fields = body === undefined ? undefined : read(body);
+		if (body === undefined || fields === undefined) return undefined;
+		const { error_description: description, ...rest } = body;
+		return {
+			...response,
+			body: {
+				...rest,
+				error: fields.error,
+				...(fields.error_description === undefined
+					? {}
+					: { error_description: fields.error_description }),
+			},
+		};
+	};
 }
 
 /**
  * A response hook renaming a provider's own error codes to RFC 6749's (§5.2), so that a spent
  * grant ends the session as it does with any other server. The original code is kept at the start
  * of `error_description`.
+ *
+ * @example
+ * renameErrorCodes({ bad_refresh_token: 'invalid_grant', bad_client: 'invalid_client' })
  */
 export function renameErrorCodes(table: Readonly<Record<string, string>>): TokenResponseHook {
-	return (response) => {
-		const body = bodyObject(response);
-		const error = body?.error;
+	return standardError((body) => {
+		const error = body.error;
 		const standard = typeof error === 'string' ? table[error] : undefined;
-		if (body === undefined || standard === undefined) return undefined;
+		if (standard === undefined) return undefined;
 		const description = body.error_description;
 		return {
-			...response,
-			body: {
-				...body,
-				error: standard,
-				error_description: typeof description === 'string' ? `${error}: ${description}` : error,
-			},
+			error: standard,
+			error_description: typeof description === 'string' ? `${error}: ${description}` : `${error}`,
 		};
-	};
+	});
 }
 
 /**

@@ -1,5 +1,5 @@
-import { defineProfile, type TokenHttpResponse } from '../profile.js';
-import { bodyObject } from './answer-fixes.js';
+import { defineProfile } from '../profile.js';
+import { standardError } from './answer-fixes.js';
 
 // At the token endpoint the only token that can be expired or invalid is the grant itself (the
 // code or refresh token), which RFC 6749 §5.2 calls invalid_grant. Other types are RFC codes.
@@ -10,11 +10,8 @@ const grantErrors = new Set(['expired_token', 'invalid_token']);
  * RFC 6749 one. The first error's type is the code (`expired_token` and `invalid_token` become
  * `invalid_grant`, the type kept at the start of the description); every message is kept.
  */
-function standardError(response: TokenHttpResponse): TokenHttpResponse | undefined {
-	const body = bodyObject(response);
-	if (body === undefined || body.error !== undefined || !Array.isArray(body.errors)) {
-		return undefined;
-	}
+const fitbitError = standardError((body) => {
+	if (body.error !== undefined || !Array.isArray(body.errors)) return undefined;
 	const errors = body.errors.filter(
 		(item): item is { errorType: string; message?: unknown } =>
 			typeof item?.errorType === 'string' && item.errorType !== '',
@@ -29,14 +26,10 @@ function standardError(response: TokenHttpResponse): TokenHttpResponse | undefin
 		.filter((part) => part !== undefined)
 		.join(': ');
 	return {
-		...response,
-		body: {
-			...body,
-			error: mapped ? 'invalid_grant' : first.errorType,
-			...(description === '' ? {} : { error_description: description }),
-		},
+		error: mapped ? 'invalid_grant' : first.errorType,
+		error_description: description || undefined,
 	};
-}
+});
 
 /**
  * Fitbit: token errors come as `{ errors: [{ errorType, message }], success: false }` (HTTP 400
@@ -45,5 +38,5 @@ function standardError(response: TokenHttpResponse): TokenHttpResponse | undefin
  */
 export const fitbit = defineProfile({
 	name: 'fitbit',
-	hooks: { accessTokenResponse: [standardError], refreshTokenResponse: [standardError] },
+	hooks: { accessTokenResponse: [fitbitError], refreshTokenResponse: [fitbitError] },
 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { OAuth2ResponseError } from '../../../src/errors/index.js';
 import { clientSecretPost } from '../../../src/protocol/client-authentication.js';
 import { fbExchangeTokenGrant } from '../../../src/protocol/grants.js';
 import { facebook } from '../../../src/protocol/profiles/index.js';
 import { decodeTokenResponseBody } from '../../../src/protocol/token-request.js';
 import { json, text, useScriptedServer } from '../../helpers/scripted-server.js';
-import { exchange, readAnswer, requestedAt } from './support.js';
+import { exchange, readAnswer, requestedAt, thrownBy } from './support.js';
 
 const server = useScriptedServer();
 
@@ -53,6 +54,85 @@ describe('facebook', () => {
 		['no expiry at all', { access_token: 'EAAB1' }, undefined],
 	])('reads %s', (_, body, expiresAt) => {
 		expect(readAnswer(facebook, body).expiresAt).toBe(expiresAt);
+	});
+
+	// The Graph API's error form ("Handle errors" in Facebook's documentation): an object, not a code.
+	const failure = (code: number, message: string, subcode?: number) => ({
+		error: {
+			message,
+			type: 'OAuthException',
+			code,
+			...(subcode === undefined ? {} : { error_subcode: subcode }),
+			fbtrace_id: 'AbCdEf1',
+		},
+	});
+
+	it.each([
+		[
+			190,
+			463,
+			'Error validating access token: Session has expired on Tuesday, 05-Jun-18.',
+			'invalid_grant',
+		],
+		[
+			190,
+			460,
+			'Error validating access token: The user has changed their password.',
+			'invalid_grant',
+		],
+		[190, undefined, 'Malformed access token', 'invalid_grant'],
+		[102, undefined, 'Session key invalid or no longer valid', 'invalid_grant'],
+		[100, 36007, 'This authorization code has expired.', 'invalid_grant'],
+		[100, 36009, 'This authorization code has been used.', 'invalid_grant'],
+		[101, undefined, 'Error validating application. Invalid application ID.', 'invalid_client'],
+		[100, undefined, 'Missing redirect_uri parameter.', 'invalid_request'],
+		[4, undefined, 'Application request limit reached', 'OAuthException'],
+	])('code %i (subcode %s) is an OAuth2ResponseError: %s', (code, subcode, message, expected) => {
+		const error = thrownBy(() =>
+			readAnswer(facebook, failure(code, message, subcode), { status: 400 }),
+		);
+		expect(error).toBeInstanceOf(OAuth2ResponseError);
+		const sub = subcode === undefined ? '' : `, subcode ${subcode}`;
+		expect(error).toMatchObject({
+			error: expected,
+			status: 400,
+			errorDescription: `${message} (OAuthException, code ${code}${sub}, fbtrace_id AbCdEf1)`,
+		});
+	});
+
+	it('an error object with neither code nor message is left to the parser', () => {
+		const error = thrownBy(() =>
+			readAnswer(facebook, { error: { fbtrace_id: 'x' } }, { status: 400 }),
+		);
+		expect(error).not.toBeInstanceOf(OAuth2ResponseError);
+	});
+
+	it('over the wire: an expired token in the exchange is invalid_grant, its message kept', async () => {
+		const { error } = await exchange(
+			server,
+			facebook,
+			json(400, failure(190, 'Error validating access token: Session has expired.', 463)),
+			{ grant: fbExchangeTokenGrant({ fbExchangeToken: 'EAABshortlived' }) },
+		);
+		expect(error).toBeInstanceOf(OAuth2ResponseError);
+		expect(error).toMatchObject({
+			error: 'invalid_grant',
+			status: 400,
+			errorDescription:
+				'Error validating access token: Session has expired. (OAuthException, code 190, subcode 463, fbtrace_id AbCdEf1)',
+		});
+	});
+
+	it('over the wire: a token the message quotes is redacted', async () => {
+		const { error } = await exchange(
+			server,
+			facebook,
+			json(400, failure(190, 'Malformed access token EAABshortlived')),
+			{ grant: fbExchangeTokenGrant({ fbExchangeToken: 'EAABshortlived' }) },
+		);
+		expect(error).toMatchObject({ error: 'invalid_grant' });
+		expect(String((error as Error).message)).not.toContain('EAABshortlived');
+		expect((error as OAuth2ResponseError).errorDescription).toContain('[redacted]');
 	});
 
 	it('splits comma scopes', () => {
