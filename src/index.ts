@@ -71,6 +71,7 @@ export {
 } from './protocol/pkce.js';
 export {
 	defineProfile,
+	type DeadGrantTest,
 	type ProfileHooks,
 	type ProtectedRequestHook,
 	type ProviderProfile,
