@@ -70,8 +70,8 @@ export {
 	generateState,
 } from './protocol/pkce.js';
 export {
-	defineProfile,
 	type DeadGrantTest,
+	defineProfile,
 	type ProfileHooks,
 	type ProtectedRequestHook,
 	type ProviderProfile,
