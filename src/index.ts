@@ -70,6 +70,7 @@ export {
 	generateState,
 } from './protocol/pkce.js';
 export {
+	type DeadGrantTest,
 	defineProfile,
 	type ProfileHooks,
 	type ProtectedRequestHook,

@@ -23,6 +23,13 @@ export interface ClientSecretBasicOptions {
 	 * @default true
 	 */
 	encode?: boolean | undefined;
+	/**
+	 * Send an empty secret (`Authorization: Basic` of `id:`), as some providers document for apps
+	 * that cannot keep one (Reddit's installed apps). Off, an empty secret throws: it is most often
+	 * a secret that was not configured.
+	 * @default false
+	 */
+	allowEmptySecret?: boolean | undefined;
 }
 
 /** Options of `privateKeyJwt` and `clientSecretJwt`. */
@@ -74,7 +81,7 @@ export function clientSecretBasic(
 	clientSecret: string,
 	options: ClientSecretBasicOptions = {},
 ): ClientAuthentication {
-	checkCredentials(clientId, clientSecret, 'clientSecretBasic');
+	checkCredentials(clientId, clientSecret, 'clientSecretBasic', options.allowEmptySecret);
 	const encode = options.encode ?? true;
 	const credentials = encode
 		? `${formEncode(clientId)}:${formEncode(clientSecret)}`
@@ -247,9 +254,14 @@ function checkClientId(clientId: unknown, name: string): void {
 	}
 }
 
-function checkCredentials(clientId: unknown, clientSecret: unknown, name: string): void {
+function checkCredentials(
+	clientId: unknown,
+	clientSecret: unknown,
+	name: string,
+	allowEmpty?: boolean,
+): void {
 	checkClientId(clientId, name);
-	if (typeof clientSecret !== 'string' || clientSecret === '') {
+	if (typeof clientSecret !== 'string' || (clientSecret === '' && allowEmpty !== true)) {
 		throw new InvalidOptionsError(`${name} needs a non-empty client secret string`);
 	}
 }

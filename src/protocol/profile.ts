@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import type { Grant } from './grants.js';
+import { deadGrantHook } from './profiles/answer-fixes.js';
 import type { TokenRequestParts } from './token-request.js';
 
 /** A token endpoint answer as response hooks see it: the body is already decoded. */
@@ -69,11 +70,27 @@ export interface ProviderProfile {
 	 */
 	readonly authorizationScopes?: readonly string[] | undefined;
 	/**
+	 * Which refresh answers mean the refresh token can no longer be used, where the provider says
+	 * so with a code of its own or the wrong RFC code: a list of `error` codes, or a test of the
+	 * answer (seen after the hooks). Such an answer becomes `invalid_grant`, its own code kept at
+	 * the start of `error_description`, so the session ends (`ReauthenticationRequiredError`)
+	 * instead of trying the dead refresh token again. Other answers (a code exchange's) are left to
+	 * the hooks: `renameErrorCodes` there. `defineProfile` makes it the last `refreshTokenResponse`
+	 * hook (so only the code that defines profiles carries it), replacing one it made before.
+	 * @default []
+	 * @example ['interaction_required', 'consent_required']
+	 * @example ({ body }) => bodyObject({ body })?.reason === 'Invalid Token!'
+	 */
+	readonly deadGrant?: readonly string[] | DeadGrantTest | undefined;
+	/**
 	 * Fixes run at named points of the protocol.
 	 * @default {}
 	 */
 	readonly hooks?: ProfileHooks | undefined;
 }
+
+/** Whether a decoded refresh answer says the refresh token can no longer be used. */
+export type DeadGrantTest = (response: TokenHttpResponse) => boolean;
 
 /** Which pair of token hooks applies: refresh requests have their own. */
 export type TokenPhase = 'accessToken' | 'refreshToken';
@@ -85,6 +102,10 @@ const hookNames = [
 	'refreshTokenResponse',
 	'protectedRequest',
 ] as const;
+
+// The hooks defineProfile made of a deadGrant, so that defining a profile again from one replaces
+// its hook rather than adding a second.
+const deadGrantHooks = new WeakSet<TokenResponseHook>();
 
 /**
  * Checks a profile and freezes a copy of it, hook lists included, so a shared profile cannot be
@@ -121,6 +142,18 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 			`${where}: authorizationScopes must be a list of scopes without spaces or commas`,
 		);
 	}
+	const deadGrant = profile.deadGrant;
+	if (
+		deadGrant !== undefined &&
+		typeof deadGrant !== 'function' &&
+		!(
+			Array.isArray(deadGrant) && deadGrant.every((code) => typeof code === 'string' && code !== '')
+		)
+	) {
+		throw new InvalidOptionsError(
+			`${where}: deadGrant must be a list of error codes or a function`,
+		);
+	}
 	const hooks: Record<string, readonly unknown[]> = {};
 	for (const [point, list] of Object.entries(profile.hooks ?? {})) {
 		if (!(hookNames as readonly string[]).includes(point)) {
@@ -130,7 +163,17 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 		if (!Array.isArray(list) || !list.every((hook) => typeof hook === 'function')) {
 			throw new InvalidOptionsError(`${where}: hooks.${point} must be a list of functions`);
 		}
-		hooks[point] = Object.freeze([...list]);
+		hooks[point] = Object.freeze(list.filter((hook) => !deadGrantHooks.has(hook)));
+	}
+	const codes = Array.isArray(deadGrant) ? Object.freeze([...deadGrant]) : undefined;
+	if (deadGrant !== undefined) {
+		const hook = deadGrantHook(
+			codes === undefined
+				? (deadGrant as DeadGrantTest)
+				: ({ body }) => codes.includes((body as Record<string, unknown>).error as string),
+		);
+		deadGrantHooks.add(hook);
+		hooks.refreshTokenResponse = Object.freeze([...(hooks.refreshTokenResponse ?? []), hook]);
 	}
 	return Object.freeze({
 		...profile,
@@ -140,6 +183,7 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 		...(profile.authorizationScopes === undefined
 			? {}
 			: { authorizationScopes: Object.freeze([...scopes]) }),
+		...(codes === undefined ? {} : { deadGrant: codes }),
 		hooks: Object.freeze(hooks) as ProfileHooks,
 	});
 }

@@ -54,6 +54,19 @@ describe('client_secret_basic and client_secret_post (RFC 6749 §2.3.1)', () => 
 		expect(request.params.toString()).toBe('grant_type=client_credentials');
 	});
 
+	it('basic sends an empty secret only when allowEmptySecret says so (Reddit installed apps)', async () => {
+		expect(() => clientSecretBasic('app', '')).toThrow(InvalidOptionsError);
+		expect(() => clientSecretBasic('app', '', { allowEmptySecret: false })).toThrow(
+			InvalidOptionsError,
+		);
+		const request = await authenticate(clientSecretBasic('app', '', { allowEmptySecret: true }));
+		expect(request.headers.get('authorization')).toBe(`Basic ${btoa('app:')}`);
+		// A secret that is not a string is still refused: it is a mistake, not an empty password.
+		expect(() => clientSecretBasic('app', undefined as never, { allowEmptySecret: true })).toThrow(
+			InvalidOptionsError,
+		);
+	});
+
 	it('post puts id and secret in the body and no Authorization header', async () => {
 		const request = await authenticate(clientSecretPost('a b', 's3cret'));
 		expect(request.params.toString()).toBe(

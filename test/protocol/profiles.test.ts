@@ -71,6 +71,9 @@ describe('defineProfile', () => {
 		['authorizationScopes as a string', { name: 'x', authorizationScopes: 'offline_access' }],
 		['an authorization scope with a space', { name: 'x', authorizationScopes: ['a b'] }],
 		['an empty authorization scope', { name: 'x', authorizationScopes: [''] }],
+		['deadGrant as a string', { name: 'x', deadGrant: 'expired_token' }],
+		['deadGrant with an empty code', { name: 'x', deadGrant: [''] }],
+		['deadGrant with a number', { name: 'x', deadGrant: [190] }],
 	])('refuses %s', (_, profile) => {
 		expect(() => defineProfile(profile as never)).toThrow(InvalidOptionsError);
 	});
@@ -126,5 +129,77 @@ describe('running hooks', () => {
 		const result = runTokenResponseHooks(profile, 'refreshToken', answer('raw'));
 		expect(result).toMatchObject({ status: 201, body: { wrapped: 'raw' } });
 		expect(runTokenResponseHooks(profile, 'accessToken', answer('raw')).body).toBe('raw');
+	});
+});
+
+describe('deadGrant', () => {
+	const zoomDead = { reason: 'Invalid Token!', error: 'invalid_request' };
+
+	it.each([
+		['a listed code', ['expired_token'], { error: 'expired_token', error_description: 'gone' }],
+		['a listed code, no description', ['expired_token'], { error: 'expired_token' }],
+		[
+			'a test of the answer',
+			({ body }: TokenHttpResponse) => (body as typeof zoomDead).reason === 'Invalid Token!',
+			zoomDead,
+		],
+	] as const)(
+		'%s makes a refresh answer invalid_grant, its own code kept',
+		(_, deadGrant, body) => {
+			const profile = defineProfile({ name: 'x', deadGrant });
+			const result = runTokenResponseHooks(profile, 'refreshToken', answer(body, 400));
+			const own =
+				'error_description' in body ? `${body.error}: ${body.error_description}` : body.error;
+			expect(result).toMatchObject({
+				status: 400,
+				body: { ...body, error: 'invalid_grant', error_description: own },
+			});
+			// A code exchange's answer is the hooks' to rename: the user is there to act on it.
+			expect(runTokenResponseHooks(profile, 'accessToken', answer(body, 400)).body).toEqual(body);
+		},
+	);
+
+	it('sees the answer after the hooks', () => {
+		const profile = defineProfile({
+			name: 'x',
+			deadGrant: ['token_dead'],
+			hooks: { refreshTokenResponse: [(r) => ({ ...r, body: { error: 'token_dead' } })] },
+		});
+		expect(runTokenResponseHooks(profile, 'refreshToken', answer({ code: 7 }, 400)).body).toEqual({
+			error: 'invalid_grant',
+			error_description: 'token_dead',
+		});
+	});
+
+	it.each([
+		['another code', { error: 'invalid_request', error_description: 'x' }],
+		['a success', { access_token: 'a' }],
+		['invalid_grant already', { error: 'invalid_grant', error_description: 'spent' }],
+		['a body that is not an object', 'expired_token'],
+	])('leaves %s as it is', (_, body) => {
+		const profile = defineProfile({ name: 'x', deadGrant: ['expired_token'] });
+		expect(runTokenResponseHooks(profile, 'refreshToken', answer(body, 400)).body).toEqual(body);
+	});
+
+	it('a profile defined again from one replaces its deadGrant', () => {
+		const first = defineProfile({
+			name: 'x',
+			deadGrant: ['expired_token'],
+			hooks: { refreshTokenResponse: [() => undefined] },
+		});
+		const second = defineProfile({ ...first, name: 'y', deadGrant: ['token_gone'] });
+		expect(second.hooks?.refreshTokenResponse).toHaveLength(2);
+		const run = (error: string) =>
+			runTokenResponseHooks(second, 'refreshToken', answer({ error }, 400)).body;
+		expect(run('expired_token')).toEqual({ error: 'expired_token' });
+		expect(run('token_gone')).toEqual({ error: 'invalid_grant', error_description: 'token_gone' });
+	});
+
+	it('freezes a copy of the list', () => {
+		const codes = ['expired_token'];
+		const profile = defineProfile({ name: 'x', deadGrant: codes });
+		codes.push('invalid_request');
+		expect(profile.deadGrant).toEqual(['expired_token']);
+		expect(Object.isFrozen(profile.deadGrant)).toBe(true);
 	});
 });

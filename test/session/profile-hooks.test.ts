@@ -1,8 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OriginNotAllowedError } from '../../src/errors/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { OriginNotAllowedError, ReauthenticationRequiredError } from '../../src/errors/index.js';
 import { defineProfile } from '../../src/protocol/profile.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { MemoryStore } from '../../src/storage/memory.js';
 import { startServer, type TestServer } from '../helpers/http-server.js';
+import { json, useScriptedServer } from '../helpers/scripted-server.js';
+
+// README's Zoom profile imports the package by name; here that is src/.
+vi.mock('oauth2-session', () => import('../../src/index.js'));
+const { zoom } = await import('../../examples/profiles/zoom.js');
 
 let api: TestServer;
 const seen: { url: string; headers: Record<string, string | string[] | undefined> }[] = [];
@@ -57,5 +63,46 @@ describe("a profile's protected-request hooks", () => {
 			profile,
 		});
 		await expect(session.fetch(`${api.origin}/me`)).rejects.toBeInstanceOf(OriginNotAllowedError);
+	});
+});
+
+describe("a profile's deadGrant", () => {
+	const auth = useScriptedServer();
+
+	it('ends the session on a refresh answer it matches: one refresh, every caller told to sign in', async () => {
+		auth.answer('/token', json(400, { reason: 'Invalid Token!', error: 'invalid_request' }));
+		const store = new MemoryStore();
+		const session = new OAuth2Session({
+			clientId: 'app',
+			clientSecret: 's3cret',
+			tokenEndpoint: auth.url('/token'),
+			token: { access_token: 'at-old', refresh_token: 'rt-revoked', expires_in: -30 },
+			allowedOrigins: [api.origin],
+			retry: false,
+			store,
+			profile: zoom,
+		});
+		const ended: unknown[] = [];
+		session.on('sessionEnded', ({ error }) => ended.push(error));
+		const results = await Promise.allSettled(
+			Array.from({ length: 5 }, () => session.fetch(`${api.origin}/me`)),
+		);
+		for (const result of results) {
+			expect(result.status === 'rejected' && result.reason).toBeInstanceOf(
+				ReauthenticationRequiredError,
+			);
+		}
+		expect(auth.hitsOn('/token')).toHaveLength(1);
+		expect(ended).toHaveLength(1);
+		expect((ended[0] as Error).cause).toMatchObject({
+			error: 'invalid_grant',
+			errorDescription: 'invalid_request: Invalid Token!',
+		});
+		expect(await store.get('default')).toBeUndefined();
+		// Later callers are told at once, without another refresh.
+		await expect(session.fetch(`${api.origin}/me`)).rejects.toBeInstanceOf(
+			ReauthenticationRequiredError,
+		);
+		expect(auth.hitsOn('/token')).toHaveLength(1);
 	});
 });

@@ -64,6 +64,14 @@ export function standardError(
 	};
 }
 
+/** The answer's `error_description`, with its own `error` code in front when it has one. */
+function withOriginalCode(body: Record<string, unknown>): string | undefined {
+	const { error, error_description: description } = body;
+	const text = typeof description === 'string' ? description : undefined;
+	if (typeof error !== 'string' || error === '') return text;
+	return text === undefined ? error : `${error}: ${text}`;
+}
+
 /**
  * A response hook renaming a provider's own error codes to RFC 6749's (§5.2), so that a spent
  * grant ends the session as it does with any other server. The original code is kept at the start
@@ -74,15 +82,26 @@ export function standardError(
  */
 export function renameErrorCodes(table: Readonly<Record<string, string>>): TokenResponseHook {
 	return standardError((body) => {
-		const error = body.error;
-		const standard = typeof error === 'string' ? table[error] : undefined;
-		if (standard === undefined) return undefined;
-		const description = body.error_description;
-		return {
-			error: standard,
-			error_description: typeof description === 'string' ? `${error}: ${description}` : `${error}`,
-		};
+		const standard = typeof body.error === 'string' ? table[body.error] : undefined;
+		return standard === undefined
+			? undefined
+			: { error: standard, error_description: withOriginalCode(body) };
 	});
+}
+
+/**
+ * The response hook of a profile's `deadGrant`: an error answer `isDead` matches becomes
+ * `invalid_grant`, its own code kept at the start of `error_description`.
+ */
+export function deadGrantHook(isDead: (response: TokenHttpResponse) => boolean): TokenResponseHook {
+	return (response) => {
+		const body = bodyObject(response);
+		if (body === undefined || body.error === 'invalid_grant' || !isDead(response)) return undefined;
+		return {
+			...response,
+			body: { ...body, error: 'invalid_grant', error_description: withOriginalCode(body) },
+		};
+	};
 }
 
 /**

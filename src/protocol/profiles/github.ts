@@ -2,10 +2,10 @@ import { defineProfile } from '../profile.js';
 import type { TokenRequestParts } from '../token-request.js';
 import { renameErrorCodes } from './answer-fixes.js';
 
-// GitHub's own codes for what RFC 6749 §5.2 calls invalid_grant and invalid_client.
+// GitHub's own codes for what RFC 6749 §5.2 calls invalid_grant and invalid_client; a refresh
+// answered bad_refresh_token is also invalid_grant, through deadGrant.
 const standardErrorCode = renameErrorCodes({
 	bad_verification_code: 'invalid_grant',
-	bad_refresh_token: 'invalid_grant',
 	incorrect_client_credentials: 'invalid_client',
 });
 
@@ -23,6 +23,7 @@ function askForJson(request: TokenRequestParts): void {
 export const github = defineProfile({
 	name: 'github',
 	scopeSeparator: ',',
+	deadGrant: ['bad_refresh_token'],
 	hooks: {
 		accessTokenRequest: [askForJson],
 		refreshTokenRequest: [askForJson],

@@ -1,14 +1,4 @@
 import { defineProfile } from '../profile.js';
-import { renameErrorCodes } from './answer-fixes.js';
-
-// The Microsoft identity platform answers a refresh whose grant now needs the user (new MFA or
-// consent, a password change) with these OpenID Connect codes. The refresh token cannot be used
-// without a new sign-in, which is what invalid_grant tells the session.
-const needsTheUser = renameErrorCodes({
-	interaction_required: 'invalid_grant',
-	consent_required: 'invalid_grant',
-	login_required: 'invalid_grant',
-});
 
 /**
  * The Microsoft identity platform (Entra ID, `login.microsoftonline.com/<tenant>/oauth2/v2.0`):
@@ -19,5 +9,8 @@ const needsTheUser = renameErrorCodes({
 export const microsoft = defineProfile({
 	name: 'microsoft',
 	authorizationScopes: ['offline_access'],
-	hooks: { refreshTokenResponse: [needsTheUser] },
+	// The Microsoft identity platform answers a grant that now needs the user (new MFA or consent,
+	// a password change) with these OpenID Connect codes. It cannot be used without a new sign-in,
+	// which is what invalid_grant tells the session.
+	deadGrant: ['interaction_required', 'consent_required', 'login_required'],
 });

@@ -2,11 +2,11 @@ import { defineProfile, type TokenHttpResponse } from '../profile.js';
 import { bearerTokenType, bodyObject, renameErrorCodes } from './answer-fixes.js';
 
 // Slack answers every failure with HTTP 200, `ok: false` and its own code. These mean what
-// RFC 6749 §5.2 calls invalid_grant, invalid_client and unsupported_grant_type.
+// RFC 6749 §5.2 calls invalid_grant, invalid_client and unsupported_grant_type; a refresh
+// answered invalid_refresh_token is also invalid_grant, through deadGrant.
 const standardErrorCode = renameErrorCodes({
 	invalid_code: 'invalid_grant',
 	code_already_used: 'invalid_grant',
-	invalid_refresh_token: 'invalid_grant',
 	bad_redirect_uri: 'invalid_grant',
 	oauth_authorization_url_mismatch: 'invalid_grant',
 	invalid_client_id: 'invalid_client',
@@ -49,6 +49,7 @@ const botHooks = [standardErrorCode, bearerTokenType];
 export const slack = defineProfile({
 	name: 'slack',
 	scopeSeparator: ',',
+	deadGrant: ['invalid_refresh_token'],
 	hooks: { accessTokenResponse: botHooks, refreshTokenResponse: botHooks },
 });
 
@@ -62,5 +63,6 @@ const userHooks = [standardErrorCode, liftAuthedUser, bearerTokenType];
 export const slackUser = defineProfile({
 	name: 'slack-user',
 	scopeSeparator: ',',
+	deadGrant: ['invalid_refresh_token'],
 	hooks: { accessTokenResponse: userHooks, refreshTokenResponse: userHooks },
 });
