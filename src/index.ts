@@ -125,6 +125,12 @@ export {
 } from './protocol/token-request.js';
 export { type ParseTokenResponseOptions, parseTokenResponse } from './protocol/token-response.js';
 export {
+	type AuthenticationChallenge,
+	parseWwwAuthenticate,
+	type UnauthorizedCause,
+	unauthorizedCause,
+} from './protocol/www-authenticate.js';
+export {
 	type DevicePoll,
 	type DevicePollProgress,
 	type PollDeviceTokenOptions,

@@ -92,3 +92,38 @@ export function tokenChallenge(
 ): AuthenticationChallenge | undefined {
 	return challenges.find((c) => c.scheme === 'bearer' || c.scheme === 'dpop');
 }
+
+/**
+ * What a 401 says is wrong, read from its bearer challenge (RFC 6750 §3.1, RFC 9470 §3):
+ * - `token`: the token is the problem (`invalid_token`, or no error code): a refresh may help.
+ * - `step-up`: the user must authenticate again, more strongly or more recently.
+ * - `scope`: the token lacks a scope; `scope` lists what the resource asked for.
+ * - `other`: any other code (`invalid_request`...): a new token would meet the same answer.
+ */
+export type UnauthorizedCause =
+	| { kind: 'token' }
+	| { kind: 'step-up'; acrValues: string[]; maxAge: number | undefined }
+	| { kind: 'scope'; scope: string[] }
+	| { kind: 'other'; error: string };
+
+const words = (value: string | undefined): string[] =>
+	value === undefined ? [] : value.split(' ').filter((word) => word !== '');
+
+/** Sorts a 401 by its cause; see {@link UnauthorizedCause}. */
+export function unauthorizedCause(header: string | null | undefined): UnauthorizedCause {
+	const params = tokenChallenge(parseWwwAuthenticate(header))?.params;
+	const error = params?.error;
+	if (params === undefined || error === undefined || error === 'invalid_token') {
+		return { kind: 'token' };
+	}
+	if (error === 'insufficient_user_authentication') {
+		const maxAge = params.max_age === undefined ? Number.NaN : Number(params.max_age);
+		return {
+			kind: 'step-up',
+			acrValues: words(params.acr_values),
+			maxAge: Number.isSafeInteger(maxAge) && maxAge >= 0 ? maxAge : undefined,
+		};
+	}
+	if (error === 'insufficient_scope') return { kind: 'scope', scope: words(params.scope) };
+	return { kind: 'other', error };
+}

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseWwwAuthenticate, tokenChallenge } from '../../src/protocol/www-authenticate.js';
+import {
+	parseWwwAuthenticate,
+	tokenChallenge,
+	unauthorizedCause,
+} from '../../src/protocol/www-authenticate.js';
 import { runs } from '../fuzz/runs.js';
 
 describe('parseWwwAuthenticate', () => {
@@ -104,5 +108,35 @@ describe('parseWwwAuthenticate (property)', () => {
 			}),
 			runs,
 		);
+	});
+});
+
+describe('unauthorizedCause', () => {
+	it('blames the token for invalid_token, for no error code and for no bearer challenge', () => {
+		expect(unauthorizedCause('Bearer error="invalid_token"')).toEqual({ kind: 'token' });
+		expect(unauthorizedCause('Bearer realm="api"')).toEqual({ kind: 'token' });
+		expect(unauthorizedCause('Basic realm="x"')).toEqual({ kind: 'token' });
+		expect(unauthorizedCause(null)).toEqual({ kind: 'token' });
+	});
+
+	it('reads a step-up challenge (RFC 9470 §3)', () => {
+		expect(
+			unauthorizedCause(
+				'Bearer error="insufficient_user_authentication", acr_values="urn:mace:incommon:iap:silver  phr", max_age="300"',
+			),
+		).toEqual({ kind: 'step-up', acrValues: ['urn:mace:incommon:iap:silver', 'phr'], maxAge: 300 });
+		expect(
+			unauthorizedCause('Bearer error="insufficient_user_authentication", max_age=-4'),
+		).toEqual({ kind: 'step-up', acrValues: [], maxAge: undefined });
+	});
+
+	it('reads the scope an insufficient_scope answer asks for, and names other codes', () => {
+		expect(
+			unauthorizedCause('Bearer error="insufficient_scope", scope="read:mail write:mail"'),
+		).toEqual({ kind: 'scope', scope: ['read:mail', 'write:mail'] });
+		expect(unauthorizedCause('Bearer error="invalid_request"')).toEqual({
+			kind: 'other',
+			error: 'invalid_request',
+		});
 	});
 });
