@@ -126,7 +126,11 @@ export {
 export { type ParseTokenResponseOptions, parseTokenResponse } from './protocol/token-response.js';
 export {
 	type AuthenticationChallenge,
+	type OtherProblem,
 	parseWwwAuthenticate,
+	type ScopeProblem,
+	type StepUpProblem,
+	type TokenProblem,
 	type UnauthorizedCause,
 	unauthorizedCause,
 } from './protocol/www-authenticate.js';

@@ -93,18 +93,40 @@ export function tokenChallenge(
 	return challenges.find((c) => c.scheme === 'bearer' || c.scheme === 'dpop');
 }
 
-/**
- * What a 401 says is wrong, read from its bearer challenge (RFC 6750 §3.1, RFC 9470 §3):
- * - `token`: the token is the problem (`invalid_token`, or no error code): a refresh may help.
- * - `step-up`: the user must authenticate again, more strongly or more recently.
- * - `scope`: the token lacks a scope; `scope` lists what the resource asked for.
- * - `other`: any other code (`invalid_request`...): a new token would meet the same answer.
- */
-export type UnauthorizedCause =
-	| { kind: 'token' }
-	| { kind: 'step-up'; acrValues: string[]; maxAge: number | undefined }
-	| { kind: 'scope'; scope: string[] }
-	| { kind: 'other'; error: string };
+/** A 401 whose token is the problem (`invalid_token`, or no error code): a refresh may help. */
+export interface TokenProblem {
+	/** The cause's kind. */
+	kind: 'token';
+}
+
+/** A 401 asking the user to authenticate again, more strongly or more recently (RFC 9470 §3). */
+export interface StepUpProblem {
+	/** The cause's kind. */
+	kind: 'step-up';
+	/** The challenge's `acr_values`, in its order. */
+	acrValues: string[];
+	/** The challenge's `max_age` in seconds, when it is a whole number. */
+	maxAge: number | undefined;
+}
+
+/** A 401 or 403 saying the token lacks a scope (RFC 6750 §3.1). */
+export interface ScopeProblem {
+	/** The cause's kind. */
+	kind: 'scope';
+	/** The scopes the challenge says the request needs. */
+	scope: string[];
+}
+
+/** A 401 with any other error code (`invalid_request`...): a new token would meet the same answer. */
+export interface OtherProblem {
+	/** The cause's kind. */
+	kind: 'other';
+	/** The challenge's `error` code. */
+	error: string;
+}
+
+/** What a 401 says is wrong, read from its bearer challenge. */
+export type UnauthorizedCause = TokenProblem | StepUpProblem | ScopeProblem | OtherProblem;
 
 const words = (value: string | undefined): string[] =>
 	value === undefined ? [] : value.split(' ').filter((word) => word !== '');
