@@ -70,6 +70,15 @@ export interface ProviderProfile {
 	 */
 	readonly authorizationScopes?: readonly string[] | undefined;
 	/**
+	 * Headers sent with every request to the token endpoint (code, refresh, client credentials,
+	 * device code) and with the session's revocation, such as the `User-Agent` Reddit asks of each
+	 * app. A header the request already has (the caller's `headers`) is kept. `defineProfile` makes
+	 * them the first `accessTokenRequest` and `refreshTokenRequest` hook.
+	 * @default {}
+	 * @example { 'user-agent': 'web:com.example.app:v1.2 (by /u/example)' }
+	 */
+	readonly tokenRequestHeaders?: Readonly<Record<string, string>> | undefined;
+	/**
 	 * Which refresh answers mean the refresh token can no longer be used, where the provider says
 	 * so with a code of its own or the wrong RFC code: a list of `error` codes, or a test of the
 	 * answer (seen after the hooks). Such an answer becomes `invalid_grant`, its own code kept at
@@ -103,9 +112,9 @@ const hookNames = [
 	'protectedRequest',
 ] as const;
 
-// The hooks defineProfile made of a deadGrant, so that defining a profile again from one replaces
-// its hook rather than adding a second.
-const deadGrantHooks = new WeakSet<TokenResponseHook>();
+// The hooks defineProfile made of tokenRequestHeaders and deadGrant, so that defining a profile
+// again from one replaces them rather than adding a second set.
+const madeHooks = new WeakSet<object>();
 
 /**
  * Checks a profile and freezes a copy of it, hook lists included, so a shared profile cannot be
@@ -124,15 +133,8 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 	if (![undefined, 'POST', 'GET'].includes(profile.tokenEndpointMethod)) {
 		throw new InvalidOptionsError(`${where}: tokenEndpointMethod must be 'POST' or 'GET'`);
 	}
-	const params = profile.authorizationParams ?? {};
-	if (
-		typeof params !== 'object' ||
-		params === null ||
-		Array.isArray(params) ||
-		!Object.values(params).every((value) => typeof value === 'string')
-	) {
-		throw new InvalidOptionsError(`${where}: authorizationParams must map names to strings`);
-	}
+	const params = stringMap(profile.authorizationParams, `${where}: authorizationParams`);
+	const headers = stringMap(profile.tokenRequestHeaders, `${where}: tokenRequestHeaders`);
 	const scopes = profile.authorizationScopes ?? [];
 	if (
 		!Array.isArray(scopes) ||
@@ -163,7 +165,25 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 		if (!Array.isArray(list) || !list.every((hook) => typeof hook === 'function')) {
 			throw new InvalidOptionsError(`${where}: hooks.${point} must be a list of functions`);
 		}
-		hooks[point] = Object.freeze(list.filter((hook) => !deadGrantHooks.has(hook)));
+		hooks[point] = Object.freeze(list.filter((hook) => !madeHooks.has(hook)));
+	}
+	if (profile.tokenRequestHeaders !== undefined) {
+		const entries = Object.entries(headers);
+		// new Headers() checks each name and value, so a bad one throws here rather than per request.
+		try {
+			new Headers(entries);
+		} catch {
+			throw new InvalidOptionsError(`${where}: tokenRequestHeaders has an invalid header`);
+		}
+		const addHeaders: TokenRequestHook = (request) => {
+			for (const [name, value] of entries) {
+				if (!request.headers.has(name)) request.headers.set(name, value);
+			}
+		};
+		madeHooks.add(addHeaders);
+		for (const point of ['accessTokenRequest', 'refreshTokenRequest'] as const) {
+			hooks[point] = Object.freeze([addHeaders, ...(hooks[point] ?? [])]);
+		}
 	}
 	const codes = Array.isArray(deadGrant) ? Object.freeze([...deadGrant]) : undefined;
 	if (deadGrant !== undefined) {
@@ -172,7 +192,7 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 				? (deadGrant as DeadGrantTest)
 				: ({ body }) => codes.includes((body as Record<string, unknown>).error as string),
 		);
-		deadGrantHooks.add(hook);
+		madeHooks.add(hook);
 		hooks.refreshTokenResponse = Object.freeze([...(hooks.refreshTokenResponse ?? []), hook]);
 	}
 	return Object.freeze({
@@ -184,8 +204,24 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 			? {}
 			: { authorizationScopes: Object.freeze([...scopes]) }),
 		...(codes === undefined ? {} : { deadGrant: codes }),
+		...(profile.tokenRequestHeaders === undefined
+			? {}
+			: { tokenRequestHeaders: Object.freeze({ ...headers }) }),
 		hooks: Object.freeze(hooks) as ProfileHooks,
 	});
+}
+
+function stringMap(value: unknown, what: string): Readonly<Record<string, string>> {
+	const map = value ?? {};
+	if (
+		typeof map !== 'object' ||
+		map === null ||
+		Array.isArray(map) ||
+		!Object.values(map).every((item) => typeof item === 'string')
+	) {
+		throw new InvalidOptionsError(`${what} must map names to strings`);
+	}
+	return map as Readonly<Record<string, string>>;
 }
 
 /** The phase of a grant: `refreshToken` for `refresh_token`, `accessToken` for every other. */
