@@ -1,6 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import type { Grant } from './grants.js';
-import { deadGrantHook } from './profiles/answer-fixes.js';
+import { bodyObject, deadGrantHook } from './profiles/answer-fixes.js';
 import type { TokenRequestParts } from './token-request.js';
 
 /** A token endpoint answer as response hooks see it: the body is already decoded. */
@@ -46,10 +46,18 @@ export interface ProviderProfile {
 	/** A name for logs and errors, such as `'github'`. */
 	readonly name: string;
 	/**
-	 * What separates scopes, sent and received.
+	 * What separates scopes, sent (authorization URLs, token requests) and received (token answers).
 	 * @default ' '
 	 */
 	readonly scopeSeparator?: ' ' | ',' | undefined;
+	/**
+	 * What separates scopes in token answers, where it is not what is sent: LinkedIn wants spaces in
+	 * its authorization URL and answers with commas. `defineProfile` makes it the last response
+	 * hook of both phases, which reads the answer's `scope` into a list.
+	 * @default scopeSeparator
+	 * @example ','
+	 */
+	readonly answerScopeSeparator?: ' ' | ',' | undefined;
 	/**
 	 * The HTTP method of token requests.
 	 * @default 'POST'
@@ -127,8 +135,10 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 		throw new InvalidOptionsError('A provider profile needs a name');
 	}
 	const where = `Profile ${profile.name}`;
-	if (![undefined, ' ', ','].includes(profile.scopeSeparator)) {
-		throw new InvalidOptionsError(`${where}: scopeSeparator must be ' ' or ','`);
+	for (const field of ['scopeSeparator', 'answerScopeSeparator'] as const) {
+		if (![undefined, ' ', ','].includes(profile[field])) {
+			throw new InvalidOptionsError(`${where}: ${field} must be ' ' or ','`);
+		}
 	}
 	if (![undefined, 'POST', 'GET'].includes(profile.tokenEndpointMethod)) {
 		throw new InvalidOptionsError(`${where}: tokenEndpointMethod must be 'POST' or 'GET'`);
@@ -183,6 +193,22 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 		madeHooks.add(addHeaders);
 		for (const point of ['accessTokenRequest', 'refreshTokenRequest'] as const) {
 			hooks[point] = Object.freeze([addHeaders, ...(hooks[point] ?? [])]);
+		}
+	}
+	const separator = profile.answerScopeSeparator;
+	if (separator !== undefined && separator !== (profile.scopeSeparator ?? ' ')) {
+		const splitScope: TokenResponseHook = (response) => {
+			const scope = bodyObject(response)?.scope;
+			if (typeof scope !== 'string') return undefined;
+			const list = scope.split(separator).map((item) => item.trim());
+			return {
+				...response,
+				body: { ...(response.body as object), scope: list.filter((item) => item !== '') },
+			};
+		};
+		madeHooks.add(splitScope);
+		for (const point of ['accessTokenResponse', 'refreshTokenResponse'] as const) {
+			hooks[point] = Object.freeze([...(hooks[point] ?? []), splitScope]);
 		}
 	}
 	const codes = Array.isArray(deadGrant) ? Object.freeze([...deadGrant]) : undefined;

@@ -73,6 +73,7 @@ describe('defineProfile', () => {
 		['an empty authorization scope', { name: 'x', authorizationScopes: [''] }],
 		['tokenRequestHeaders with a number', { name: 'x', tokenRequestHeaders: { 'x-n': 1 } }],
 		['a header name with a space', { name: 'x', tokenRequestHeaders: { 'user agent': 'a' } }],
+		['a semicolon answer separator', { name: 'x', answerScopeSeparator: ';' }],
 		['deadGrant as a string', { name: 'x', deadGrant: 'expired_token' }],
 		['deadGrant with an empty code', { name: 'x', deadGrant: [''] }],
 		['deadGrant with a number', { name: 'x', deadGrant: [190] }],
@@ -237,5 +238,28 @@ describe('tokenRequestHeaders', () => {
 		const sent = request();
 		await runTokenRequestHooks(second, 'refreshToken', sent);
 		expect([sent.headers.get('x-old'), sent.headers.get('x-new')]).toEqual([null, '2']);
+	});
+});
+
+describe('answerScopeSeparator', () => {
+	// LinkedIn: spaces in the authorization URL, commas in its answers.
+	const linkedin = defineProfile({ name: 'linkedin', answerScopeSeparator: ',' });
+
+	it.each(['accessToken', 'refreshToken'] as const)(
+		'reads the scope of %s answers with it',
+		(phase) => {
+			const body = { access_token: 'a', scope: 'openid,profile, email' };
+			expect(runTokenResponseHooks(linkedin, phase, answer(body)).body).toEqual({
+				access_token: 'a',
+				scope: ['openid', 'profile', 'email'],
+			});
+		},
+	);
+
+	it('leaves a scope that is not a string, and adds no hook when it is scopeSeparator', () => {
+		const body = { access_token: 'a', scope: ['x y'] };
+		expect(runTokenResponseHooks(linkedin, 'accessToken', answer(body)).body).toEqual(body);
+		const same = defineProfile({ name: 'x', scopeSeparator: ',', answerScopeSeparator: ',' });
+		expect(same.hooks).toEqual({});
 	});
 });
