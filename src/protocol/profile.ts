@@ -1,6 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import type { Grant } from './grants.js';
-import { deadGrantHook } from './profiles/answer-fixes.js';
+import { bodyObject, deadGrantHook } from './profiles/answer-fixes.js';
 import type { TokenRequestParts } from './token-request.js';
 
 /** A token endpoint answer as response hooks see it: the body is already decoded. */
@@ -46,10 +46,18 @@ export interface ProviderProfile {
 	/** A name for logs and errors, such as `'github'`. */
 	readonly name: string;
 	/**
-	 * What separates scopes, sent and received.
+	 * What separates scopes, sent (authorization URLs, token requests) and received (token answers).
 	 * @default ' '
 	 */
 	readonly scopeSeparator?: ' ' | ',' | undefined;
+	/**
+	 * What separates scopes in token answers, where it is not what is sent: LinkedIn wants spaces in
+	 * its authorization URL and answers with commas. `defineProfile` makes it the last response
+	 * hook of both phases, which reads the answer's `scope` into a list.
+	 * @default scopeSeparator
+	 * @example ','
+	 */
+	readonly answerScopeSeparator?: ' ' | ',' | undefined;
 	/**
 	 * The HTTP method of token requests.
 	 * @default 'POST'
@@ -69,6 +77,15 @@ export interface ProviderProfile {
 	 * @example ['offline_access']
 	 */
 	readonly authorizationScopes?: readonly string[] | undefined;
+	/**
+	 * Headers sent with every request to the token endpoint (code, refresh, client credentials,
+	 * device code) and with the session's revocation, such as the `User-Agent` Reddit asks of each
+	 * app. A header the request already has (the caller's `headers`) is kept. `defineProfile` makes
+	 * them the first `accessTokenRequest` and `refreshTokenRequest` hook.
+	 * @default {}
+	 * @example { 'user-agent': 'web:com.example.app:v1.2 (by /u/example)' }
+	 */
+	readonly tokenRequestHeaders?: Readonly<Record<string, string>> | undefined;
 	/**
 	 * Which refresh answers mean the refresh token can no longer be used, where the provider says
 	 * so with a code of its own or the wrong RFC code: a list of `error` codes, or a test of the
@@ -103,9 +120,9 @@ const hookNames = [
 	'protectedRequest',
 ] as const;
 
-// The hooks defineProfile made of a deadGrant, so that defining a profile again from one replaces
-// its hook rather than adding a second.
-const deadGrantHooks = new WeakSet<TokenResponseHook>();
+// The hooks defineProfile made of tokenRequestHeaders and deadGrant, so that defining a profile
+// again from one replaces them rather than adding a second set.
+const madeHooks = new WeakSet<object>();
 
 /**
  * Checks a profile and freezes a copy of it, hook lists included, so a shared profile cannot be
@@ -118,21 +135,16 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 		throw new InvalidOptionsError('A provider profile needs a name');
 	}
 	const where = `Profile ${profile.name}`;
-	if (![undefined, ' ', ','].includes(profile.scopeSeparator)) {
-		throw new InvalidOptionsError(`${where}: scopeSeparator must be ' ' or ','`);
+	for (const field of ['scopeSeparator', 'answerScopeSeparator'] as const) {
+		if (![undefined, ' ', ','].includes(profile[field])) {
+			throw new InvalidOptionsError(`${where}: ${field} must be ' ' or ','`);
+		}
 	}
 	if (![undefined, 'POST', 'GET'].includes(profile.tokenEndpointMethod)) {
 		throw new InvalidOptionsError(`${where}: tokenEndpointMethod must be 'POST' or 'GET'`);
 	}
-	const params = profile.authorizationParams ?? {};
-	if (
-		typeof params !== 'object' ||
-		params === null ||
-		Array.isArray(params) ||
-		!Object.values(params).every((value) => typeof value === 'string')
-	) {
-		throw new InvalidOptionsError(`${where}: authorizationParams must map names to strings`);
-	}
+	const params = stringMap(profile.authorizationParams, `${where}: authorizationParams`);
+	const headers = stringMap(profile.tokenRequestHeaders, `${where}: tokenRequestHeaders`);
 	const scopes = profile.authorizationScopes ?? [];
 	if (
 		!Array.isArray(scopes) ||
@@ -163,7 +175,41 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 		if (!Array.isArray(list) || !list.every((hook) => typeof hook === 'function')) {
 			throw new InvalidOptionsError(`${where}: hooks.${point} must be a list of functions`);
 		}
-		hooks[point] = Object.freeze(list.filter((hook) => !deadGrantHooks.has(hook)));
+		hooks[point] = Object.freeze(list.filter((hook) => !madeHooks.has(hook)));
+	}
+	if (profile.tokenRequestHeaders !== undefined) {
+		const entries = Object.entries(headers);
+		// new Headers() checks each name and value, so a bad one throws here rather than per request.
+		try {
+			new Headers(entries);
+		} catch {
+			throw new InvalidOptionsError(`${where}: tokenRequestHeaders has an invalid header`);
+		}
+		const addHeaders: TokenRequestHook = (request) => {
+			for (const [name, value] of entries) {
+				if (!request.headers.has(name)) request.headers.set(name, value);
+			}
+		};
+		madeHooks.add(addHeaders);
+		for (const point of ['accessTokenRequest', 'refreshTokenRequest'] as const) {
+			hooks[point] = Object.freeze([addHeaders, ...(hooks[point] ?? [])]);
+		}
+	}
+	const separator = profile.answerScopeSeparator;
+	if (separator !== undefined && separator !== (profile.scopeSeparator ?? ' ')) {
+		const splitScope: TokenResponseHook = (response) => {
+			const scope = bodyObject(response)?.scope;
+			if (typeof scope !== 'string') return undefined;
+			const list = scope.split(separator).map((item) => item.trim());
+			return {
+				...response,
+				body: { ...(response.body as object), scope: list.filter((item) => item !== '') },
+			};
+		};
+		madeHooks.add(splitScope);
+		for (const point of ['accessTokenResponse', 'refreshTokenResponse'] as const) {
+			hooks[point] = Object.freeze([...(hooks[point] ?? []), splitScope]);
+		}
 	}
 	const codes = Array.isArray(deadGrant) ? Object.freeze([...deadGrant]) : undefined;
 	if (deadGrant !== undefined) {
@@ -172,7 +218,7 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 				? (deadGrant as DeadGrantTest)
 				: ({ body }) => codes.includes((body as Record<string, unknown>).error as string),
 		);
-		deadGrantHooks.add(hook);
+		madeHooks.add(hook);
 		hooks.refreshTokenResponse = Object.freeze([...(hooks.refreshTokenResponse ?? []), hook]);
 	}
 	return Object.freeze({
@@ -184,8 +230,24 @@ export function defineProfile(profile: ProviderProfile): ProviderProfile {
 			? {}
 			: { authorizationScopes: Object.freeze([...scopes]) }),
 		...(codes === undefined ? {} : { deadGrant: codes }),
+		...(profile.tokenRequestHeaders === undefined
+			? {}
+			: { tokenRequestHeaders: Object.freeze({ ...headers }) }),
 		hooks: Object.freeze(hooks) as ProfileHooks,
 	});
+}
+
+function stringMap(value: unknown, what: string): Readonly<Record<string, string>> {
+	const map = value ?? {};
+	if (
+		typeof map !== 'object' ||
+		map === null ||
+		Array.isArray(map) ||
+		!Object.values(map).every((item) => typeof item === 'string')
+	) {
+		throw new InvalidOptionsError(`${what} must map names to strings`);
+	}
+	return map as Readonly<Record<string, string>>;
 }
 
 /** The phase of a grant: `refreshToken` for `refresh_token`, `accessToken` for every other. */

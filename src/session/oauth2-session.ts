@@ -244,6 +244,7 @@ export class OAuth2Session {
 					token: token.refreshToken ?? token.accessToken,
 					tokenTypeHint: token.refreshToken === undefined ? 'access_token' : 'refresh_token',
 					clientAuthentication: this.#options.clientAuthentication,
+					headers: this.#options.profile?.tokenRequestHeaders,
 					fetch: this.#options.fetch,
 					retry: this.#options.retry,
 					allowInsecure: this.#options.allowInsecure,

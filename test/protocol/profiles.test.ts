@@ -71,6 +71,9 @@ describe('defineProfile', () => {
 		['authorizationScopes as a string', { name: 'x', authorizationScopes: 'offline_access' }],
 		['an authorization scope with a space', { name: 'x', authorizationScopes: ['a b'] }],
 		['an empty authorization scope', { name: 'x', authorizationScopes: [''] }],
+		['tokenRequestHeaders with a number', { name: 'x', tokenRequestHeaders: { 'x-n': 1 } }],
+		['a header name with a space', { name: 'x', tokenRequestHeaders: { 'user agent': 'a' } }],
+		['a semicolon answer separator', { name: 'x', answerScopeSeparator: ';' }],
 		['deadGrant as a string', { name: 'x', deadGrant: 'expired_token' }],
 		['deadGrant with an empty code', { name: 'x', deadGrant: [''] }],
 		['deadGrant with a number', { name: 'x', deadGrant: [190] }],
@@ -201,5 +204,62 @@ describe('deadGrant', () => {
 		codes.push('invalid_request');
 		expect(profile.deadGrant).toEqual(['expired_token']);
 		expect(Object.isFrozen(profile.deadGrant)).toBe(true);
+	});
+});
+
+describe('tokenRequestHeaders', () => {
+	const userAgent = 'web:app:v1 (by /u/me)';
+
+	it('are set on token requests of both phases, before the hooks, a header already there kept', async () => {
+		const seen: (string | null)[] = [];
+		const profile = defineProfile({
+			name: 'x',
+			tokenRequestHeaders: { 'User-Agent': userAgent, 'x-app': 'a' },
+			hooks: { refreshTokenRequest: [(r) => void seen.push(r.headers.get('user-agent'))] },
+		});
+		for (const phase of ['accessToken', 'refreshToken'] as const) {
+			const sent = request();
+			await runTokenRequestHooks(profile, phase, sent);
+			expect(sent.headers.get('user-agent')).toBe(userAgent);
+			expect(sent.headers.get('x-app')).toBe('a');
+		}
+		expect(seen).toEqual([userAgent]);
+		const own = request();
+		own.headers.set('x-app', 'mine');
+		await runTokenRequestHooks(profile, 'accessToken', own);
+		expect(own.headers.get('x-app')).toBe('mine');
+		expect(Object.isFrozen(profile.tokenRequestHeaders)).toBe(true);
+	});
+
+	it('a profile defined again from one replaces them', async () => {
+		const first = defineProfile({ name: 'x', tokenRequestHeaders: { 'x-old': '1' } });
+		const second = defineProfile({ ...first, tokenRequestHeaders: { 'x-new': '2' } });
+		expect(second.hooks?.accessTokenRequest).toHaveLength(1);
+		const sent = request();
+		await runTokenRequestHooks(second, 'refreshToken', sent);
+		expect([sent.headers.get('x-old'), sent.headers.get('x-new')]).toEqual([null, '2']);
+	});
+});
+
+describe('answerScopeSeparator', () => {
+	// LinkedIn: spaces in the authorization URL, commas in its answers.
+	const linkedin = defineProfile({ name: 'linkedin', answerScopeSeparator: ',' });
+
+	it.each(['accessToken', 'refreshToken'] as const)(
+		'reads the scope of %s answers with it',
+		(phase) => {
+			const body = { access_token: 'a', scope: 'openid,profile, email' };
+			expect(runTokenResponseHooks(linkedin, phase, answer(body)).body).toEqual({
+				access_token: 'a',
+				scope: ['openid', 'profile', 'email'],
+			});
+		},
+	);
+
+	it('leaves a scope that is not a string, and adds no hook when it is scopeSeparator', () => {
+		const body = { access_token: 'a', scope: ['x y'] };
+		expect(runTokenResponseHooks(linkedin, 'accessToken', answer(body)).body).toEqual(body);
+		const same = defineProfile({ name: 'x', scopeSeparator: ',', answerScopeSeparator: ',' });
+		expect(same.hooks).toEqual({});
 	});
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OriginNotAllowedError, ReauthenticationRequiredError } from '../../src/errors/index.js';
+import { clientSecretBasic } from '../../src/protocol/client-authentication.js';
 import { defineProfile } from '../../src/protocol/profile.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import { MemoryStore } from '../../src/storage/memory.js';
@@ -104,5 +105,38 @@ describe("a profile's deadGrant", () => {
 			ReauthenticationRequiredError,
 		);
 		expect(auth.hitsOn('/token')).toHaveLength(1);
+	});
+});
+
+describe("a profile's tokenRequestHeaders", () => {
+	const auth = useScriptedServer();
+	const userAgent = 'web:com.example.app:v1.2 (by /u/example)';
+	const reddit = defineProfile({
+		name: 'reddit',
+		tokenRequestHeaders: { 'user-agent': userAgent },
+	});
+
+	it('reach the code exchange, every refresh and the revocation of logout', async () => {
+		const answer = { access_token: 'at-1', refresh_token: 'rt-1', expires_in: 3600 };
+		auth.answer('/token', json(200, answer));
+		auth.answer('/revoke', (_, response) => void response.end());
+		const session = new OAuth2Session({
+			clientId: 'installed-app',
+			clientAuthentication: clientSecretBasic('installed-app', '', { allowEmptySecret: true }),
+			tokenEndpoint: auth.url('/token'),
+			revocationEndpoint: auth.url('/revoke'),
+			redirectUri: 'http://127.0.0.1/cb',
+			retry: false,
+			profile: reddit,
+		});
+		await session.fetchToken({ code: 'c-1' });
+		await session.refreshToken();
+		await session.logout();
+		expect(auth.hits.map((hit) => [hit.url, hit.headers['user-agent']])).toEqual([
+			['/token', userAgent],
+			['/token', userAgent],
+			['/revoke', userAgent],
+		]);
+		expect(auth.hits[0]?.headers.authorization).toBe(`Basic ${btoa('installed-app:')}`);
 	});
 });

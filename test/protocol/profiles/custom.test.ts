@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { OAuth2ResponseError } from '../../../src/errors/index.js';
-import { refreshTokenGrant } from '../../../src/protocol/grants.js';
+import { authorizationCodeGrant, refreshTokenGrant } from '../../../src/protocol/grants.js';
+import { defineProfile } from '../../../src/protocol/profile.js';
+import { OAuth2Session } from '../../../src/session/oauth2-session.js';
 import { json, useScriptedServer } from '../../helpers/scripted-server.js';
 import { exchange, readAnswer, thrownBy } from './support.js';
 
@@ -53,5 +55,27 @@ describe("README's profile of your own (Strava)", () => {
 			{ grant: refreshTokenGrant({ refreshToken: 'b5c569' }) },
 		);
 		expect(error).toMatchObject({ error: 'invalid_grant', status: 400 });
+	});
+});
+
+describe('a profile that reads scopes with another separator than it sends (LinkedIn)', () => {
+	const linkedin = defineProfile({ name: 'linkedin', answerScopeSeparator: ',' });
+
+	it('sends spaces in the authorization URL and reads the comma answer', async () => {
+		const session = new OAuth2Session({
+			profile: linkedin,
+			clientId: 'app',
+			authorizationEndpoint: 'https://www.linkedin.com/oauth/v2/authorization',
+			scope: ['openid', 'profile', 'email'],
+		});
+		const { url } = await session.authorizationUrl();
+		expect(new URL(url).searchParams.get('scope')).toBe('openid profile email');
+		const { result } = await exchange(
+			server,
+			linkedin,
+			json(200, { access_token: 'AQV', expires_in: 5183999, scope: 'email,openid,profile' }),
+			{ grant: authorizationCodeGrant({ code: 'AQT', redirectUri: 'http://127.0.0.1/cb' }) },
+		);
+		expect(result?.scope).toEqual(['email', 'openid', 'profile']);
 	});
 });
