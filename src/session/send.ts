@@ -175,14 +175,16 @@ export async function followRedirects(
 		if (location === null) return { response, tokenSent: headers.has('authorization') };
 		await response.body?.cancel();
 		const next = new URL(location, current);
-		// The same refusals as fetch's, as the same error: a network error is a TypeError.
-		if (hop === MAX_REDIRECTS) throw new TypeError('Too many redirects');
-		if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-			throw new TypeError('A redirect may only lead to an http: or https: URL');
-		}
-		// A 303 drops the body, so a stream need not be sent again.
-		if (status !== 303 && isStream(body)) {
-			throw new TypeError('Cannot follow a redirect with a streamed body');
+		// The same refusals as fetch's, as the same error: a network error is a TypeError. A 303
+		// drops the body, so a stream need not be sent again.
+		if (
+			hop === MAX_REDIRECTS ||
+			!/^https?:$/.test(next.protocol) ||
+			(status !== 303 && isStream(body))
+		) {
+			throw new TypeError(
+				'Redirect not followed: over 20, not to http(s), or with a streamed body',
+			);
 		}
 		if (hop === 0) headers = new Headers(headers);
 		if (!mayCarryToken(next)) headers.delete('authorization');
