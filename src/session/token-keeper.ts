@@ -21,9 +21,6 @@ export type ObtainToken = (
 /** Why a refresh was asked for. */
 export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
 
-// Only these answers say the grant itself is gone; everything else may pass (RFC 6749 §5.2).
-const SESSION_ENDING_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
-
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
 
@@ -277,7 +274,10 @@ export class TokenKeeper {
 	}
 
 	async #refreshFailed(error: unknown, base: Token | undefined, locked: boolean): Promise<Token> {
-		if (error instanceof OAuth2ResponseError && SESSION_ENDING_ERRORS.has(error.error)) {
+		// Only invalid_grant says the grant itself is gone (RFC 6749 §5.2). invalid_client and
+		// unauthorized_client are about this client's configuration: ending on them would delete the
+		// refresh token of every context sharing the store for a secret that can be fixed.
+		if (error instanceof OAuth2ResponseError && error.error === 'invalid_grant') {
 			if (!locked) {
 				// Without a lock another context may have rotated the refresh token under us.
 				const stored = await this.#read();
