@@ -1,6 +1,7 @@
 import type { OAuth2Error } from '../errors/oauth2-error.js';
 import type { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
 import type { StorageError } from '../errors/storage-error.js';
+import type { TokenResponseError } from '../errors/token-response-error.js';
 import type { Token } from '../protocol/token.js';
 
 /**
@@ -67,6 +68,17 @@ export interface OAuth2SessionEvents {
 		 * the `cause`.
 		 */
 		error: ReauthenticationRequiredError;
+	};
+	/**
+	 * A new token was already expired, or due for refresh within `minRefreshInterval`, by what the
+	 * server said (`expires_in` of `-1`, `0.001`): the session uses it until `expiresAt` rather
+	 * than refresh again at once. The server or its clock is misconfigured.
+	 */
+	tokenLifetimeClamped: {
+		/** What was wrong with the answer (problem `invalid-field`). */
+		error: TokenResponseError;
+		/** The expiry the session uses instead, in epoch milliseconds. */
+		expiresAt: number;
 	};
 	/** The store failed; the session keeps working with the token in memory. */
 	storeError: {

@@ -134,6 +134,14 @@ export interface OAuth2SessionOptions {
 	 * @default 5_000
 	 */
 	refreshBackoff?: number | undefined;
+	/**
+	 * The shortest time between two automatic refreshes, in milliseconds. A token answered with an
+	 * `expires_in` that leaves less (`-1`, `0.001`, `"-3600"`: a misconfigured server) is used for
+	 * about this long anyway, and reported by a `tokenLifetimeClamped` event, instead of being
+	 * refreshed again at once.
+	 * @default 2_000
+	 */
+	minRefreshInterval?: number | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -162,6 +170,7 @@ export interface NormalizedOAuth2SessionOptions {
 	retry: RetryOptions | false;
 	refreshBackoff: number;
 	refreshTokenWarning: number;
+	minRefreshInterval: number;
 }
 
 /** Every default, in one place. */
@@ -175,6 +184,7 @@ export const defaults = {
 	retry: { retries: 2 },
 	refreshBackoff: 5_000,
 	refreshTokenWarning: 86_400_000,
+	minRefreshInterval: 2_000,
 } as const satisfies Partial<NormalizedOAuth2SessionOptions>;
 
 const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
@@ -235,6 +245,11 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			options.refreshTokenWarning,
 			defaults.refreshTokenWarning,
 			'refreshTokenWarning',
+		),
+		minRefreshInterval: nonNegative(
+			options.minRefreshInterval,
+			defaults.minRefreshInterval,
+			'minRefreshInterval',
 		),
 	};
 }

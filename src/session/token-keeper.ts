@@ -3,6 +3,7 @@ import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
 import { StorageError } from '../errors/storage-error.js';
 import { TokenExpiredError } from '../errors/token-expired-error.js';
+import { TokenResponseError } from '../errors/token-response-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
@@ -19,9 +20,6 @@ export type ObtainToken = (
 
 /** Why a refresh was asked for. */
 export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
-
-// Only these answers say the grant itself is gone; everything else may pass (RFC 6749 §5.2).
-const SESSION_ENDING_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -268,7 +266,7 @@ export class TokenKeeper {
 		} catch (error) {
 			return this.#refreshFailed(error, base, locked);
 		}
-		token = keepWhatTheAnswerOmits(token, base, grant);
+		token = this.#clampLifetime(keepWhatTheAnswerOmits(token, base, grant));
 		await this.#save(token);
 		await this.#notifyUpdater(token);
 		this.#accept(token, grant.grantType === 'refresh_token' ? 'refresh' : 'fetch');
@@ -276,7 +274,10 @@ export class TokenKeeper {
 	}
 
 	async #refreshFailed(error: unknown, base: Token | undefined, locked: boolean): Promise<Token> {
-		if (error instanceof OAuth2ResponseError && SESSION_ENDING_ERRORS.has(error.error)) {
+		// Only invalid_grant says the grant itself is gone (RFC 6749 §5.2). invalid_client and
+		// unauthorized_client are about this client's configuration: ending on them would delete the
+		// refresh token of every context sharing the store for a secret that can be fixed.
+		if (error instanceof OAuth2ResponseError && error.error === 'invalid_grant') {
 			if (!locked) {
 				// Without a lock another context may have rotated the refresh token under us.
 				const stored = await this.#read();
@@ -304,6 +305,27 @@ export class TokenKeeper {
 		this.events.emit('refreshFailed', { error: failure, retryAt: this.#backoffUntil });
 		this.#schedule(this.#backoffUntil);
 		throw failure;
+	}
+
+	/**
+	 * A new token already due (`expires_in` of -1 or 0.001) would be refreshed again at once, by
+	 * every request and the background timer: a refresh storm. It is kept a little instead; saved
+	 * so, it also holds off the other contexts sharing the store.
+	 */
+	#clampLifetime(token: Token): Token {
+		const now = Date.now();
+		const floor = this.#options.minRefreshInterval;
+		if (token.expiresAt === undefined || !this.isDue(token, now + floor)) return token;
+		// Twice the floor: with the quarter-lifetime leeway and its jitter, due after the floor.
+		const expiresAt = now + 2 * floor;
+		this.events.emit('tokenLifetimeClamped', {
+			error: new TokenResponseError(
+				'The token endpoint answered an expires_in below minRefreshInterval; the token is kept longer',
+				{ problem: 'invalid-field' },
+			),
+			expiresAt,
+		});
+		return token.with({ issuedAt: now, expiresAt });
 	}
 
 	#accept(token: Token, source: TokenSource): void {
