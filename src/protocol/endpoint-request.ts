@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
+import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import { isRecord } from './fields.js';
 import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
@@ -62,7 +63,7 @@ export async function buildEndpointRequest(
 	} catch {
 		throw new InvalidOptionsError(`${option} must be an absolute URL`);
 	}
-	const headers = new Headers(options.headers);
+	const headers = headersFrom(options.headers, 'headers');
 	headers.set('accept', 'application/json');
 	for (const [key, value] of Object.entries(options.params ?? {})) {
 		if (value !== undefined) params.set(key, value);

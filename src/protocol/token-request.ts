@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
+import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import type { Grant } from './grants.js';
 
@@ -90,7 +91,7 @@ export async function buildTokenRequest(
 			'A token request needs a grant, such as clientCredentialsGrant()',
 		);
 	}
-	const headers = new Headers(options.headers);
+	const headers = headersFrom(options.headers, 'headers');
 	// Without it GitHub answers with a form; every server here speaks JSON when asked.
 	headers.set('accept', 'application/json');
 	const params = new URLSearchParams({ grant_type: grant.grantType });

@@ -315,9 +315,17 @@ function decode(text: string, response: Response, decoder: SendOptions['decoder'
 		throw new TokenResponseError(
 			`The custom decoder could not read the token endpoint's answer (HTTP ${response.status})`,
 			{ problem: 'unparseable', status: response.status, body: text },
-			{ cause: error },
+			{ cause: withoutMessage(error) },
 		);
 	}
+}
+
+/** The error's kind without its message: a parser's message quotes the text (JSON.parse does). */
+function withoutMessage(error: unknown): Error {
+	const message = 'left out: it may quote the answer';
+	const copy = error instanceof SyntaxError ? new SyntaxError(message) : new Error(message);
+	if (error instanceof Error) copy.name = error.name;
+	return copy;
 }
 
 /** The error, or a copy without the request's query when it quotes it (a GET carries secrets there). */
