@@ -191,8 +191,11 @@ function pkceMethod(
 	return pkce;
 }
 
-/** The scopes asked for, plus those a profile needs (`offline_access`...) that are missing. */
-function withScopes(
+/**
+ * The scopes asked for, plus those a profile needs (`offline_access`...) that are missing; the
+ * scope as it is when none are.
+ */
+export function withScopes(
 	scope: string | readonly string[] | undefined,
 	needed: readonly string[],
 	separator: ' ' | ',',
