@@ -125,6 +125,16 @@ export {
 } from './protocol/token-request.js';
 export { type ParseTokenResponseOptions, parseTokenResponse } from './protocol/token-response.js';
 export {
+	type AuthenticationChallenge,
+	type OtherProblem,
+	parseWwwAuthenticate,
+	type ScopeProblem,
+	type StepUpProblem,
+	type TokenProblem,
+	type UnauthorizedCause,
+	unauthorizedCause,
+} from './protocol/www-authenticate.js';
+export {
 	type DevicePoll,
 	type DevicePollProgress,
 	type PollDeviceTokenOptions,

@@ -1,5 +1,6 @@
 export { AuthorizationResponseError } from './authorization-response-error.js';
 export { InsecureTransportError } from './insecure-transport-error.js';
+export { InsufficientScopeError } from './insufficient-scope-error.js';
 export { InvalidCallbackError, type InvalidCallbackProblem } from './invalid-callback-error.js';
 export { InvalidOptionsError } from './invalid-options-error.js';
 export { MetadataError, type MetadataProblem } from './metadata-error.js';
@@ -8,6 +9,7 @@ export { type OAuth2ErrorFields, OAuth2ResponseError } from './oauth2-response-e
 export { OriginNotAllowedError } from './origin-not-allowed-error.js';
 export { ReauthenticationRequiredError } from './reauthentication-required-error.js';
 export { StateMismatchError } from './state-mismatch-error.js';
+export { StepUpRequiredError } from './step-up-required-error.js';
 export { StorageError, type StorageProblem } from './storage-error.js';
 export { TokenExpiredError } from './token-expired-error.js';
 export { TokenRequestError, type TokenRequestFailure } from './token-request-error.js';

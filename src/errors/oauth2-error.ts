@@ -16,7 +16,9 @@ export type OAuth2ErrorCode =
 	| 'ORIGIN_NOT_ALLOWED'
 	| 'STORAGE_ERROR'
 	| 'INVALID_OPTIONS'
-	| 'METADATA_ERROR';
+	| 'METADATA_ERROR'
+	| 'STEP_UP_REQUIRED'
+	| 'INSUFFICIENT_SCOPE';
 
 /** Options every error of this library accepts. */
 export interface OAuth2ErrorOptions {

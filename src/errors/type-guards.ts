@@ -16,6 +16,8 @@ const names = new Set([
 	'StorageError',
 	'InvalidOptionsError',
 	'MetadataError',
+	'StepUpRequiredError',
+	'InsufficientScopeError',
 ]);
 
 /**

@@ -218,6 +218,9 @@ export class OAuth2Session {
 	 * refresh already under way; under a store with a lock, adopts a newer token found there.
 	 */
 	async refreshToken(): Promise<Token> {
+		// Read before the store answered, the token to replace would be none, and the one loaded
+		// would pass for a newer one found in the store.
+		await this.#keeper.ready;
 		return this.#keeper.refresh(this.#keeper.token, 'manual');
 	}
 

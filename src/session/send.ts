@@ -16,6 +16,9 @@ export interface PreparedRequest {
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 20;
+// Fetch standard, HTTP-redirect fetch: the body headers go with the body when a redirect drops
+// it; the credentials go at a hop to another origin (undici, which Node's fetch is, adds Cookie and
+// Host to the standard's list, as browsers drop them by other means).
 const BODY_HEADERS = [
 	'content-type',
 	'content-length',
@@ -23,6 +26,7 @@ const BODY_HEADERS = [
 	'content-language',
 	'content-location',
 ];
+const CROSS_ORIGIN_HEADERS = ['proxy-authorization', 'cookie', 'host'];
 
 // Browsers hide manual redirects (an opaque response), and strip Authorization on cross-origin
 // redirects themselves (Fetch standard); elsewhere the session follows redirects by hand.
@@ -149,8 +153,8 @@ export function firstAnswer(
 
 /**
  * Follows the redirect `first` answered with, and the ones after it, by hand (outside browsers),
- * so that the `Authorization` header is dropped, for good, at the first hop to a URL that may not
- * have it.
+ * as the Fetch standard does, except that the `Authorization` header is dropped, for good, at the
+ * first hop to a URL that may not have it rather than at any hop to another origin.
  */
 export async function followRedirects(
 	fetchFn: typeof fetch,
@@ -166,25 +170,30 @@ export async function followRedirects(
 	let current = url;
 	let response = first;
 	for (let hop = 0; ; hop++) {
-		const location = REDIRECT_STATUSES.has(response.status)
-			? response.headers.get('location')
-			: null;
+		const { status } = response;
+		const location = REDIRECT_STATUSES.has(status) ? response.headers.get('location') : null;
 		if (location === null) return { response, tokenSent: headers.has('authorization') };
-		if (hop === MAX_REDIRECTS || isStream(body)) {
-			await response.body?.cancel();
+		await response.body?.cancel();
+		const next = new URL(location, current);
+		// The same refusals as fetch's, as the same error: a network error is a TypeError. A 303
+		// drops the body, so a stream need not be sent again.
+		if (
+			hop === MAX_REDIRECTS ||
+			!/^https?:$/.test(next.protocol) ||
+			(status !== 303 && isStream(body))
+		) {
 			throw new TypeError(
-				hop === MAX_REDIRECTS
-					? 'Too many redirects'
-					: 'Cannot follow a redirect with a streamed body',
+				'Redirect not followed: over 20, not to http(s), or with a streamed body',
 			);
 		}
-		await response.body?.cancel();
 		if (hop === 0) headers = new Headers(headers);
-		const next = new URL(location, current);
 		if (!mayCarryToken(next)) headers.delete('authorization');
+		if (next.origin !== current.origin) {
+			for (const name of CROSS_ORIGIN_HEADERS) headers.delete(name);
+		}
 		if (
-			(response.status === 303 && method !== 'HEAD') ||
-			((response.status === 301 || response.status === 302) && method === 'POST')
+			(status === 303 && method !== 'GET' && method !== 'HEAD') ||
+			((status === 301 || status === 302) && method === 'POST')
 		) {
 			method = 'GET';
 			body = null;

@@ -189,6 +189,25 @@ const cases: Case[] = [
 		cause,
 	},
 	{
+		error: new errors.StepUpRequiredError({
+			acrValues: ['phr'],
+			maxAge: 60,
+			response: new Response(tokenBody, { status: 401 }),
+		}),
+		type: errors.StepUpRequiredError,
+		name: 'StepUpRequiredError',
+		code: 'STEP_UP_REQUIRED',
+	},
+	{
+		error: new errors.InsufficientScopeError({
+			scope: ['write'],
+			response: new Response(tokenBody, { status: 403 }),
+		}),
+		type: errors.InsufficientScopeError,
+		name: 'InsufficientScopeError',
+		code: 'INSUFFICIENT_SCOPE',
+	},
+	{
 		error: thrown(() =>
 			tokenFromRecord({ access_token: ACCESS, refresh_token: REFRESH, scope: 5 }),
 		),
