@@ -13,12 +13,11 @@ import {
 } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
-import { parseScope } from '../protocol/token-response.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 
 /** Options of `session.authorizationUrl()`: the session's own settings are the defaults. */
 export type SessionAuthorizationUrlOptions = Partial<
-	Omit<AuthorizationUrlOptions, 'clientId' | 'authorizationEndpoint'>
+	Omit<AuthorizationUrlOptions, 'clientId' | 'authorizationEndpoint' | 'profile'>
 > & {
 	/** @default the session's `authorizationEndpoint` */
 	authorizationEndpoint?: string | URL;
@@ -71,23 +70,16 @@ export function sessionAuthorizationUrl(
 	if (endpoint === undefined) {
 		throw new InvalidOptionsError('authorizationUrl() needs an authorizationEndpoint');
 	}
-	const profile = session.profile;
-	const scopeSeparator = options.scopeSeparator ?? profile?.scopeSeparator;
-	const scope = withScopes(
-		options.scope ?? session.scope,
-		profile?.authorizationScopes ?? [],
-		scopeSeparator ?? ' ',
-	);
 	const redirectUri = options.redirectUri ?? session.redirectUri;
+	const scope = options.scope ?? session.scope;
 	return authorizationUrl({
 		...options,
-		// What the profile needs (Google's access_type=offline...); the caller's own params win.
-		params: { ...profile?.authorizationParams, ...options.params },
 		authorizationEndpoint: endpoint,
 		clientId: session.clientId,
+		// What the profile needs (Google's access_type=offline, Microsoft's offline_access...).
+		profile: session.profile,
 		...(scope === undefined ? {} : { scope }),
 		...(redirectUri === undefined ? {} : { redirectUri }),
-		...(scopeSeparator === undefined ? {} : { scopeSeparator }),
 	});
 }
 
@@ -116,17 +108,4 @@ export function tokenFromImplicitCallback(
 	expectedState: string,
 ): Token {
 	return parseImplicitCallback(options.implicitResponse, { expectedState }).token;
-}
-
-/** The scopes asked for, plus those a profile needs (`offline_access`...) that are missing. */
-function withScopes(
-	scope: string | readonly string[] | undefined,
-	needed: readonly string[],
-	separator: ' ' | ',',
-): string | readonly string[] | undefined {
-	if (needed.length === 0) return scope;
-	const list =
-		typeof scope === 'string' ? (parseScope(scope, separator) ?? []) : [...(scope ?? [])];
-	for (const item of needed) if (!list.includes(item)) list.push(item);
-	return list;
 }
