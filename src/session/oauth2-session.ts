@@ -1,6 +1,7 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
+import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
@@ -90,6 +91,8 @@ export class OAuth2Session {
 	 */
 	readonly #tokenOrigins: ReadonlySet<string>;
 	#pending: AuthorizationRequest | undefined;
+	/** The states callbacks were read with: each is good for one, whatever comes of it. */
+	readonly #spentStates = new Set<string>();
 
 	constructor(options: OAuth2SessionOptions) {
 		this.#options = normalizeOptions(options);
@@ -301,6 +304,10 @@ export class OAuth2Session {
 				'fetchToken() with a callback URL needs the state from authorizationUrl(): pass it as state',
 			);
 		}
+		// Spent before the callback is even read: after a failed exchange or a refused callback, a
+		// second code under the same state (replayed, or injected) must not reach the token endpoint.
+		if (this.#spentStates.has(state)) throw new StateMismatchError('used');
+		this.#spentStates.add(state);
 		return state;
 	}
 
