@@ -206,7 +206,7 @@ export class OAuth2Session {
 		let token: Token;
 		if (options !== undefined && 'implicitResponse' in options) {
 			const { tokenFromImplicitCallback } = await import('./authorization.js');
-			token = tokenFromImplicitCallback(options, this.#expectedState(options.state));
+			token = tokenFromImplicitCallback(this.#options, options, this.#expectedState(options.state));
 		} else {
 			const { grant, params, signal } = await this.#grantFor(options);
 			token = await this.#requestToken(grant, params ?? {}, signal);
@@ -345,6 +345,7 @@ export class OAuth2Session {
 		const { grantFromCallback } = await import('./authorization.js');
 		return {
 			grant: grantFromCallback(
+				this.#options,
 				options,
 				expectedState,
 				options.codeVerifier ?? this.#pending?.codeVerifier,

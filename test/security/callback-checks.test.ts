@@ -69,6 +69,74 @@ describe('through the session', () => {
 	});
 });
 
+describe('a session that knows its issuer checks iss (RFC 9207) by default', () => {
+	const withIss = async (s: OAuth2Session, iss: string | undefined) => {
+		const callback = new URL(await approve((await s.authorizationUrl()).url));
+		if (iss === undefined) callback.searchParams.delete('iss');
+		else callback.searchParams.set('iss', iss);
+		return callback;
+	};
+	const metadata = (supported: boolean) => ({
+		issuer: server.origin,
+		authorization_endpoint: `${server.origin}/authorize`,
+		token_endpoint: server.tokenEndpoint,
+		authorization_response_iss_parameter_supported: supported,
+	});
+
+	it.each([
+		['the issuer option', () => session({ issuer: server.origin })],
+		['discovery metadata', () => session({ metadata: metadata(false) })],
+	])('with %s, another iss is refused before any token request', async (_, make) => {
+		const s = make();
+		await expect(
+			s.fetchToken({ authorizationResponse: await withIss(s, 'https://evil.example') }),
+		).rejects.toMatchObject({ name: 'InvalidCallbackError', problem: 'issuer-mismatch' });
+		const implicit = new URL('http://127.0.0.1/cb');
+		const { state } = await s.authorizationUrl({ responseType: 'token' });
+		implicit.hash = `access_token=at-1&token_type=Bearer&state=${state}&iss=https://evil.example`;
+		await expect(s.fetchToken({ implicitResponse: implicit })).rejects.toMatchObject({
+			problem: 'issuer-mismatch',
+		});
+		expect(server.stats.tokenRequests).toBe(0);
+	});
+
+	it('with metadata that advertises iss, a callback without it is refused', async () => {
+		const s = session({ metadata: metadata(true) });
+		await expect(
+			s.fetchToken({ authorizationResponse: await withIss(s, undefined) }),
+		).rejects.toMatchObject({ name: 'InvalidCallbackError', problem: 'missing-issuer' });
+		expect(server.stats.tokenRequests).toBe(0);
+	});
+
+	it('the right iss, or none where the metadata does not advertise it, signs in', async () => {
+		const s = session({ metadata: metadata(false) });
+		await expect(
+			s.fetchToken({ authorizationResponse: await withIss(s, server.origin) }),
+		).resolves.toBeDefined();
+		await expect(
+			s.fetchToken({ authorizationResponse: await withIss(s, undefined) }),
+		).resolves.toBeDefined();
+	});
+
+	it('takes its endpoints from the metadata when not given', async () => {
+		const s = new OAuth2Session({
+			clientId: 'app',
+			clientSecret: 's3cret',
+			redirectUri: 'http://127.0.0.1/cb',
+			metadata: metadata(true),
+		});
+		const callback = await withIss(s, server.origin);
+		await expect(s.fetchToken({ authorizationResponse: callback })).resolves.toBeDefined();
+		expect(server.stats.tokenRequests).toBe(1);
+	});
+
+	it('refuses an issuer option that contradicts the metadata', () => {
+		expect(() =>
+			session({ issuer: 'https://other.example', metadata: metadata(false) }),
+		).toThrowError(expect.objectContaining({ name: 'InvalidOptionsError' }));
+	});
+});
+
 describe('a state is good for one callback, whatever happens', () => {
 	it('a failed code exchange spends the state: a second code with it is refused unsent', async () => {
 		const s = session({ retry: false });
