@@ -1,6 +1,7 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
+import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
@@ -90,6 +91,8 @@ export class OAuth2Session {
 	 */
 	readonly #tokenOrigins: ReadonlySet<string>;
 	#pending: AuthorizationRequest | undefined;
+	/** The states callbacks were read with: each is good for one, whatever comes of it. */
+	readonly #spentStates = new Set<string>();
 
 	constructor(options: OAuth2SessionOptions) {
 		this.#options = normalizeOptions(options);
@@ -203,7 +206,7 @@ export class OAuth2Session {
 		let token: Token;
 		if (options !== undefined && 'implicitResponse' in options) {
 			const { tokenFromImplicitCallback } = await import('./authorization.js');
-			token = tokenFromImplicitCallback(options, this.#expectedState(options.state));
+			token = tokenFromImplicitCallback(this.#options, options, this.#expectedState(options.state));
 		} else {
 			const { grant, params, signal } = await this.#grantFor(options);
 			token = await this.#requestToken(grant, params ?? {}, signal);
@@ -305,6 +308,10 @@ export class OAuth2Session {
 				'fetchToken() with a callback URL needs the state from authorizationUrl(): pass it as state',
 			);
 		}
+		// Spent before the callback is even read: after a failed exchange or a refused callback, a
+		// second code under the same state (replayed, or injected) must not reach the token endpoint.
+		if (this.#spentStates.has(state)) throw new StateMismatchError('used');
+		this.#spentStates.add(state);
 		return state;
 	}
 
@@ -342,6 +349,7 @@ export class OAuth2Session {
 		const { grantFromCallback } = await import('./authorization.js');
 		return {
 			grant: grantFromCallback(
+				this.#options,
 				options,
 				expectedState,
 				options.codeVerifier ?? this.#pending?.codeVerifier,

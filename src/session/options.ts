@@ -5,6 +5,7 @@ import {
 	clientSecretPost,
 	noneClientAuthentication,
 } from '../protocol/client-authentication.js';
+import type { AuthorizationServerMetadata } from '../protocol/discovery.js';
 import type { Grant } from '../protocol/grants.js';
 import type { ProviderProfile } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
@@ -37,6 +38,19 @@ export interface OAuth2SessionOptions {
 	revocationEndpoint?: string | URL | undefined;
 	/** The authorization endpoint, for `session.authorizationUrl()`. */
 	authorizationEndpoint?: string | URL | undefined;
+	/**
+	 * The authorization server's issuer identifier. Callbacks carrying RFC 9207 `iss` must carry
+	 * this one, or they are refused (mix-up attack).
+	 * @default `metadata.issuer`, else none: `iss` is not checked
+	 */
+	issuer?: string | undefined;
+	/**
+	 * The authorization server's metadata, as `discover()` returns it. It gives `issuer`, the
+	 * endpoints not given as options, and whether callbacks must carry `iss`
+	 * (`authorization_response_iss_parameter_supported`).
+	 * @default none
+	 */
+	metadata?: AuthorizationServerMetadata | undefined;
 	/** The redirect URI registered for this client. */
 	redirectUri?: string | undefined;
 	/** The scopes to ask for in `authorizationUrl()` and grants that take a scope. */
@@ -152,6 +166,10 @@ export interface NormalizedOAuth2SessionOptions {
 	authorizationEndpoint: URL | undefined;
 	revocationEndpoint: URL | undefined;
 	redirectUri: string | undefined;
+	/** The issuer callbacks' `iss` is checked against. */
+	issuer: string | undefined;
+	/** Whether a callback without `iss` is refused. */
+	requireIssuer: boolean;
 	scope: string | readonly string[] | undefined;
 	grant: Grant | undefined;
 	allowedOrigins: ReadonlySet<string>;
@@ -207,22 +225,29 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 	);
 	if (baseUrl !== undefined) allowedOrigins.add(baseUrl.origin);
 	const userFetch = options.fetch;
+	const { metadata } = options;
+	const issuer = options.issuer ?? metadata?.issuer;
+	if (metadata !== undefined && issuer !== metadata.issuer) {
+		throw new InvalidOptionsError('issuer differs from the issuer of metadata');
+	}
+	const tokenEndpoint = options.tokenEndpoint ?? metadata?.token_endpoint;
+	const authorizationEndpoint = options.authorizationEndpoint ?? metadata?.authorization_endpoint;
+	const revocationEndpoint = options.revocationEndpoint ?? metadata?.revocation_endpoint;
 	return {
 		clientId: options.clientId,
 		clientAuthentication: clientAuthenticationFrom(options),
-		tokenEndpoint:
-			options.tokenEndpoint === undefined
-				? undefined
-				: toUrl(options.tokenEndpoint, 'tokenEndpoint'),
+		tokenEndpoint: tokenEndpoint === undefined ? undefined : toUrl(tokenEndpoint, 'tokenEndpoint'),
 		authorizationEndpoint:
-			options.authorizationEndpoint === undefined
+			authorizationEndpoint === undefined
 				? undefined
-				: toUrl(options.authorizationEndpoint, 'authorizationEndpoint'),
+				: toUrl(authorizationEndpoint, 'authorizationEndpoint'),
 		revocationEndpoint:
-			options.revocationEndpoint === undefined
+			revocationEndpoint === undefined
 				? undefined
-				: toUrl(options.revocationEndpoint, 'revocationEndpoint'),
+				: toUrl(revocationEndpoint, 'revocationEndpoint'),
 		redirectUri: options.redirectUri,
+		issuer,
+		requireIssuer: metadata?.authorization_response_iss_parameter_supported === true,
 		scope: options.scope,
 		grant: options.grant,
 		allowedOrigins,

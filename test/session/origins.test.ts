@@ -132,6 +132,13 @@ describe('redirects', () => {
 });
 
 describe('transport security', () => {
+	it('refuses http: to *.localhost, which the resolver may send off the machine', async () => {
+		const session = make({ allowedOrigins: ['http://app.localhost:9'] });
+		await expect(session.fetch('http://app.localhost:9/me')).rejects.toBeInstanceOf(
+			InsecureTransportError,
+		);
+	});
+
 	it('refuses http: to a host that is not loopback', async () => {
 		const session = make({ allowedOrigins: ['http://api.example.com'] });
 		await expect(session.fetch('http://api.example.com/me')).rejects.toBeInstanceOf(
