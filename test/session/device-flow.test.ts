@@ -130,6 +130,17 @@ describe('startDeviceAuthorization', () => {
 		expect(server.hits[0]?.body).toBe('scope=User.Read+offline_access&client_id=cli');
 	});
 
+	it("a header the caller gives wins over the profile's", async () => {
+		const profile = defineProfile({ name: 'x', tokenRequestHeaders: { 'User-Agent': 'profile' } });
+		server.answer('/device', json(400, { error: 'invalid_client' }));
+		await startDeviceAuthorization({
+			deviceAuthorizationEndpoint: server.url('/device'),
+			headers: { 'user-agent': 'caller' },
+			profile,
+		}).catch(() => undefined);
+		expect(server.hits.map((hit) => hit.headers['user-agent'])).toEqual(['caller']);
+	});
+
 	it('throws an error answer', async () => {
 		server.answer('/device', json(400, { error: 'invalid_scope' }));
 		await expect(
