@@ -21,9 +21,6 @@ import {
 	type OAuth2SessionOptions,
 } from './options.js';
 import { requestToken } from './request-token.js';
-// Static, unlike sign-in: in a bundle without chunks, what an import() wraps around this small
-// module cost more bytes than the module itself (bench:bundle).
-import { revokeToken } from './revoke.js';
 import {
 	applyProtectedRequestHooks,
 	firstAnswer,
@@ -242,6 +239,8 @@ export class OAuth2Session {
 		let failure: unknown;
 		if (token !== undefined && endpoint !== undefined) {
 			try {
+				// Loaded on first use, as sign-in is: a page that only calls APIs never logs out.
+				const { revokeToken } = await import('./revoke.js');
 				await revokeToken({
 					revocationEndpoint: endpoint,
 					token: token.refreshToken ?? token.accessToken,
