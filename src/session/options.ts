@@ -129,8 +129,10 @@ export interface OAuth2SessionOptions {
 	 */
 	retry?: RetryOptions | false | undefined;
 	/**
-	 * How long to back off after a refresh failed for a transient reason, in milliseconds, before
-	 * trying again while the current token is still valid.
+	 * How long to back off after a refresh failed, in milliseconds, doubled for each failure in a
+	 * row up to 64 times this. Meanwhile a still-valid token is used, and a request that needs a new
+	 * one fails at once with a `TokenRequestError` (reason `backoff`, `retryAt`, the last failure as
+	 * `cause`) instead of asking the server again.
 	 * @default 5_000
 	 */
 	refreshBackoff?: number | undefined;
