@@ -34,6 +34,14 @@ const refused = (options: Partial<OAuth2SessionOptions> = {}) => {
 	return { session, tokenRequests: () => tokenRequests };
 };
 
+/** Uses a refresh token elsewhere: with rotation, the session's next refresh is invalid_grant. */
+const spend = (refreshToken: string | undefined) =>
+	fetch(server.tokenEndpoint, {
+		method: 'POST',
+		headers: { 'content-type': 'application/x-www-form-urlencoded' },
+		body: `grant_type=refresh_token&refresh_token=${refreshToken}&client_id=app&client_secret=s3cret`,
+	});
+
 describe('the back-off after a failed refresh, with the token expired', () => {
 	it('100 sequential requests after a refused refresh make one token request; the rest fail at once, typed', async () => {
 		const { session, tokenRequests } = refused();
@@ -93,12 +101,7 @@ describe('a session with a grant', () => {
 		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
 		const first = session.token;
 		expect(first?.refreshToken).toBeDefined();
-		// Spend its refresh token elsewhere, so a refresh is answered invalid_grant.
-		await fetch(server.tokenEndpoint, {
-			method: 'POST',
-			headers: { 'content-type': 'application/x-www-form-urlencoded' },
-			body: `grant_type=refresh_token&refresh_token=${first?.refreshToken}&client_id=app&client_secret=s3cret`,
-		});
+		await spend(first?.refreshToken);
 		server.revokeAccessTokens();
 		server.resetStats();
 		const ended: unknown[] = [];
@@ -115,11 +118,7 @@ describe('a session with a grant', () => {
 	it('without one, invalid_grant still ends the session', async () => {
 		const answer = server.issue();
 		const session = sessionOn(server, { ...answer, expires_in: -30 });
-		await fetch(server.tokenEndpoint, {
-			method: 'POST',
-			headers: { 'content-type': 'application/x-www-form-urlencoded' },
-			body: `grant_type=refresh_token&refresh_token=${answer.refresh_token}&client_id=app&client_secret=s3cret`,
-		});
+		await spend(answer.refresh_token);
 		await expect(session.fetch(`${server.origin}/api/me`)).rejects.toBeInstanceOf(
 			ReauthenticationRequiredError,
 		);
