@@ -144,6 +144,13 @@ export interface OAuth2SessionOptions {
 	 * @default 2_000
 	 */
 	minRefreshInterval?: number | undefined;
+	/**
+	 * How long a request whose token is due but still valid waits for the refresh, in
+	 * milliseconds. After that it goes with the current token while the refresh goes on, so a slow
+	 * or failing token endpoint does not hold up requests that do not need it.
+	 * @default 300
+	 */
+	refreshWait?: number | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -173,6 +180,7 @@ export interface NormalizedOAuth2SessionOptions {
 	refreshBackoff: number;
 	refreshTokenWarning: number;
 	minRefreshInterval: number;
+	refreshWait: number;
 }
 
 /** Every default, in one place. */
@@ -187,6 +195,7 @@ export const defaults = {
 	refreshBackoff: 5_000,
 	refreshTokenWarning: 86_400_000,
 	minRefreshInterval: 2_000,
+	refreshWait: 300,
 } as const satisfies Partial<NormalizedOAuth2SessionOptions>;
 
 const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
@@ -253,6 +262,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			defaults.minRefreshInterval,
 			'minRefreshInterval',
 		),
+		refreshWait: nonNegative(options.refreshWait, defaults.refreshWait, 'refreshWait'),
 	};
 }
 

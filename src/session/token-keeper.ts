@@ -102,13 +102,26 @@ export class TokenKeeper {
 		const stillValid = !token.isExpired();
 		if (stillValid && (Date.now() < this.#backoffUntil || !this.#canRenew(token))) return token;
 		let next: Token;
+		let timer: ReturnType<typeof setTimeout> | undefined;
 		try {
-			next = await this.refresh(token, 'expired');
+			const run = this.refresh(token, 'expired');
+			// A token that still works is not held behind a slow or failing endpoint for long.
+			next = await (stillValid
+				? Promise.race([
+						run,
+						new Promise<Token>((resolve) => {
+							timer = setTimeout(resolve, this.#options.refreshWait, token);
+						}),
+					])
+				: run);
 		} catch (error) {
 			// A blip while the token still works must not fail the request.
 			if (stillValid && !(error instanceof ReauthenticationRequiredError)) return token;
 			throw error;
+		} finally {
+			clearTimeout(timer);
 		}
+		if (next === token) return token;
 		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
 		return next;
 	}
