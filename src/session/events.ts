@@ -45,9 +45,10 @@ export interface OAuth2SessionEvents {
 		 */
 		error: OAuth2Error;
 		/**
-		 * The end of the back-off, in epoch milliseconds (now + `refreshBackoff`). Until then, requests
-		 * use the current token while it is valid instead of refreshing; with `proactiveRefresh` in
-		 * `auto` mode, the session tries again at that time.
+		 * The end of the back-off, in epoch milliseconds (now + `refreshBackoff`, doubled for each
+		 * failure in a row, up to 64 times). Until then, requests use the current token while it is
+		 * valid and fail with a `backoff` `TokenRequestError` once it is not; with `proactiveRefresh`
+		 * in `auto` mode, the session tries again at that time.
 		 */
 		retryAt: number;
 	};

@@ -143,8 +143,10 @@ export interface OAuth2SessionOptions {
 	 */
 	retry?: RetryOptions | false | undefined;
 	/**
-	 * How long to back off after a refresh failed for a transient reason, in milliseconds, before
-	 * trying again while the current token is still valid.
+	 * How long to back off after a refresh failed, in milliseconds, doubled for each failure in a
+	 * row up to 64 times this. Meanwhile a still-valid token is used, and a request that needs a new
+	 * one fails at once with a `TokenRequestError` (reason `backoff`, `retryAt`, the last failure as
+	 * `cause`) instead of asking the server again.
 	 * @default 5_000
 	 */
 	refreshBackoff?: number | undefined;
@@ -156,6 +158,13 @@ export interface OAuth2SessionOptions {
 	 * @default 2_000
 	 */
 	minRefreshInterval?: number | undefined;
+	/**
+	 * How long a request whose token is due but still valid waits for the refresh, in
+	 * milliseconds. After that it goes with the current token while the refresh goes on, so a slow
+	 * or failing token endpoint does not hold up requests that do not need it.
+	 * @default 300
+	 */
+	refreshWait?: number | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -189,6 +198,7 @@ export interface NormalizedOAuth2SessionOptions {
 	refreshBackoff: number;
 	refreshTokenWarning: number;
 	minRefreshInterval: number;
+	refreshWait: number;
 }
 
 /** Every default, in one place. */
@@ -203,6 +213,7 @@ export const defaults = {
 	refreshBackoff: 5_000,
 	refreshTokenWarning: 86_400_000,
 	minRefreshInterval: 2_000,
+	refreshWait: 300,
 } as const satisfies Partial<NormalizedOAuth2SessionOptions>;
 
 const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
@@ -276,6 +287,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			defaults.minRefreshInterval,
 			'minRefreshInterval',
 		),
+		refreshWait: nonNegative(options.refreshWait, defaults.refreshWait, 'refreshWait'),
 	};
 }
 

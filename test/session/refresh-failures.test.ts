@@ -93,11 +93,16 @@ describe('transient failures keep the session', () => {
 	it('an expired token with the token endpoint down fails the request with a typed error, tokens kept', async () => {
 		server.settings.tokenFailures = [502, 502, 502];
 		const store = new MemoryStore();
-		const session = make({ token: { ...server.issue(), expires_in: -30 }, store });
+		const session = make({
+			token: { ...server.issue(), expires_in: -30 },
+			store,
+			refreshBackoff: 20,
+		});
 		const error = await session.fetch(`${server.origin}/api/me`).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(TokenRequestError);
 		expect(await store.get('default')).toBeDefined();
-		// The endpoint is back: the next request refreshes and succeeds.
+		// The endpoint is back: the first request after the back-off refreshes and succeeds.
+		await new Promise((resolve) => setTimeout(resolve, 30));
 		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
 	});
 });
