@@ -124,8 +124,4 @@ export class Emitter<Events> {
 			}
 		}
 	}
-
-	clear(): void {
-		this.#listeners.clear();
-	}
 }

@@ -134,6 +134,15 @@ export interface OAuth2SessionOptions {
 	 * @default 5_000
 	 */
 	refreshBackoff?: number | undefined;
+	/**
+	 * How long, in milliseconds, the token a 401 refreshed to is not refreshed again by a 401,
+	 * counted from its issue. An API that refused the old token and then its fresh successor would
+	 * refuse the next one too: it gets one refresh per interval, not one per request. An answer
+	 * other than 401 with the token lifts this (a later 401 means it was revoked). `0` refreshes
+	 * on every 401.
+	 * @default 60_000
+	 */
+	unauthorizedRefreshInterval?: number | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -162,6 +171,7 @@ export interface NormalizedOAuth2SessionOptions {
 	retry: RetryOptions | false;
 	refreshBackoff: number;
 	refreshTokenWarning: number;
+	unauthorizedRefreshInterval: number;
 }
 
 /** Every default, in one place. */
@@ -175,6 +185,7 @@ export const defaults = {
 	retry: { retries: 2 },
 	refreshBackoff: 5_000,
 	refreshTokenWarning: 86_400_000,
+	unauthorizedRefreshInterval: 60_000,
 } as const satisfies Partial<NormalizedOAuth2SessionOptions>;
 
 const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
@@ -235,6 +246,11 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			options.refreshTokenWarning,
 			defaults.refreshTokenWarning,
 			'refreshTokenWarning',
+		),
+		unauthorizedRefreshInterval: nonNegative(
+			options.unauthorizedRefreshInterval,
+			defaults.unauthorizedRefreshInterval,
+			'unauthorizedRefreshInterval',
 		),
 	};
 }
