@@ -137,8 +137,4 @@ export class Emitter<Events> {
 			}
 		}
 	}
-
-	clear(): void {
-		this.#listeners.clear();
-	}
 }

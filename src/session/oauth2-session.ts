@@ -90,6 +90,8 @@ export class OAuth2Session {
 	#pending: AuthorizationRequest | undefined;
 	/** The states callbacks were read with: each is good for one, whatever comes of it. */
 	readonly #spentStates = new Set<string>();
+	/** The access token a 401 refreshed to, until an answer other than 401 shows it works. */
+	#unproven: string | undefined;
 
 	constructor(options: OAuth2SessionOptions) {
 		this.#options = normalizeOptions(options);
@@ -136,7 +138,9 @@ export class OAuth2Session {
 	 * handed to any library that takes a fetch.
 	 *
 	 * A 401 (other than `insufficient_scope`) refreshes the token and retries once, unless the
-	 * token already changed, in which case it retries with the new one at once.
+	 * token already changed, in which case it retries with the new one at once. The token a 401
+	 * refreshed to is not refreshed again by a 401 for `unauthorizedRefreshInterval`, unless an
+	 * answer other than 401 showed it works: its 401 is handed back.
 	 *
 	 * @throws {OriginNotAllowedError} The URL's origin is not in `allowedOrigins`.
 	 * @throws {InsecureTransportError} `http:` to a host that is not loopback.
@@ -148,7 +152,7 @@ export class OAuth2Session {
 		let prepared = prepareRequest(input, init, this.#options.baseUrl);
 		if (prepared instanceof Promise) prepared = await prepared;
 		const hooks = this.#options.profile?.hooks?.protectedRequest;
-		if (hooks !== undefined && hooks.length > 0) {
+		if (hooks?.length) {
 			prepared = await applyProtectedRequestHooks(prepared, hooks);
 		}
 		this.#assertMayCarryToken(prepared.url);
@@ -165,13 +169,12 @@ export class OAuth2Session {
 			const { response, tokenSent } =
 				firstAnswer(prepared, first) ??
 				(await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryToken));
-			if (
-				retried ||
-				response.status !== 401 ||
-				!tokenSent ||
-				!prepared.replayable ||
-				isInsufficientScope(response)
-			) {
+			if (response.status !== 401) {
+				// The token works: a later 401 means it was revoked, and a refresh may help.
+				this.#unproven = undefined;
+				return response;
+			}
+			if (retried || !tokenSent || !prepared.replayable || isInsufficientScope(response)) {
 				return response;
 			}
 			const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
@@ -287,14 +290,22 @@ export class OAuth2Session {
 	}
 
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
-	async #tokenAfter401(used: Token | string): Promise<Token | undefined> {
+	async #tokenAfter401(used: Token): Promise<Token | undefined> {
 		await this.#keeper.ready;
-		const usedAccessToken = typeof used === 'string' ? used : used.accessToken;
 		const current = this.#keeper.token;
-		// Refreshed while this request was in flight: the new token has not been tried yet.
-		if (current !== undefined && current.accessToken !== usedAccessToken) return current;
-		if (this.#options.refresh === 'manual' || current === undefined) return undefined;
+		// Refreshed while this request was in flight: the new token has not been tried yet. Or
+		// ended: `undefined` hands the 401 back.
+		if (current?.accessToken !== used.accessToken) return current;
+		if (
+			this.#options.refresh === 'manual' ||
+			// What the last 401 refreshed to is refused as well: the next one would be too.
+			(current.accessToken === this.#unproven &&
+				Date.now() < (current.issuedAt ?? 0) + this.#options.unauthorizedRefreshInterval)
+		) {
+			return undefined;
+		}
 		const next = await this.#keeper.refresh(current, 'unauthorized');
+		this.#unproven = next.accessToken;
 		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
 		return next;
 	}
@@ -401,19 +412,10 @@ function whileNotAborted<T>(
 	signal: AbortSignal | null | undefined,
 ): Promise<T> {
 	if (signal === undefined || signal === null) return promise;
-	if (signal.aborted) return Promise.reject(signal.reason);
 	return new Promise<T>((resolve, reject) => {
+		signal.throwIfAborted();
 		const onAbort = () => reject(signal.reason);
 		signal.addEventListener('abort', onAbort, { once: true });
-		promise.then(
-			(value) => {
-				signal.removeEventListener('abort', onAbort);
-				resolve(value);
-			},
-			(error: unknown) => {
-				signal.removeEventListener('abort', onAbort);
-				reject(error);
-			},
-		);
+		promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
 	});
 }

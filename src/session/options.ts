@@ -165,6 +165,15 @@ export interface OAuth2SessionOptions {
 	 * @default 300
 	 */
 	refreshWait?: number | undefined;
+	/**
+	 * How long, in milliseconds, the token a 401 refreshed to is not refreshed again by a 401,
+	 * counted from its issue. An API that refused the old token and then its fresh successor would
+	 * refuse the next one too: it gets one refresh per interval, not one per request. An answer
+	 * other than 401 with the token lifts this (a later 401 means it was revoked). `0` refreshes
+	 * on every 401.
+	 * @default 60_000
+	 */
+	unauthorizedRefreshInterval?: number | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -199,6 +208,7 @@ export interface NormalizedOAuth2SessionOptions {
 	refreshTokenWarning: number;
 	minRefreshInterval: number;
 	refreshWait: number;
+	unauthorizedRefreshInterval: number;
 }
 
 /** Every default, in one place. */
@@ -214,6 +224,7 @@ export const defaults = {
 	refreshTokenWarning: 86_400_000,
 	minRefreshInterval: 2_000,
 	refreshWait: 300,
+	unauthorizedRefreshInterval: 60_000,
 } as const satisfies Partial<NormalizedOAuth2SessionOptions>;
 
 const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
@@ -288,6 +299,11 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			'minRefreshInterval',
 		),
 		refreshWait: nonNegative(options.refreshWait, defaults.refreshWait, 'refreshWait'),
+		unauthorizedRefreshInterval: nonNegative(
+			options.unauthorizedRefreshInterval,
+			defaults.unauthorizedRefreshInterval,
+			'unauthorizedRefreshInterval',
+		),
 	};
 }
 
