@@ -244,6 +244,7 @@ export class OAuth2Session {
 					fetch: this.#options.fetch,
 					retry: this.#options.retry,
 					allowInsecure: this.#options.allowInsecure,
+					maxResponseSize: this.#options.maxResponseSize,
 				});
 			} catch (error) {
 				failure = error;
@@ -365,6 +366,7 @@ export class OAuth2Session {
 			fetch: this.#options.fetch,
 			retry: this.#options.retry,
 			allowInsecure: this.#options.allowInsecure,
+			maxResponseSize: this.#options.maxResponseSize,
 			...(profile === undefined ? {} : { profile }),
 			...(signal === undefined ? {} : { signal }),
 		});

@@ -134,6 +134,12 @@ export interface OAuth2SessionOptions {
 	 * @default 5_000
 	 */
 	refreshBackoff?: number | undefined;
+	/**
+	 * The largest answer body read from the token and revocation endpoints, in bytes; a longer one
+	 * is refused while it streams in (see `SendTokenRequestOptions.maxResponseSize`).
+	 * @default 1_048_576 (1 MiB)
+	 */
+	maxResponseSize?: number | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -162,6 +168,7 @@ export interface NormalizedOAuth2SessionOptions {
 	retry: RetryOptions | false;
 	refreshBackoff: number;
 	refreshTokenWarning: number;
+	maxResponseSize: number | undefined;
 }
 
 /** Every default, in one place. */
@@ -236,6 +243,8 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			defaults.refreshTokenWarning,
 			'refreshTokenWarning',
 		),
+		// Checked, and defaulted, where it is used.
+		maxResponseSize: options.maxResponseSize,
 	};
 }
 
