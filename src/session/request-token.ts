@@ -10,6 +10,7 @@ import {
 	type TokenHttpResponse,
 	tokenPhaseOf,
 } from '../protocol/profile.js';
+import { redactText, sentSecrets } from '../protocol/redact.js';
 import type { Token } from '../protocol/token.js';
 import {
 	type BuildTokenRequestOptions,
@@ -166,7 +167,7 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 	}, options);
 	const { status, body } = runTokenResponseHooks(profile, phase, answer);
 	return parseTokenResponse(
-		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers),
+		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers, status),
 		{
 			requestedAt: answer.requestedAt,
 			status,
@@ -318,10 +319,26 @@ async function sendOnce(
 		}
 		throw error;
 	}
+	let body: unknown;
+	try {
+		body = decode(text, response, options.decoder);
+	} catch (error) {
+		// The kept body may echo the request (a server's error page quoting the form or headers).
+		if (!(error instanceof TokenResponseError) || error.body === undefined) throw error;
+		throw new TokenResponseError(
+			error.message,
+			{
+				problem: error.problem,
+				status: error.status,
+				body: redactText(error.body, sentSecrets(request.params, request.headers)),
+			},
+			{ cause: error.cause },
+		);
+	}
 	return {
 		status: response.status,
 		headers: response.headers,
-		body: decode(text, response, options.decoder),
+		body,
 		requestedAt,
 		attempts,
 		response,
