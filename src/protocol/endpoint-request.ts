@@ -90,19 +90,16 @@ export function tokenParams(
 }
 
 /**
- * `redactEchoedSecrets`, with the `token` parameter of revocation and introspection requests
- * counted among the secrets.
+ * `redactEchoedSecrets`, kept by this name for the endpoints beside the token endpoint: the
+ * `token` parameter of revocation and introspection is among the secrets it redacts.
  */
 export function redactSentSecrets(
 	body: unknown,
 	params: URLSearchParams,
 	headers?: Headers,
+	status?: number,
 ): unknown {
-	// redactEchoedSecrets knows the token endpoint's secret parameters, which `token` is not one
-	// of; it is handed over under a name it redacts.
-	const secrets = new URLSearchParams(params);
-	for (const token of params.getAll('token')) secrets.append('assertion', token);
-	return redactEchoedSecrets(body, secrets, headers);
+	return redactEchoedSecrets(body, params, headers, status);
 }
 
 /**

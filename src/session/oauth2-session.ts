@@ -253,6 +253,7 @@ export class OAuth2Session {
 					fetch: this.#options.fetch,
 					retry: this.#options.retry,
 					allowInsecure: this.#options.allowInsecure,
+					maxResponseSize: this.#options.maxResponseSize,
 				});
 			} catch (error) {
 				failure = error;
@@ -387,6 +388,7 @@ export class OAuth2Session {
 			fetch: this.#options.fetch,
 			retry: this.#options.retry,
 			allowInsecure: this.#options.allowInsecure,
+			maxResponseSize: this.#options.maxResponseSize,
 			...(profile === undefined ? {} : { profile }),
 			...(signal === undefined ? {} : { signal }),
 		});

@@ -174,6 +174,12 @@ export interface OAuth2SessionOptions {
 	 * @default 60_000
 	 */
 	unauthorizedRefreshInterval?: number | undefined;
+	/**
+	 * The largest answer body read from the token and revocation endpoints, in bytes; a longer one
+	 * is refused while it streams in (see `SendTokenRequestOptions.maxResponseSize`).
+	 * @default 1_048_576 (1 MiB)
+	 */
+	maxResponseSize?: number | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -209,6 +215,7 @@ export interface NormalizedOAuth2SessionOptions {
 	minRefreshInterval: number;
 	refreshWait: number;
 	unauthorizedRefreshInterval: number;
+	maxResponseSize: number | undefined;
 }
 
 /** Every default, in one place. */
@@ -304,6 +311,8 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			defaults.unauthorizedRefreshInterval,
 			'unauthorizedRefreshInterval',
 		),
+		// Checked, and defaulted, where it is used.
+		maxResponseSize: options.maxResponseSize,
 	};
 }
 
