@@ -67,8 +67,9 @@ export interface OAuth2SessionOptions {
 	 */
 	grant?: Grant | undefined;
 	/**
-	 * The origins the access token may be sent to, such as `['https://api.example.com']`.
-	 * A request to any other origin fails with `OriginNotAllowedError`.
+	 * The origins the access token may be sent to, such as `['https://api.example.com']`: `http:`
+	 * or `https:` URLs (another scheme is an `InvalidOptionsError`). A request to any other origin
+	 * fails with `OriginNotAllowedError`.
 	 * @default [] (only `baseUrl`'s origin, if given)
 	 */
 	allowedOrigins?: readonly string[] | undefined;
@@ -248,9 +249,9 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 	if (!refreshModes.includes(refresh)) {
 		throw new InvalidOptionsError(`refresh must be one of ${refreshModes.join(', ')}`);
 	}
-	const baseUrl = options.baseUrl === undefined ? undefined : toUrl(options.baseUrl, 'baseUrl');
+	const baseUrl = options.baseUrl === undefined ? undefined : webUrl(options.baseUrl, 'baseUrl');
 	const allowedOrigins = new Set(
-		(options.allowedOrigins ?? []).map((origin) => toUrl(origin, 'allowedOrigins').origin),
+		(options.allowedOrigins ?? []).map((origin) => webUrl(origin, 'allowedOrigins').origin),
 	);
 	if (baseUrl !== undefined) allowedOrigins.add(baseUrl.origin);
 	const userFetch = options.fetch;
@@ -340,6 +341,15 @@ function toUrl(value: string | URL, option: string): URL {
 	} catch {
 		throw new InvalidOptionsError(`${option} must be an absolute URL`);
 	}
+}
+
+// The token goes only over HTTP: another scheme (capacitor:, file:) has no origin to compare.
+function webUrl(value: string | URL, option: string): URL {
+	const url = toUrl(value, option);
+	if (!/^https?:$/.test(url.protocol)) {
+		throw new InvalidOptionsError(`${option} takes http: or https: URLs, not ${String(value)}`);
+	}
+	return url;
 }
 
 function nonNegative(value: number | undefined, fallback: number, option: string): number {

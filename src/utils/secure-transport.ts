@@ -7,10 +7,7 @@ import { InsecureTransportError } from '../errors/insecure-transport-error.js';
  * ask DNS; use `https:` or `allowInsecure` for such names.
  */
 export function isLoopbackHost(hostname: string): boolean {
-	const host = hostname.toLowerCase();
-	return (
-		host === 'localhost' || host === '[::1]' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
-	);
+	return /^(localhost|\[::1\]|::1|127(\.\d{1,3}){3})$/i.test(hostname);
 }
 
 /**
