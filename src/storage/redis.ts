@@ -7,6 +7,7 @@ import { StoreListeners } from './store-listeners.js';
 import {
 	decodeStoredRecord,
 	type LockOptions,
+	STORED_RECORD_VERSION,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,
@@ -64,9 +65,10 @@ const LOCK_POLL_MIN = 5;
 const LOCK_POLL_MAX = 100;
 
 // Write and notify in one script: a subscriber never misses a write that happened, nor hears of
-// one that did not, and messages arrive in write order.
+// one that did not, and messages arrive in write order. A record of a newer schema version (above
+// ARGV[3]) is left alone, in the same step: 0.
 const SET_SCRIPT = script(
-	"redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
+	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if ok and type(v) == 'table' and type(v.version) == 'number' and v.version > tonumber(ARGV[3]) then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
 );
 const DELETE_SCRIPT = script(
 	"if redis.call('DEL', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[1], '') return 1 end return 0",
@@ -185,7 +187,15 @@ export class RedisStore implements TokenStore {
 	async set(key: string, record: StoredRecord): Promise<void> {
 		const { record: name, channel } = this.keysFor(key);
 		const value = JSON.stringify(record);
-		await this.#run(key, 'write', () => this.#eval(SET_SCRIPT, [name], [value, channel]));
+		const written = await this.#run(key, 'write', () =>
+			this.#eval(SET_SCRIPT, [name], [value, channel, String(STORED_RECORD_VERSION)]),
+		);
+		if (written === 0) {
+			throw new StorageError(
+				`The record under "${key}" has a schema version newer than this library writes (${STORED_RECORD_VERSION}); it is left in place`,
+				{ problem: 'unsupported-version', key },
+			);
+		}
 	}
 
 	async delete(key: string): Promise<void> {
