@@ -157,6 +157,39 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 		for (const w of started) expect(w.stderr()).toBe('');
 	}, 90_000);
 
+	it('Redis slower than commandTimeout on a live connection is waited for: exactly 1 token request', async () => {
+		const key = await expiredRecordUnder(storeFor());
+		const made = Array.from({ length: 4 }, () =>
+			session({ store: storeFor(redis.url, 200), storeKey: key }),
+		);
+		await Promise.all(made.map((s) => s.ready));
+		const storeErrors: string[] = [];
+		for (const s of made) s.on('storeError', (event) => storeErrors.push(event.operation));
+		// A script that keeps Redis busy for 1.2 s: every command of the sessions waits behind it.
+		const busy = command(
+			redis.port,
+			[
+				'EVAL',
+				"local s = redis.call('TIME') while true do local n = redis.call('TIME') if (n[1] - s[1]) * 1000000 + n[2] - s[2] > 1200000 then return 1 end end",
+				'0',
+			],
+			/:1\r\n/,
+		);
+		await new Promise((r) => setTimeout(r, 100));
+		const statuses = await Promise.all(
+			made.flatMap((s, i) =>
+				Array.from({ length: 10 }, (_, j) =>
+					s.fetch(`${server.origin}/api/slow/${i}/${j}`).then((r) => r.status),
+				),
+			),
+		);
+		await busy;
+		expect(statuses).toEqual(Array(40).fill(200));
+		expect(server.stats.tokenRequests).toBe(1);
+		expect(storeErrors).toEqual([]);
+		expect(new Set(made.map((s) => s.token?.accessToken)).size).toBe(1);
+	}, 30_000);
+
 	it('a lock holder killed with SIGKILL: the others go on after its ttl, and one refresh works', async () => {
 		const setup = storeFor();
 		const key = await expiredRecordUnder(setup);
