@@ -3,13 +3,12 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors/index.js';
-import { Token } from '../../src/protocol/token.js';
 import type { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { RedisStore } from '../../src/storage/redis.js';
-import { encodeStoredRecord } from '../../src/storage/token-store.js';
 import type { WorkerResult } from '../fixtures/redis-worker.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { expiredRecord } from '../helpers/redis-fleet.js';
 import { command, type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
 import { requireBinary } from '../helpers/requirements.js';
 import { sessionOn } from '../helpers/session.js';
@@ -54,17 +53,7 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 	/** A fresh store key holding a token whose access token has expired. */
 	const expiredRecordUnder = async (store: RedisStore) => {
 		const key = `shared-${++keys}`;
-		const issued = server.issue();
-		await store.set(
-			key,
-			encodeStoredRecord(
-				new Token({
-					accessToken: issued.access_token,
-					refreshToken: issued.refresh_token,
-					expiresAt: Date.now() - 1_000,
-				}),
-			),
-		);
+		await store.set(key, expiredRecord(server));
 		return key;
 	};
 	const startWorker = (mode: 'session' | 'hold', env: Record<string, string>): Worker => {
