@@ -21,6 +21,7 @@ import {
 import {
 	decodeStoredRecord,
 	type LockOptions,
+	refuseToReplaceNewer,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,
@@ -161,6 +162,10 @@ export class FileStore implements TokenStore {
 		await guard(key, 'write', async () => {
 			await ensureDirectory(this.#options.dir);
 			await this.#checkDirectory(key);
+			refuseToReplaceNewer(
+				parsedOrUndefined(await readCurrent(join(this.#options.dir, name))),
+				key,
+			);
 			await writeFileAtomic(this.#options.dir, name, text);
 		});
 		this.#feed.changed(name);
@@ -289,6 +294,25 @@ function decodeText(text: string, key: string): StoredRecord {
 	}
 	decodeStoredRecord(value, key);
 	return value as StoredRecord;
+}
+
+/** What is at a record's name, for a writer deciding whether to replace it: unreadable is nothing. */
+async function readCurrent(path: string): Promise<string | undefined> {
+	try {
+		return (await readSnapshot(path))?.text;
+	} catch (error) {
+		// A link or a device planted at the name is replaced by the write, not read.
+		if (error instanceof UnsafeFileError) return undefined;
+		throw error;
+	}
+}
+
+function parsedOrUndefined(text: string | undefined): unknown {
+	try {
+		return text === undefined ? undefined : JSON.parse(text);
+	} catch {
+		return undefined;
+	}
 }
 
 function decodeOrUndefined(text: string, key: string): StoredRecord | undefined {
