@@ -30,17 +30,19 @@ const STARTUP_TIMEOUT = 15_000;
 /**
  * Starts redis-server (the path from `requireBinary`) and waits until it answers.
  * `extraArgs` are appended to the command line, such as `['--cluster-enabled', 'yes']`.
+ * `configFile` goes first, where Redis reads it (redis-sentinel needs one it can rewrite).
  */
 export async function startRedisServer(
 	binary: string,
 	extraArgs: readonly string[] = [],
+	configFile?: string,
 ): Promise<RedisTestServer> {
 	let lastError: unknown;
 	// Another process may take the free port between our probe and redis-server's bind.
 	for (let attempt = 0; attempt < 5; attempt++) {
 		const port = await freePort();
 		try {
-			return await launch(binary, port, extraArgs);
+			return await launch(binary, port, extraArgs, configFile);
 		} catch (error) {
 			lastError = error;
 		}
@@ -52,6 +54,7 @@ async function launch(
 	binary: string,
 	port: number,
 	extraArgs: readonly string[],
+	configFile: string | undefined,
 ): Promise<RedisTestServer> {
 	const child = spawn(
 		'/bin/sh',
@@ -59,6 +62,7 @@ async function launch(
 			'-c',
 			WATCHDOG,
 			binary,
+			...(configFile === undefined ? [] : [configFile]),
 			'--port',
 			String(port),
 			'--bind',

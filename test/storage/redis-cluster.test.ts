@@ -1,0 +1,166 @@
+import type { Cluster } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Token } from '../../src/protocol/token.js';
+import { RedisStore } from '../../src/storage/redis.js';
+import { encodeStoredRecord } from '../../src/storage/token-store.js';
+import type { WorkerResult } from '../fixtures/redis-worker.js';
+import { killFixtureProcesses, startFixture } from '../helpers/child-process.js';
+import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { type RedisTestCluster, startRedisCluster } from '../helpers/redis-cluster.js';
+import { requireBinary } from '../helpers/requirements.js';
+import { describeStoreContract } from './contract.js';
+
+const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
+	'/usr/bin/redis-server',
+]);
+const redisCli = requireBinary('redis-cli', 'apt-get install redis-tools', ['/usr/bin/redis-cli']);
+const missing = redisServer.missing || redisCli.missing;
+const PROCESSES = 8;
+const REQUESTS = 25;
+
+describe.skipIf(missing)(redisServer.title('RedisStore on a Redis Cluster'), () => {
+	let cluster: RedisTestCluster;
+	const stores: RedisStore[] = [];
+	let prefixes = 0;
+
+	const storeOn = (client: Cluster, prefix: string) => {
+		const store = new RedisStore({ client, prefix });
+		stores.push(store);
+		return store;
+	};
+	/** Two stores on Cluster clients of their own, as two processes would have. */
+	const pair = () => {
+		const prefix = `cluster-${++prefixes}:`;
+		return { store: storeOn(cluster.client(), prefix), peer: storeOn(cluster.client(), prefix) };
+	};
+	/**
+	 * A Cluster's pub/sub crosses the cluster bus: the subscriber's node may not be the writer's.
+	 * The handles are handed out once a write through the peer has reached the store's
+	 * subscription, so the contract's own subscribe goes out on an open connection at once.
+	 */
+	const warm = async (store: RedisStore, peer: RedisStore) => {
+		const seen: unknown[] = [];
+		const unsubscribe = store.subscribe('warm-up', (r) => seen.push(r));
+		await expect
+			.poll(
+				async () => {
+					await peer.set('warm-up', encodeStoredRecord(new Token({ accessToken: 'w' })));
+					await peer.delete('warm-up');
+					return seen.length;
+				},
+				{ timeout: 20_000, interval: 200 },
+			)
+			.toBeGreaterThan(0);
+		unsubscribe();
+	};
+
+	beforeAll(async () => {
+		cluster = await startRedisCluster(redisServer.path as string, redisCli.path as string);
+	}, 120_000);
+	afterAll(async () => {
+		await Promise.all(stores.splice(0).map((store) => store.close()));
+		await cluster?.stop();
+	});
+
+	describeStoreContract('RedisStore on a Cluster client', {
+		async create() {
+			const { store, peer } = pair();
+			await warm(store, peer);
+			return { store, peer, cleanup: async () => {} };
+		},
+	});
+
+	it('keeps a key’s record and lock on the one master that serves its slot', async () => {
+		const { store } = pair();
+		const names = store.keysFor('user-1');
+		const owners = await Promise.all(
+			[names.record, names.lock, names.channel].map(async (n) => (await cluster.ownerOf(n)).master),
+		);
+		expect(new Set(owners.map((node) => node.port)).size).toBe(1);
+	});
+});
+
+describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redis Cluster'), () => {
+	let cluster: RedisTestCluster;
+	let server: OAuthTestServer;
+	let keys = 0;
+
+	beforeAll(async () => {
+		[cluster, server] = await Promise.all([
+			startRedisCluster(redisServer.path as string, redisCli.path as string),
+			startOAuthServer({ tokenLatency: 30 }),
+		]);
+	}, 120_000);
+	afterEach(async () => {
+		await killFixtureProcesses();
+		server.resetStats();
+		server.settings.tokenLatency = 30;
+	});
+	afterAll(async () => {
+		await Promise.all([cluster?.stop(), server?.close()]);
+	});
+
+	/** A fresh store key holding an expired token, under a slot of one of `masters` if given. */
+	const expiredRecord = async (masters?: readonly number[]) => {
+		const store = new RedisStore({ client: cluster.client() });
+		try {
+			let key = `fleet-${++keys}`;
+			while (
+				masters !== undefined &&
+				!masters.includes((await cluster.ownerOf(store.keysFor(key).record)).master.port)
+			) {
+				key = `fleet-${++keys}`;
+			}
+			const issued = server.issue();
+			await store.set(
+				key,
+				encodeStoredRecord(
+					new Token({
+						accessToken: issued.access_token,
+						refreshToken: issued.refresh_token,
+						expiresAt: Date.now() - 1_000,
+					}),
+				),
+			);
+			return { key, record: store.keysFor(key).record };
+		} finally {
+			await store.close();
+		}
+	};
+
+	/** Starts the fleet on `key`, releases every process at once, and resolves with what each saw. */
+	const fleet = async (key: string, during?: () => Promise<void>) => {
+		const env = {
+			REDIS_CLUSTER: cluster.nodes.map((node) => node.port).join(','),
+			STORE_KEY: key,
+			TOKEN_ENDPOINT: server.tokenEndpoint,
+			API_ORIGIN: server.origin,
+			REQUESTS: String(REQUESTS),
+		};
+		const workers = Array.from({ length: PROCESSES }, () =>
+			startFixture('redis-worker.ts', ['session'], { env }),
+		);
+		await Promise.all(workers.map((w) => w.message((m: { ready?: true }) => m.ready === true)));
+		const results = workers.map((w) =>
+			w.message((m: { result?: WorkerResult }) => m.result !== undefined),
+		);
+		for (const { child } of workers) child.stdin?.write('go\n');
+		await during?.();
+		const outcomes = (await Promise.all(results)).map((m) => m.result as WorkerResult);
+		return { outcomes, workers };
+	};
+
+	it(`${PROCESSES} processes × ${REQUESTS} requests on an expired shared token: exactly 1 token request, all succeed`, async () => {
+		const { key } = await expiredRecord();
+		const { outcomes, workers } = await fleet(key);
+		expect(server.stats.tokenRequests).toBe(1);
+		for (const outcome of outcomes) {
+			expect(outcome.errors).toEqual([]);
+			expect(outcome.storeErrors).toEqual([]);
+			expect(outcome.statuses).toEqual(Array(REQUESTS).fill(200));
+		}
+		expect(new Set(outcomes.map((o) => o.accessToken)).size).toBe(1);
+		expect(outcomes.flatMap((o) => o.sources).filter((s) => s === 'refresh')).toHaveLength(1);
+		for (const w of workers) expect(w.stderr()).toBe('');
+	}, 120_000);
+});
