@@ -43,6 +43,8 @@ export class TokenKeeper {
 	/** Refreshes failed in a row: each doubles the back-off. */
 	#failures = 0;
 	#lastFailure: OAuth2Error | undefined;
+	/** Set while the store could not be read and no token is held: the store may hold one. */
+	#readError: StorageError | undefined;
 	#cancelTimer: (() => void) | undefined;
 	#cancelWarning: (() => void) | undefined;
 	/** The access token being written by this context, whose store notification is our own echo. */
@@ -88,11 +90,15 @@ export class TokenKeeper {
 	 */
 	async tokenForRequest(): Promise<Token> {
 		await this.#ready;
-		const token = this.#token;
+		let token = this.#token;
 		if (token === undefined) {
 			if (this.#options.grant !== undefined && this.#options.refresh === 'auto') {
 				return this.refresh(undefined, 'expired');
 			}
+			await this.#recover();
+			token = this.#token;
+		}
+		if (token === undefined) {
 			throw new ReauthenticationRequiredError(
 				'The session has no token and no grant to get one: sign in with fetchToken() or setToken(), or with `oauth2-session login` into the same store',
 			);
@@ -132,6 +138,7 @@ export class TokenKeeper {
 	 */
 	async refresh(stale: Token | undefined, reason: RefreshReason): Promise<Token> {
 		await this.#ready;
+		await this.#recover();
 		const current = this.#token;
 		if (
 			reason !== 'manual' &&
@@ -205,8 +212,9 @@ export class TokenKeeper {
 			);
 		}
 		let unreadable = false;
-		const stored = await this.#read(() => {
+		const stored = await this.#read((error) => {
 			unreadable = true;
+			if (error.problem === 'unavailable') this.#readError = error;
 		});
 		// A notification may already have brought a token newer than what the read saw.
 		if (this.#token === undefined) {
@@ -464,16 +472,35 @@ export class TokenKeeper {
 		return token.refreshToken !== undefined || this.#options.grant !== undefined;
 	}
 
-	async #read(onError?: () => void): Promise<Token | undefined> {
+	async #read(onError?: (error: StorageError) => void): Promise<Token | undefined> {
 		const { store, storeKey } = this.#options;
 		try {
 			const record = await store.get(storeKey);
 			return record === undefined ? undefined : decodeStoredRecord(record, storeKey).token;
 		} catch (error) {
-			this.#storeError(error, 'get');
-			onError?.();
+			onError?.(this.#storeError(error, 'get'));
 			return undefined;
 		}
+	}
+
+	/**
+	 * Reads the store again when it could not be read at start and no token came since: an empty
+	 * session must not say "sign in again", nor end and delete a record it could not see. Throws
+	 * the `StorageError` while the store stays down, unless the session's grant can do without it.
+	 */
+	async #recover(): Promise<void> {
+		if (this.#readError === undefined || this.#token !== undefined) return;
+		let failure: StorageError | undefined;
+		const stored = await this.#read((error) => {
+			failure = error;
+		});
+		if (failure?.problem === 'unavailable') {
+			this.#readError = failure;
+			if (this.#options.grant === undefined) throw failure;
+			return;
+		}
+		this.#readError = undefined;
+		if (stored !== undefined && this.#token === undefined) this.#accept(stored, 'store');
 	}
 
 	async #save(token: Token): Promise<void> {
@@ -497,7 +524,10 @@ export class TokenKeeper {
 		}
 	}
 
-	#storeError(error: unknown, operation: OAuth2SessionEvents['storeError']['operation']): void {
+	#storeError(
+		error: unknown,
+		operation: OAuth2SessionEvents['storeError']['operation'],
+	): StorageError {
 		const storageError =
 			error instanceof StorageError
 				? error
@@ -510,6 +540,7 @@ export class TokenKeeper {
 						{ cause: error },
 					);
 		this.events.emit('storeError', { error: storageError, operation });
+		return storageError;
 	}
 }
 
