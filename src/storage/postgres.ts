@@ -295,7 +295,7 @@ export class PostgresStore implements TokenStore {
 
 	/** Takes a connection, opens a transaction and waits in it for the key's advisory lock. */
 	async #acquire(key: string, deadline: number, ttl: number): Promise<pg.PoolClient> {
-		const client = await this.#run(key, 'lock', () => this.#pool.connect());
+		const client = await this.#connect(key, 'lock');
 		try {
 			await this.#run(key, 'lock', async () => {
 				await client.query('BEGIN');
@@ -327,7 +327,7 @@ export class PostgresStore implements TokenStore {
 		while (!this.#closed && this.#listener === undefined) {
 			let client: pg.PoolClient | undefined;
 			try {
-				client = await this.#run('', 'listen on', () => this.#pool.connect());
+				client = await this.#connect('', 'listen on');
 				const listening = client;
 				listening.on('notification', ({ channel, payload }) => {
 					if (channel === this.#name && payload !== undefined) this.#heard(payload);
@@ -416,12 +416,24 @@ export class PostgresStore implements TokenStore {
 		return this.#run(key, operation, () => this.#pool.query<R>(text, values));
 	}
 
+	/** A connection of the pool within `commandTimeout`; one that comes later goes back to it. */
+	#connect(key: string, operation: string): Promise<pg.PoolClient> {
+		const pending = this.#pool.connect();
+		return this.#run(key, operation, () => pending).catch((error: unknown) => {
+			pending.then(
+				(client) => client.release(),
+				() => {},
+			);
+			throw error;
+		});
+	}
+
 	async #withClient(
 		key: string,
 		operation: string,
 		use: (client: pg.PoolClient) => Promise<void>,
 	): Promise<void> {
-		const client = await this.#run(key, operation, () => this.#pool.connect());
+		const client = await this.#connect(key, operation);
 		let failed = true;
 		try {
 			await this.#run(key, operation, () => use(client));

@@ -284,6 +284,50 @@ describe.skipIf(postgres.missing)(postgres.title('PostgresStore on PostgreSQL'),
 		}
 	});
 
+	it('a connection the pool hands out after the timeout goes back to it', async () => {
+		const table = `tokens_${++tables}`;
+		const single = pool(1);
+		try {
+			const store = storeOn(table, { pool: single, commandTimeout: 300 });
+			await store.migrate();
+			const busy = await single.connect();
+			await expect(
+				store.lock('k', async () => 'late', { ttl: 5_000, waitTimeout: 5_000 }),
+			).rejects.toMatchObject({ name: 'StorageError', problem: 'unavailable', key: 'k' });
+			busy.release();
+			// Had the late connection been kept, the pool's only one would be gone for good.
+			expect(await store.lock('k', async () => 'next', { ttl: 5_000, waitTimeout: 5_000 })).toBe(
+				'next',
+			);
+		} finally {
+			await Promise.all(stores.splice(0).map((store) => store.close()));
+			await single.end();
+		}
+	});
+
+	it('a server stopped mid-test: unavailable within commandTimeout, the password nowhere', async () => {
+		const own = await startPostgresServer(postgres.path as string);
+		try {
+			const store = new PostgresStore({ connectionString: own.url, commandTimeout: 1_000 });
+			stores.push(store);
+			await store.migrate();
+			await store.set('k', record('one'));
+			await own.stop();
+			for (const step of [
+				() => store.get('k'),
+				() => store.set('k', record('two')),
+				() => store.lock('k', async () => 'never', { ttl: 1_000, waitTimeout: 1_000 }),
+			]) {
+				const error = await step().catch((e: unknown) => e);
+				expect(error).toBeInstanceOf(StorageError);
+				expect(error).toMatchObject({ problem: 'unavailable', key: 'k' });
+				expect(shown(error)).not.toContain(own.password);
+			}
+		} finally {
+			await own.stop();
+		}
+	}, 60_000);
+
 	it('a record too big for a notification is announced by key, and listeners read it', async () => {
 		const { store, peer } = await pair();
 		await listening(store, peer);
