@@ -5,13 +5,24 @@ import { readFile } from 'node:fs/promises';
 import type { ClientBundle } from './bundle-clients.js';
 import { replaceSection } from './lib/benchmarks-md.js';
 
+interface FirstLoad {
+	bytes: number;
+	gzipBytes: number;
+	lazyChunks: number;
+	lazyGzipBytes: number;
+}
+
 interface BundleResults {
 	date: string;
 	esbuild: string;
 	minifiedBytes: number;
 	gzipBytes: number;
 	ownCode: { minifiedBytes: number; gzipBytes: number };
-	firstLoad: { bytes: number; gzipBytes: number; lazyChunks: number; lazyGzipBytes: number };
+	firstLoad: FirstLoad;
+	/** The rolldown version that measured `viteFirstLoad` (absent from older runs). */
+	rolldown?: string;
+	/** The first load as Vite 8 (rolldown) builds it: the figure the limit applies to. */
+	viteFirstLoad?: FirstLoad;
 	goalGzipBytes: number;
 	limitGzipBytes: number;
 	withinLimit: boolean;
@@ -26,20 +37,28 @@ const kB = (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`;
 export function renderMarkdown(results: BundleResults): string {
 	const dependencies = results.breakdown.filter((row) => row.gzipBytes !== undefined);
 	const own = results.breakdown.filter((row) => row.gzipBytes === undefined);
+	const budgeted = results.viteFirstLoad ?? results.firstLoad;
 	const lines = [
-		`Run ${results.date.slice(0, 10)} ${results.date.slice(11, 16)} UTC, esbuild ${results.esbuild} (\`--minify\`, browser, ES2022), gzip -9; 1 kB = 1000 bytes. Figures: [\`bench/results/bundle.json\`](bench/results/bundle.json).`,
+		`Run ${results.date.slice(0, 10)} ${results.date.slice(11, 16)} UTC, esbuild ${results.esbuild} (\`--minify\`, browser, ES2022)${results.rolldown === undefined ? '' : ` and rolldown ${results.rolldown} (Vite 8's bundler, minified, chunks split)`}, gzip -9; 1 kB = 1000 bytes. Figures: [\`bench/results/bundle.json\`](bench/results/bundle.json).`,
+		'',
+		"The budget is the first load: what a page downloads before it signs in or logs out. esbuild puts more in its first load than rolldown does, because it assigns a module to the entry's chunk when the entry reaches it through any `export ... from` (the package index re-exports the sign-in functions), used or not.",
 		'',
 		'| what | minified | gzipped |',
 		'| --- | ---: | ---: |',
-		`| **whole bundle** (OAuth2Session + IndexedDBStore, every dependency included) | ${kB(results.minifiedBytes)} | **${kB(results.gzipBytes)}** |`,
+		...(results.viteFirstLoad === undefined
+			? []
+			: [
+					`| **first load, rolldown / Vite 8** (OAuth2Session + IndexedDBStore): the rest, ${results.viteFirstLoad.lazyChunks} chunks (${kB(results.viteFirstLoad.lazyGzipBytes)} gzipped), loads on first use | ${kB(results.viteFirstLoad.bytes)} | **${kB(results.viteFirstLoad.gzipBytes)}** |`,
+				]),
+		`| whole bundle, esbuild, one file (OAuth2Session + IndexedDBStore, every dependency included) | ${kB(results.minifiedBytes)} | ${kB(results.gzipBytes)} |`,
 		`| the library's own code alone (dependencies left out) | ${kB(results.ownCode.minifiedBytes)} | ${kB(results.ownCode.gzipBytes)} |`,
 		...dependencies.map(
 			(row) =>
 				`| dependency \`${row.module}\` (gzipped: what leaving it out saves) | ${kB(row.minifiedBytes)} | ${kB(row.gzipBytes ?? 0)} |`,
 		),
-		`| first load when the bundler splits chunks (\`--splitting\`): the rest, ${results.firstLoad.lazyChunks} chunks (${kB(results.firstLoad.lazyGzipBytes)} gzipped), loads on first use | ${kB(results.firstLoad.bytes)} | ${kB(results.firstLoad.gzipBytes)} |`,
-		`| **goal** (the issue's budget) | | **${kB(results.goalGzipBytes)}**: ${results.gzipBytes <= results.goalGzipBytes ? 'met' : `**not met**, over by ${kB(results.gzipBytes - results.goalGzipBytes)}`} |`,
-		`| CI limit (\`npm run bench:bundle\` fails above it, so the bundle cannot grow unnoticed) | | ${kB(results.limitGzipBytes)}: ${results.withinLimit ? 'within' : 'OVER'} |`,
+		`| first load when esbuild splits chunks (\`--splitting\`): the rest, ${results.firstLoad.lazyChunks} chunks (${kB(results.firstLoad.lazyGzipBytes)} gzipped), loads on first use | ${kB(results.firstLoad.bytes)} | ${kB(results.firstLoad.gzipBytes)} |`,
+		`| CI limit on the first load (\`npm run bench:bundle\` fails above it) | | ${kB(results.limitGzipBytes)}: ${results.withinLimit ? 'within' : 'OVER'} |`,
+		`| **goal** for the first load | | **${kB(results.goalGzipBytes)}**: ${budgeted.gzipBytes <= results.goalGzipBytes ? 'met' : `**not met**, over by ${kB(budgeted.gzipBytes - results.goalGzipBytes)}`} |`,
 		'',
 		`The library's own code by folder, minified: ${own.map((row) => `\`${row.module.replace('oauth2-session/', '')}\` ${kB(row.minifiedBytes)}`).join(', ')}.`,
 		...leverLines(results),
@@ -57,22 +76,19 @@ export function renderMarkdown(results: BundleResults): string {
 	return lines.join('\n');
 }
 
-/** The whole bundle without each part a product decision could take out, against the goal. */
+/** What each part a product decision could take out weighs in the whole esbuild bundle. */
 function leverLines(results: BundleResults): string[] {
 	if (results.levers === undefined) return [];
 	return [
 		'',
-		'What the goal would take: the whole bundle, gzipped, with one part of the package replaced by empty functions (an upper bound of what leaving it out saves):',
+		'What each part weighs: the whole esbuild bundle, gzipped, with one part of the package replaced by empty functions (an upper bound of what leaving it out saves):',
 		'',
-		'| left out | gzipped | saves | against the goal |',
-		'| --- | ---: | ---: | --- |',
-		...results.levers.map(({ lever, gzipBytes }) => {
-			const verdict =
-				gzipBytes <= results.goalGzipBytes
-					? 'met'
-					: `over by ${kB(gzipBytes - results.goalGzipBytes)}`;
-			return `| ${lever} | ${kB(gzipBytes)} | ${kB(results.gzipBytes - gzipBytes)} | ${verdict} |`;
-		}),
+		'| left out | gzipped | saves |',
+		'| --- | ---: | ---: |',
+		...results.levers.map(
+			({ lever, gzipBytes }) =>
+				`| ${lever} | ${kB(gzipBytes)} | ${kB(results.gzipBytes - gzipBytes)} |`,
+		),
 	];
 }
 

@@ -9,6 +9,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { OAuth2Session } from '../src/index.js';
 import { sendJson, startServer } from '../test/helpers/http-server.js';
 import type { KillFigures } from '../test/helpers/kill-scenario.js';
+import { startOAuthServer } from '../test/helpers/oauth-server.js';
+import { type FleetRun, runRedisFleet } from '../test/helpers/redis-fleet.js';
+import { startRedisServer } from '../test/helpers/redis-server.js';
+import { requireBinary } from '../test/helpers/requirements.js';
 import { type TokenEndpointFault, tokenEndpointFaults } from '../test/helpers/token-faults.js';
 
 /** How long each fault lasts: longer than one failed refresh (3 attempts) and its backoff. */
@@ -19,6 +23,10 @@ const TOKEN_MS = 25_000;
 const STREAM_MS = 50;
 /** The hang's refresh timeout; the default (60 s) would only make the run longer. */
 const HANG_TIMEOUT = 2_000;
+/** Runs of the Redis fleet: 8 processes × 20 requests on an expired token, 2 CPU burners. */
+const FLEET_RUNS = Number(process.env.FLEET_RUNS ?? 12);
+const FLEET = { processes: 8, requests: 20, burners: 2 } as const;
+
 /** A session not refreshed this long after its fault cleared counts as not recovered. */
 const RECOVERY_LIMIT = 30_000;
 
@@ -155,6 +163,7 @@ function renderMarkdown(
 	faults: readonly FaultFigures[],
 	kill: Record<'file' | 'redis', KillFigures | null>,
 	run: { date: string; node: string; cpu: string; loadAverage: string },
+	fleet: readonly FleetRun[] | null,
 ): string {
 	const lines = [
 		`Run ${run.date}, Node ${run.node}, ${run.cpu}; each fault on for ${FAULT_MS / 1000} s, a request every ${STREAM_MS} ms, the starting token valid for ${TOKEN_MS / 1000} s; load average at the end ${run.loadAverage}. Figures: [\`bench/results/faults.json\`](bench/results/faults.json).`,
@@ -182,8 +191,43 @@ function renderMarkdown(
 			const w = k.saveWindowMs;
 			return `| ${store} | ${k.refreshes} | ${k.kills} | ${k.killsInSaveWindow} | ${k.sessionsLost} | ${ms(w.p50)} / ${ms(w.p99)} / ${ms(w.max)} | ${k.slowRequests} (${ms(k.longestSlowRequestMs)}) | ${k.measuredAt.slice(0, 16).replace('T', ' ')} UTC |`;
 		}),
+		...renderFleet(fleet),
 	];
 	return lines.join('\n');
+}
+
+/** The fleet of test/storage/redis-fleet.test.ts, FLEET_RUNS times; null without redis-server. */
+async function measureFleet(): Promise<FleetRun[] | null> {
+	const binary = requireBinary('redis-server', 'apt-get install redis-server', [
+		'/usr/bin/redis-server',
+	]);
+	if (binary.missing) return null;
+	const redis = await startRedisServer(binary.path as string);
+	const server = await startOAuthServer({ tokenLatency: 30 });
+	try {
+		const runs: FleetRun[] = [];
+		for (let i = 0; i < FLEET_RUNS; i++) {
+			runs.push(await runRedisFleet({ redisUrl: redis.url, server, ...FLEET }));
+			process.stdout.write(`fleet run ${i + 1}: ${runs.at(-1)?.tokenRequests} token requests\n`);
+		}
+		return runs;
+	} finally {
+		await Promise.all([redis.stop(), server.close()]);
+	}
+}
+
+function renderFleet(fleet: readonly FleetRun[] | null): string[] {
+	if (fleet === null) return ['Redis fleet: not measured (no redis-server).'];
+	const perRun = fleet.map((r) => r.tokenRequests);
+	const exact = perRun.filter((n) => n === 1).length;
+	return [
+		'',
+		`Redis fleet, CPU saturated (${FLEET.processes} processes sharing a RedisStore and an expired token, ${FLEET.processes * FLEET.requests} requests at once, ${FLEET.burners} processes burning the cores, rotating refresh tokens, a reused one refused):`,
+		'',
+		'| runs | runs with exactly 1 token request | token requests per run | failed requests | store errors |',
+		'| ---: | ---: | --- | ---: | ---: |',
+		`| ${fleet.length} | ${exact} | ${perRun.join(', ')} | ${fleet.reduce((n, r) => n + r.failedRequests, 0)} | ${fleet.reduce((n, r) => n + r.storeErrors.length, 0)} |`,
+	];
 }
 
 /** Puts `section` between the faults markers of BENCHMARKS.md, keeping the rest as it is. */
@@ -206,6 +250,7 @@ for (const fault of tokenEndpointFaults) {
 	process.stdout.write(`${fault.name}: ${JSON.stringify(faults.at(-1))}\n`);
 }
 const kill = { file: await killFigures('file'), redis: await killFigures('redis') };
+const fleet = await measureFleet();
 const cpu = cpus();
 const run = {
 	date: new Date().toISOString().slice(0, 16).replace('T', ' ').concat(' UTC'),
@@ -220,13 +265,17 @@ const results = new URL('results/', import.meta.url);
 await mkdir(results, { recursive: true });
 await writeFile(
 	new URL('faults.json', results),
-	`${JSON.stringify({ ...run, faultMs: FAULT_MS, streamMs: STREAM_MS, tokenMs: TOKEN_MS, faults, kill }, null, '\t')}\n`,
+	`${JSON.stringify({ ...run, faultMs: FAULT_MS, streamMs: STREAM_MS, tokenMs: TOKEN_MS, faults, kill, fleet }, null, '\t')}\n`,
 );
-await writeSection(renderMarkdown(faults, kill, run));
+await writeSection(renderMarkdown(faults, kill, run, fleet));
 
 const broken = faults.filter(
 	(f) => f.sessionEnded || f.failedWhileValid > 0 || f.recoveryMs === null,
 );
+if (fleet?.some((r) => r.tokenRequests !== 1)) {
+	process.stderr.write('The Redis fleet made more than 1 token request in a run\n');
+	process.exitCode = 1;
+}
 if (broken.length > 0) {
 	process.stderr.write(`Not kept up or not recovered: ${broken.map((f) => f.fault).join(', ')}\n`);
 	process.exitCode = 1;

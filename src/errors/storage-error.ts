@@ -6,9 +6,16 @@ import { OAuth2Error } from './oauth2-error.js';
  * - `unsupported-version`: a record written by a newer version of this library;
  * - `unavailable`: the store could not be read or written (disk full, permission denied, quota,
  *   Redis down);
- * - `lock-timeout`: the store's lock could not be taken in time.
+ * - `lock-timeout`: the store's lock could not be taken in time;
+ * - `insecure`: the store refuses a place others could change (a file store's directory writable
+ *   by others or owned by another user, a symlink planted at a record); the message says the fix.
  */
-export type StorageProblem = 'corrupt' | 'unsupported-version' | 'unavailable' | 'lock-timeout';
+export type StorageProblem =
+	| 'corrupt'
+	| 'unsupported-version'
+	| 'unavailable'
+	| 'lock-timeout'
+	| 'insecure';
 
 /**
  * A token store failed. The session reports it through its `storeError` event and keeps working

@@ -5,9 +5,11 @@ import { OAuth2Error } from './oauth2-error.js';
  * - `network`: the connection failed or was reset;
  * - `timeout`: no answer within the request's timeout;
  * - `http`: a 5xx or 429 answer, still failing after the retries;
- * - `redirect`: the token endpoint redirected, which is never followed (secrets must not be re-posted).
+ * - `redirect`: the token endpoint redirected, which is never followed (secrets must not be re-posted);
+ * - `backoff`: not sent: the last refresh failed (its error is the `cause`) and the session waits
+ *   until `retryAt` before it tries again.
  */
-export type TokenRequestFailure = 'network' | 'timeout' | 'http' | 'redirect';
+export type TokenRequestFailure = 'network' | 'timeout' | 'http' | 'redirect' | 'backoff';
 
 /**
  * A token request failed for a reason that says nothing about the grant: a network error, a timeout,
@@ -21,15 +23,23 @@ export class TokenRequestError extends OAuth2Error {
 	readonly status: number | undefined;
 	/** How many requests were made before giving up. */
 	readonly attempts: number;
+	/** For `backoff`: when the session tries to refresh again, in epoch milliseconds. */
+	readonly retryAt: number | undefined;
 
 	constructor(
 		message: string,
-		details: { reason: TokenRequestFailure; status?: number | undefined; attempts: number },
+		details: {
+			reason: TokenRequestFailure;
+			status?: number | undefined;
+			attempts: number;
+			retryAt?: number | undefined;
+		},
 		options: { cause?: unknown } = {},
 	) {
 		super(message, 'TOKEN_REQUEST_FAILED', options);
 		this.reason = details.reason;
 		this.status = details.status;
 		this.attempts = details.attempts;
+		this.retryAt = details.retryAt;
 	}
 }

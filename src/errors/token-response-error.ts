@@ -6,14 +6,19 @@ import { OAuth2Error } from './oauth2-error.js';
  * - `not-an-object`: it parsed, but to something other than an object;
  * - `missing-error-code`: an unsuccessful answer with no `error` field;
  * - `missing-access-token`: a successful answer with no usable `access_token`;
- * - `invalid-field`: a field of the wrong type or value (a NaN `expires_in`, a numeric `scope`...).
+ * - `invalid-field`: a field of the wrong type or value (a NaN `expires_in`, a numeric `scope`, an
+ *   `access_token` with characters an `Authorization` header cannot carry...);
+ * - `unsupported-token-type`: a `token_type` other than `Bearer`, which the session cannot send;
+ * - `too-large`: the body is longer than the `maxResponseSize` option allows (it was not read whole).
  */
 export type TokenResponseProblem =
 	| 'unparseable'
 	| 'not-an-object'
 	| 'missing-error-code'
 	| 'missing-access-token'
-	| 'invalid-field';
+	| 'invalid-field'
+	| 'unsupported-token-type'
+	| 'too-large';
 
 /**
  * The token endpoint answered, but not with something this library can use: the two failure kinds
@@ -25,8 +30,8 @@ export class TokenResponseError extends OAuth2Error {
 	readonly problem: TokenResponseProblem;
 	/** The HTTP status of the answer, when there was one. */
 	readonly status: number | undefined;
-	/** The raw body. Not enumerable and never in the message: a broken answer may still hold a token. */
-	declare readonly body: string | undefined;
+	// Private, so that no inspect (not even with showHidden) and no JSON shows it.
+	readonly #body: string | undefined;
 
 	constructor(
 		message: string,
@@ -40,6 +45,14 @@ export class TokenResponseError extends OAuth2Error {
 		super(message, 'TOKEN_RESPONSE_INVALID', options);
 		this.problem = details.problem;
 		this.status = details.status;
-		Object.defineProperty(this, 'body', { value: details.body, enumerable: false });
+		this.#body = details.body;
+	}
+
+	/**
+	 * The raw body, for debugging by hand. Never in the message, JSON or `inspect` output: a broken
+	 * answer may still hold a token.
+	 */
+	get body(): string | undefined {
+		return this.#body;
 	}
 }

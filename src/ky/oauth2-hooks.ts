@@ -42,6 +42,11 @@ export const TOKEN_RETRY_CODE = 'OAUTH2_TOKEN_REFRESHED';
  * follow the standard (node-fetch 2 keeps the header for subdomains) can forward the token: with
  * such a fetch use `createKy()` (the session follows redirects itself) or set `redirect: 'manual'`.
  *
+ * The origin is checked when the token is attached. A `beforeRequest` hook that runs after these
+ * (added by a later `.extend()`) and returns a new `Request` for another URL would take the token
+ * with it: give the instance `fetch: oauth2Fetch(session)`, which checks again as the request is
+ * sent, or extend with these hooks last. `createKy()` needs neither: `session.fetch` checks.
+ *
  * A provider profile's `protectedRequest` hooks are not run by these hooks; `createKy()` runs them.
  * The instance must use the ky 2 this package depends on (one copy of it in `node_modules`): ky
  * recognises the value of `ky.retry()` by its class.
@@ -52,10 +57,10 @@ export const TOKEN_RETRY_CODE = 'OAUTH2_TOKEN_REFRESHED';
  * @example
  * ```ts
  * import ky from 'ky';
- * import { oauth2Hooks } from 'oauth2-session/ky';
+ * import { oauth2Fetch, oauth2Hooks } from 'oauth2-session/ky';
  *
  * const api = ky
- *   .create({ baseUrl: 'https://api.example.com/', timeout: 5_000 })
+ *   .create({ baseUrl: 'https://api.example.com/', timeout: 5_000, fetch: oauth2Fetch(session) })
  *   .extend({ hooks: oauth2Hooks(session) });
  * const me = await api.get('me').json();
  * ```

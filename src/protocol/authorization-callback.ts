@@ -70,6 +70,10 @@ const RESPONSE_PARAMS = [
 	'description',
 ];
 const SECRET_PARAMS = ['code', 'access_token', 'refresh_token', 'id_token'];
+// Bounds on what is parsed, far above any real callback (a few kB with an id_token): beyond them
+// a callback is an attack on the parser, and checking repeats costs the square of the count.
+const MAX_CALLBACK_LENGTH = 32_768;
+const MAX_CALLBACK_PARAMS = 100;
 
 /**
  * Reads and checks the URL the authorization server redirected to after an authorization code
@@ -88,7 +92,8 @@ const SECRET_PARAMS = ['code', 'access_token', 'refresh_token', 'id_token'];
  * const { code } = parseAuthorizationCallback(url, { expectedState: saved.state });
  * ```
  * @throws {InvalidCallbackError} `malformed` (not an absolute URL, a repeated parameter, an empty
- *   `error`), `issuer-mismatch`, `missing-issuer` or `missing-code`.
+ *   `error`), `too-large` (over 32,768 characters or 100 parameters), `issuer-mismatch`,
+ *   `missing-issuer` or `missing-code`.
  * @throws {StateMismatchError} The state is missing or differs from `expectedState`.
  * @throws {AuthorizationResponseError} The server answered `error=...` (or Facebook's
  *   `error_reason=user_denied`).
@@ -113,8 +118,9 @@ export function parseAuthorizationCallback(
 
 /**
  * Reads and checks the URL the authorization server redirected to after an implicit flow request
- * (RFC 6749 §4.2.2): the token is in the fragment. The same checks as `parseAuthorizationCallback`
- * run first, in the same order; the token fields are then read by `parseTokenResponse`.
+ * (RFC 6749 §4.2.2): the token is read from the fragment only (the query may carry an error
+ * answer, never a token). The same checks as `parseAuthorizationCallback` run first, in the same
+ * order; the token fields are then read by `parseTokenResponse`.
  *
  * @throws {InvalidCallbackError} As for `parseAuthorizationCallback`; `missing-code` means no
  *   `access_token`.
@@ -130,7 +136,7 @@ export function parseImplicitCallback(
 	const params = readCallback(url, options, 'fragment');
 	if (!params.get('access_token')) {
 		throw new InvalidCallbackError(
-			'The implicit flow callback carries no access_token',
+			'The implicit flow callback carries no access_token in its fragment',
 			'missing-code',
 		);
 	}
@@ -181,6 +187,7 @@ function pickParams(
 	url: string | URL,
 	prefer: 'query' | 'fragment',
 ): { params: URLSearchParams; fromFragment: boolean } {
+	if (String(url).length > MAX_CALLBACK_LENGTH) throw tooLarge(`${MAX_CALLBACK_LENGTH} characters`);
 	let parsed: URL;
 	try {
 		parsed = new URL(url);
@@ -192,13 +199,25 @@ function pickParams(
 	}
 	const query = parsed.searchParams;
 	const fragment = new URLSearchParams(parsed.hash.slice(1));
+	if (query.size + fragment.size > MAX_CALLBACK_PARAMS) {
+		throw tooLarge(`${MAX_CALLBACK_PARAMS} parameters`);
+	}
+	// The implicit flow's token is in the fragment, never in the query (RFC 6749 §4.2.2), which
+	// the query may carry only an error answer of.
 	const useFragment =
 		prefer === 'fragment'
-			? fragment.size > 0 || query.size === 0
+			? fragment.size > 0 || !query.has('error')
 			: !RESPONSE_PARAMS.some((name) => query.has(name)) && fragment.size > 0;
 	return useFragment
 		? { params: fragment, fromFragment: true }
 		: { params: query, fromFragment: false };
+}
+
+function tooLarge(limit: string): InvalidCallbackError {
+	return new InvalidCallbackError(
+		`The authorization callback is over the limit of ${limit}`,
+		'too-large',
+	);
 }
 
 function checkState(received: string | null, expected: string | undefined): void {

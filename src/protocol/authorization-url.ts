@@ -5,6 +5,8 @@ import {
 	generateCodeVerifier,
 	generateState,
 } from './pkce.js';
+import type { ProviderProfile } from './profile.js';
+import { parseScope } from './token-response.js';
 
 /** What `authorizationUrl()` builds an authorization request (RFC 6749 §4.1.1, §4.2.1) from. */
 export interface AuthorizationUrlOptions {
@@ -64,6 +66,15 @@ export interface AuthorizationUrlOptions {
 	 * @example { access_type: 'offline', prompt: 'consent' }
 	 */
 	params?: Readonly<Record<string, string | undefined>> | undefined;
+	/**
+	 * A provider profile: its `authorizationParams` go before `params` (which win), its
+	 * `authorizationScopes` (Microsoft's and Auth0's `offline_access`) are added to `scope` when
+	 * missing, and its `scopeSeparator` is the default. What `session.authorizationUrl()` does.
+	 * @default undefined: none
+	 */
+	profile?:
+		| Pick<ProviderProfile, 'authorizationParams' | 'authorizationScopes' | 'scopeSeparator'>
+		| undefined;
 }
 
 /** An authorization request: where to send the user, and what to keep for the callback. */
@@ -134,7 +145,12 @@ export async function authorizationUrl(
 	query.set('response_type', responseType);
 	query.set('client_id', options.clientId);
 	if (options.redirectUri !== undefined) query.set('redirect_uri', options.redirectUri);
-	const scope = joinScope(options.scope, options.scopeSeparator ?? ' ');
+	const { profile } = options;
+	const separator = options.scopeSeparator ?? profile?.scopeSeparator ?? ' ';
+	const scope = joinScope(
+		withScopes(options.scope, profile?.authorizationScopes ?? [], separator),
+		separator,
+	);
 	if (scope !== undefined) query.set('scope', scope);
 	query.set('state', state);
 	if (pkce !== false && codeVerifier !== undefined) {
@@ -142,7 +158,10 @@ export async function authorizationUrl(
 		query.set('code_challenge_method', pkce);
 	}
 	if (options.nonce !== undefined) query.set('nonce', options.nonce);
-	for (const [name, value] of Object.entries(options.params ?? {})) {
+	for (const [name, value] of Object.entries({
+		...profile?.authorizationParams,
+		...options.params,
+	})) {
 		if (OWN_PARAMS.has(name)) {
 			throw new InvalidOptionsError(
 				`params cannot set ${name}: it is set from the options of authorizationUrl()`,
@@ -170,6 +189,22 @@ function pkceMethod(
 		throw new InvalidOptionsError('codeVerifier was given but pkce is false');
 	}
 	return pkce;
+}
+
+/**
+ * The scopes asked for, plus those a profile needs (`offline_access`...) that are missing; the
+ * scope as it is when none are.
+ */
+export function withScopes(
+	scope: string | readonly string[] | undefined,
+	needed: readonly string[],
+	separator: ' ' | ',',
+): string | readonly string[] | undefined {
+	if (needed.length === 0) return scope;
+	const list =
+		typeof scope === 'string' ? (parseScope(scope, separator) ?? []) : [...(scope ?? [])];
+	for (const item of needed) if (!list.includes(item)) list.push(item);
+	return list;
 }
 
 function joinScope(

@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
+import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import { isRecord } from './fields.js';
 import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
@@ -62,7 +63,7 @@ export async function buildEndpointRequest(
 	} catch {
 		throw new InvalidOptionsError(`${option} must be an absolute URL`);
 	}
-	const headers = new Headers(options.headers);
+	const headers = headersFrom(options.headers, 'headers');
 	headers.set('accept', 'application/json');
 	for (const [key, value] of Object.entries(options.params ?? {})) {
 		if (value !== undefined) params.set(key, value);
@@ -89,19 +90,16 @@ export function tokenParams(
 }
 
 /**
- * `redactEchoedSecrets`, with the `token` parameter of revocation and introspection requests
- * counted among the secrets.
+ * `redactEchoedSecrets`, kept by this name for the endpoints beside the token endpoint: the
+ * `token` parameter of revocation and introspection is among the secrets it redacts.
  */
 export function redactSentSecrets(
 	body: unknown,
 	params: URLSearchParams,
 	headers?: Headers,
+	status?: number,
 ): unknown {
-	// redactEchoedSecrets knows the token endpoint's secret parameters, which `token` is not one
-	// of; it is handed over under a name it redacts.
-	const secrets = new URLSearchParams(params);
-	for (const token of params.getAll('token')) secrets.append('assertion', token);
-	return redactEchoedSecrets(body, secrets, headers);
+	return redactEchoedSecrets(body, params, headers, status);
 }
 
 /**

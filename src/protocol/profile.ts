@@ -41,7 +41,11 @@ export interface ProfileHooks {
 	readonly protectedRequest?: readonly ProtectedRequestHook[] | undefined;
 }
 
-/** How a provider departs from RFC 6749, for the session to adapt to. */
+/**
+ * How a provider departs from RFC 6749, for the session to adapt to. Make one with
+ * `defineProfile`: it checks the fields and turns `tokenRequestHeaders`, `answerScopeSeparator`
+ * and `deadGrant` into hooks, which a plain object would not have.
+ */
 export interface ProviderProfile {
 	/** A name for logs and errors, such as `'github'`. */
 	readonly name: string;

@@ -1,7 +1,9 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
+import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import type { Grant } from './grants.js';
+import { redactDeep, sentSecrets } from './redact.js';
 
 /**
  * A token request before it is sent: what grants, client authentication and profile hooks
@@ -54,23 +56,6 @@ export interface BuildTokenRequestOptions {
 
 const FORM = 'application/x-www-form-urlencoded';
 
-// Parameters whose values a server may echo in an error description (some quote the refresh
-// token or even the password). Values shorter than this are left alone, lest common words go.
-const SECRET_PARAMS = [
-	'client_secret',
-	'client_assertion',
-	'password',
-	'code',
-	'code_verifier',
-	'refresh_token',
-	'assertion',
-	'subject_token',
-	'actor_token',
-	'fb_exchange_token',
-	'device_code',
-];
-const MIN_REDACTED_LENGTH = 4;
-
 /**
  * Builds a token request (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6...): `grant_type`, the grant's
  * parameters, the extra parameters, then client authentication. Does no I/O.
@@ -90,7 +75,7 @@ export async function buildTokenRequest(
 			'A token request needs a grant, such as clientCredentialsGrant()',
 		);
 	}
-	const headers = new Headers(options.headers);
+	const headers = headersFrom(options.headers, 'headers');
 	// Without it GitHub answers with a form; every server here speaks JSON when asked.
 	headers.set('accept', 'application/json');
 	const params = new URLSearchParams({ grant_type: grant.grantType });
@@ -159,55 +144,21 @@ export function decodeTokenResponseBody(
 }
 
 /**
- * Replaces, in the `error`, `error_description` and `error_uri` of a decoded answer, every secret
- * the request carried (client secret, password, code, refresh token, assertion...), so an error
- * built from it can be logged. Other answers are returned as they are.
+ * Replaces, everywhere in a decoded error answer (one with an `error` field, or `status` outside
+ * 2xx), every secret the request carried (client secret, Basic credentials, password, code,
+ * refresh token, assertion...) in every encoding it may be echoed in, so an error built from it
+ * can be logged. Other answers are returned as they are.
  */
 export function redactEchoedSecrets(
 	body: unknown,
 	params: URLSearchParams,
 	headers?: Headers,
+	status?: number,
 ): unknown {
-	if (typeof body !== 'object' || body === null || !('error' in body)) {
-		return body;
-	}
-	const secrets = [
-		...SECRET_PARAMS.flatMap((name) => params.getAll(name)),
-		...basicSecrets(headers?.get('authorization') ?? null),
-	].filter((value) => value.length >= MIN_REDACTED_LENGTH);
-	const redacted: Record<string, unknown> = { ...body };
-	for (const field of ['error', 'error_description', 'error_uri']) {
-		const value = redacted[field];
-		if (typeof value === 'string') {
-			redacted[field] = secrets.reduce(
-				(text, secret) => text.split(secret).join('[redacted]'),
-				value,
-			);
-		}
-	}
-	return redacted;
-}
-
-/**
- * The client secret of a `client_secret_basic` header, as sent (form-encoded, RFC 6749 §2.3.1) and
- * decoded: a server may echo either.
- */
-function basicSecrets(authorization: string | null): string[] {
-	if (authorization === null || !/^basic /i.test(authorization)) return [];
-	let credentials: string;
-	try {
-		credentials = atob(authorization.slice(6).trim());
-	} catch {
-		return [];
-	}
-	const separator = credentials.indexOf(':');
-	if (separator < 0) return [];
-	const sent = credentials.slice(separator + 1);
-	try {
-		return [sent, decodeURIComponent(sent.replace(/\+/g, ' '))];
-	} catch {
-		return [sent];
-	}
+	if (typeof body !== 'object' || body === null) return body;
+	const failed = status !== undefined && (status < 200 || status > 299);
+	if (!('error' in body) && !failed) return body;
+	return redactDeep(body, sentSecrets(params, headers));
 }
 
 function decodeForm(text: string): Record<string, string | string[]> {

@@ -1,7 +1,7 @@
 import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import { type FieldKind, firstInvalidField, isRecord, otherFields } from './fields.js';
-import { Token } from './token.js';
+import { isSendableToken, normalizeTokenType, Token } from './token.js';
 
 /** How a token response is read. */
 export interface ParseTokenResponseOptions {
@@ -94,11 +94,26 @@ export function parseTokenResponse(body: unknown, options: ParseTokenResponseOpt
 		);
 	}
 	const data = body as unknown as SuccessBody;
+	if (!isSendableToken(data.access_token)) {
+		throw new TokenResponseError(
+			'The token endpoint answered with an access_token no header can carry',
+			{ problem: 'invalid-field', status },
+		);
+	}
+	const tokenType = normalizeTokenType(data.token_type ?? undefined);
+	if (tokenType !== 'Bearer') {
+		// Named only when it is a short plain word: the field is the server's, and may hold anything.
+		const named = /^[\w.-]{1,20}$/.test(tokenType) ? ` ${tokenType}` : '';
+		throw new TokenResponseError(
+			`The token endpoint answered with token_type${named}; only Bearer can be sent`,
+			{ problem: 'unsupported-token-type', status },
+		);
+	}
 	const extra = otherFields(body, successFields);
 
 	return new Token({
 		accessToken: data.access_token,
-		tokenType: data.token_type ?? undefined,
+		tokenType,
 		expiresAt: expiryFrom(data.expires_in, 'expires_in', options.requestedAt, status),
 		issuedAt: options.requestedAt,
 		refreshToken: data.refresh_token || undefined,

@@ -3,6 +3,15 @@ import { type FieldKind, firstInvalidField, isRecord } from './fields.js';
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const REDACTED = '[redacted]';
+// What `Authorization: <type> <token>` can carry (RFC 9110 §5.5): a runtime refuses anything else
+// with a TypeError that quotes the whole header, token included.
+const SENDABLE_TOKEN = /^[\x21-\x7e]+$/;
+const SENDABLE_TYPE = /^[\x20-\x7e]+$/;
+
+/** Whether an access token can be sent in an `Authorization` header: visible ASCII, no space. */
+export function isSendableToken(value: string): boolean {
+	return SENDABLE_TOKEN.test(value);
+}
 
 // A `TokenInit` often comes from storage or another client (which write `null` for absent).
 const initFields = {
@@ -169,6 +178,14 @@ function checkInit(init: TokenInit): void {
 	}
 	if (field !== undefined) {
 		throw new InvalidOptionsError(`A token's ${field} has the wrong type (${initFields[field]})`);
+	}
+	const unsendable = !isSendableToken(init.accessToken)
+		? 'accessToken'
+		: init.tokenType && !SENDABLE_TYPE.test(init.tokenType)
+			? 'tokenType'
+			: undefined;
+	if (unsendable !== undefined) {
+		throw new InvalidOptionsError(`A token's ${unsendable} has characters no header can carry`);
 	}
 	const { scope, extra } = init;
 	if (scope != null && !(Array.isArray(scope) && scope.every((item) => typeof item === 'string'))) {

@@ -3,6 +3,7 @@
 // a chunk of its own and an app's pages that only call APIs do not carry it.
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import {
+	type CallbackOptions,
 	parseAuthorizationCallback,
 	parseImplicitCallback,
 } from '../protocol/authorization-callback.js';
@@ -13,12 +14,11 @@ import {
 } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
-import { parseScope } from '../protocol/token-response.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 
 /** Options of `session.authorizationUrl()`: the session's own settings are the defaults. */
 export type SessionAuthorizationUrlOptions = Partial<
-	Omit<AuthorizationUrlOptions, 'clientId' | 'authorizationEndpoint'>
+	Omit<AuthorizationUrlOptions, 'clientId' | 'authorizationEndpoint' | 'profile'>
 > & {
 	/** @default the session's `authorizationEndpoint` */
 	authorizationEndpoint?: string | URL;
@@ -35,12 +35,14 @@ export interface AuthorizationResponseOptions {
 	state?: string | undefined;
 	/** @default the verifier of this session's last `authorizationUrl()` */
 	codeVerifier?: string | undefined;
-	/** The issuer to check RFC 9207 `iss` against, when known. */
+	/**
+	 * The issuer to check RFC 9207 `iss` against.
+	 * @default the session's `issuer` (or its metadata's)
+	 */
 	issuer?: string | undefined;
 	/**
-	 * Refuse a callback without `iss`: set it when the server's metadata says
-	 * `authorization_response_iss_parameter_supported`.
-	 * @default false
+	 * Refuse a callback without `iss`.
+	 * @default true when the session's metadata says `authorization_response_iss_parameter_supported`
 	 */
 	requireIssuer?: boolean | undefined;
 	/** @default the session's `redirectUri` */
@@ -60,6 +62,16 @@ export interface ImplicitResponseOptions {
 	implicitResponse: string | URL;
 	/** @default the state of this session's last `authorizationUrl()` */
 	state?: string | undefined;
+	/**
+	 * The issuer to check RFC 9207 `iss` against.
+	 * @default the session's `issuer` (or its metadata's)
+	 */
+	issuer?: string | undefined;
+	/**
+	 * Refuse a callback without `iss`.
+	 * @default true when the session's metadata says `authorization_response_iss_parameter_supported`
+	 */
+	requireIssuer?: boolean | undefined;
 }
 
 /** Builds the authorization request from the session's settings, its profile's and the caller's. */
@@ -71,38 +83,47 @@ export function sessionAuthorizationUrl(
 	if (endpoint === undefined) {
 		throw new InvalidOptionsError('authorizationUrl() needs an authorizationEndpoint');
 	}
-	const profile = session.profile;
-	const scopeSeparator = options.scopeSeparator ?? profile?.scopeSeparator;
-	const scope = withScopes(
-		options.scope ?? session.scope,
-		profile?.authorizationScopes ?? [],
-		scopeSeparator ?? ' ',
-	);
 	const redirectUri = options.redirectUri ?? session.redirectUri;
+	const scope = options.scope ?? session.scope;
 	return authorizationUrl({
 		...options,
-		// What the profile needs (Google's access_type=offline...); the caller's own params win.
-		params: { ...profile?.authorizationParams, ...options.params },
 		authorizationEndpoint: endpoint,
 		clientId: session.clientId,
+		// What the profile needs (Google's access_type=offline, Microsoft's offline_access...).
+		profile: session.profile,
 		...(scope === undefined ? {} : { scope }),
 		...(redirectUri === undefined ? {} : { redirectUri }),
-		...(scopeSeparator === undefined ? {} : { scopeSeparator }),
 	});
 }
 
-/** The authorization code grant of a callback URL, its state checked first. */
+/**
+ * How the session checks a callback: its state, and RFC 9207 `iss` against the issuer the call
+ * names, else the session's own (its `issuer` option or metadata).
+ */
+function callbackChecks(
+	session: NormalizedOAuth2SessionOptions,
+	options: { issuer?: string | undefined; requireIssuer?: boolean | undefined },
+	expectedState: string,
+): CallbackOptions {
+	return {
+		expectedState,
+		issuer: options.issuer ?? session.issuer,
+		requireIssuer: options.requireIssuer ?? session.requireIssuer,
+	};
+}
+
+/** The authorization code grant of a callback URL, its state and issuer checked first. */
 export function grantFromCallback(
+	session: NormalizedOAuth2SessionOptions,
 	options: AuthorizationResponseOptions,
 	expectedState: string,
 	codeVerifier: string | undefined,
 	redirectUri: string | undefined,
 ): Grant {
-	const callback = parseAuthorizationCallback(options.authorizationResponse, {
-		expectedState,
-		...(options.issuer === undefined ? {} : { issuer: options.issuer }),
-		...(options.requireIssuer === undefined ? {} : { requireIssuer: options.requireIssuer }),
-	});
+	const callback = parseAuthorizationCallback(
+		options.authorizationResponse,
+		callbackChecks(session, options, expectedState),
+	);
 	return authorizationCodeGrant({
 		code: callback.code,
 		...(redirectUri === undefined ? {} : { redirectUri }),
@@ -110,23 +131,14 @@ export function grantFromCallback(
 	});
 }
 
-/** The token in an implicit flow callback's fragment, its state checked first. */
+/** The token in an implicit flow callback's fragment, its state and issuer checked first. */
 export function tokenFromImplicitCallback(
+	session: NormalizedOAuth2SessionOptions,
 	options: ImplicitResponseOptions,
 	expectedState: string,
 ): Token {
-	return parseImplicitCallback(options.implicitResponse, { expectedState }).token;
-}
-
-/** The scopes asked for, plus those a profile needs (`offline_access`...) that are missing. */
-function withScopes(
-	scope: string | readonly string[] | undefined,
-	needed: readonly string[],
-	separator: ' ' | ',',
-): string | readonly string[] | undefined {
-	if (needed.length === 0) return scope;
-	const list =
-		typeof scope === 'string' ? (parseScope(scope, separator) ?? []) : [...(scope ?? [])];
-	for (const item of needed) if (!list.includes(item)) list.push(item);
-	return list;
+	return parseImplicitCallback(
+		options.implicitResponse,
+		callbackChecks(session, options, expectedState),
+	).token;
 }

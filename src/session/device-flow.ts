@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
+import { withScopes } from '../protocol/authorization-url.js';
 import {
 	type DeviceAuthorization,
 	type DeviceAuthorizationRequestOptions,
@@ -8,6 +9,7 @@ import {
 	SLOW_DOWN_INCREMENT,
 } from '../protocol/device-authorization.js';
 import { deviceCodeGrant } from '../protocol/grants.js';
+import type { ProviderProfile } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
 import { delay } from '../utils/delay.js';
 import {
@@ -20,7 +22,15 @@ import { sendEndpointRequest } from './send-endpoint-request.js';
 /** Options of `startDeviceAuthorization`: what to ask for, and how the request is sent. */
 export interface StartDeviceAuthorizationOptions
 	extends DeviceAuthorizationRequestOptions,
-		SendTokenRequestOptions {}
+		SendTokenRequestOptions {
+	/**
+	 * A provider profile: its `authorizationScopes` (Microsoft's `offline_access`) are added to
+	 * `scope`, its `scopeSeparator` is the default, and its `tokenRequestHeaders` are sent (the
+	 * caller's `headers` win). Pass it to `waitForDeviceToken` too.
+	 * @default undefined: none
+	 */
+	profile?: ProviderProfile | undefined;
+}
 
 /** Options of `pollDeviceToken`: the token request of RFC 8628 §3.4, without its grant. */
 export interface PollDeviceTokenOptions extends Omit<RequestTokenOptions, 'grant'> {
@@ -98,7 +108,17 @@ export interface WaitForDeviceTokenOptions extends Omit<PollDeviceTokenOptions, 
 export async function startDeviceAuthorization(
 	options: StartDeviceAuthorizationOptions,
 ): Promise<DeviceAuthorization> {
-	const answer = await sendEndpointRequest(() => deviceAuthorizationRequest(options), {
+	const { profile } = options;
+	const separator = options.scopeSeparator ?? profile?.scopeSeparator;
+	const headers = new Headers(profile?.tokenRequestHeaders);
+	for (const [name, value] of new Headers(options.headers)) headers.set(name, value);
+	const request = {
+		...options,
+		scope: withScopes(options.scope, profile?.authorizationScopes ?? [], separator ?? ' '),
+		scopeSeparator: separator,
+		headers,
+	};
+	const answer = await sendEndpointRequest(() => deviceAuthorizationRequest(request), {
 		endpointName: 'device authorization endpoint',
 		...options,
 	});

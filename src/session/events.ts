@@ -1,6 +1,7 @@
 import type { OAuth2Error } from '../errors/oauth2-error.js';
 import type { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
 import type { StorageError } from '../errors/storage-error.js';
+import type { TokenResponseError } from '../errors/token-response-error.js';
 import type { Token } from '../protocol/token.js';
 
 /**
@@ -44,9 +45,10 @@ export interface OAuth2SessionEvents {
 		 */
 		error: OAuth2Error;
 		/**
-		 * The end of the back-off, in epoch milliseconds (now + `refreshBackoff`). Until then, requests
-		 * use the current token while it is valid instead of refreshing; with `proactiveRefresh` in
-		 * `auto` mode, the session tries again at that time.
+		 * The end of the back-off, in epoch milliseconds (now + `refreshBackoff`, doubled for each
+		 * failure in a row, up to 64 times). Until then, requests use the current token while it is
+		 * valid and fail with a `backoff` `TokenRequestError` once it is not; with `proactiveRefresh`
+		 * in `auto` mode, the session tries again at that time.
 		 */
 		retryAt: number;
 	};
@@ -67,6 +69,17 @@ export interface OAuth2SessionEvents {
 		 * the `cause`.
 		 */
 		error: ReauthenticationRequiredError;
+	};
+	/**
+	 * A new token was already expired, or due for refresh within `minRefreshInterval`, by what the
+	 * server said (`expires_in` of `-1`, `0.001`): the session uses it until `expiresAt` rather
+	 * than refresh again at once. The server or its clock is misconfigured.
+	 */
+	tokenLifetimeClamped: {
+		/** What was wrong with the answer (problem `invalid-field`). */
+		error: TokenResponseError;
+		/** The expiry the session uses instead, in epoch milliseconds. */
+		expiresAt: number;
 	};
 	/** The store failed; the session keeps working with the token in memory. */
 	storeError: {
@@ -123,9 +136,5 @@ export class Emitter<Events> {
 				}, 0);
 			}
 		}
-	}
-
-	clear(): void {
-		this.#listeners.clear();
 	}
 }

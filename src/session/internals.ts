@@ -12,7 +12,7 @@ export interface SessionInternals {
 	/** The token to send a request with, applying the refresh mode. */
 	tokenForRequest(): Promise<Token>;
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
-	tokenAfter401(used: Token | string): Promise<Token | undefined>;
+	tokenAfter401(used: Token): Promise<Token | undefined>;
 }
 
 const registry = new WeakMap<object, SessionInternals>();

@@ -1,6 +1,7 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
+import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
@@ -20,9 +21,6 @@ import {
 	type OAuth2SessionOptions,
 } from './options.js';
 import { requestToken } from './request-token.js';
-// Static, unlike sign-in: in a bundle without chunks, what an import() wraps around this small
-// module cost more bytes than the module itself (bench:bundle).
-import { revokeToken } from './revoke.js';
 import {
 	applyProtectedRequestHooks,
 	firstAnswer,
@@ -90,6 +88,10 @@ export class OAuth2Session {
 	 */
 	readonly #tokenOrigins: ReadonlySet<string>;
 	#pending: AuthorizationRequest | undefined;
+	/** The states callbacks were read with: each is good for one, whatever comes of it. */
+	readonly #spentStates = new Set<string>();
+	/** The access token a 401 refreshed to, until an answer other than 401 shows it works. */
+	#unproven: string | undefined;
 
 	constructor(options: OAuth2SessionOptions) {
 		this.#options = normalizeOptions(options);
@@ -136,7 +138,9 @@ export class OAuth2Session {
 	 * handed to any library that takes a fetch.
 	 *
 	 * A 401 (other than `insufficient_scope`) refreshes the token and retries once, unless the
-	 * token already changed, in which case it retries with the new one at once.
+	 * token already changed, in which case it retries with the new one at once. The token a 401
+	 * refreshed to is not refreshed again by a 401 for `unauthorizedRefreshInterval`, unless an
+	 * answer other than 401 showed it works: its 401 is handed back.
 	 *
 	 * @throws {OriginNotAllowedError} The URL's origin is not in `allowedOrigins`.
 	 * @throws {InsecureTransportError} `http:` to a host that is not loopback.
@@ -148,7 +152,7 @@ export class OAuth2Session {
 		let prepared = prepareRequest(input, init, this.#options.baseUrl);
 		if (prepared instanceof Promise) prepared = await prepared;
 		const hooks = this.#options.profile?.hooks?.protectedRequest;
-		if (hooks !== undefined && hooks.length > 0) {
+		if (hooks?.length) {
 			prepared = await applyProtectedRequestHooks(prepared, hooks);
 		}
 		this.#assertMayCarryToken(prepared.url);
@@ -165,13 +169,12 @@ export class OAuth2Session {
 			const { response, tokenSent } =
 				firstAnswer(prepared, first) ??
 				(await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryToken));
-			if (
-				retried ||
-				response.status !== 401 ||
-				!tokenSent ||
-				!prepared.replayable ||
-				isInsufficientScope(response)
-			) {
+			if (response.status !== 401) {
+				// The token works: a later 401 means it was revoked, and a refresh may help.
+				this.#unproven = undefined;
+				return response;
+			}
+			if (retried || !tokenSent || !prepared.replayable || isInsufficientScope(response)) {
 				return response;
 			}
 			const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
@@ -203,7 +206,7 @@ export class OAuth2Session {
 		let token: Token;
 		if (options !== undefined && 'implicitResponse' in options) {
 			const { tokenFromImplicitCallback } = await import('./authorization.js');
-			token = tokenFromImplicitCallback(options, this.#expectedState(options.state));
+			token = tokenFromImplicitCallback(this.#options, options, this.#expectedState(options.state));
 		} else {
 			const { grant, params, signal } = await this.#grantFor(options);
 			token = await this.#requestToken(grant, params ?? {}, signal);
@@ -239,6 +242,8 @@ export class OAuth2Session {
 		let failure: unknown;
 		if (token !== undefined && endpoint !== undefined) {
 			try {
+				// Loaded on first use, as sign-in is: a page that only calls APIs never logs out.
+				const { revokeToken } = await import('./revoke.js');
 				await revokeToken({
 					revocationEndpoint: endpoint,
 					token: token.refreshToken ?? token.accessToken,
@@ -248,6 +253,7 @@ export class OAuth2Session {
 					fetch: this.#options.fetch,
 					retry: this.#options.retry,
 					allowInsecure: this.#options.allowInsecure,
+					maxResponseSize: this.#options.maxResponseSize,
 				});
 			} catch (error) {
 				failure = error;
@@ -285,14 +291,22 @@ export class OAuth2Session {
 	}
 
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
-	async #tokenAfter401(used: Token | string): Promise<Token | undefined> {
+	async #tokenAfter401(used: Token): Promise<Token | undefined> {
 		await this.#keeper.ready;
-		const usedAccessToken = typeof used === 'string' ? used : used.accessToken;
 		const current = this.#keeper.token;
-		// Refreshed while this request was in flight: the new token has not been tried yet.
-		if (current !== undefined && current.accessToken !== usedAccessToken) return current;
-		if (this.#options.refresh === 'manual' || current === undefined) return undefined;
+		// Refreshed while this request was in flight: the new token has not been tried yet. Or
+		// ended: `undefined` hands the 401 back.
+		if (current?.accessToken !== used.accessToken) return current;
+		if (
+			this.#options.refresh === 'manual' ||
+			// What the last 401 refreshed to is refused as well: the next one would be too.
+			(current.accessToken === this.#unproven &&
+				Date.now() < (current.issuedAt ?? 0) + this.#options.unauthorizedRefreshInterval)
+		) {
+			return undefined;
+		}
 		const next = await this.#keeper.refresh(current, 'unauthorized');
+		this.#unproven = next.accessToken;
 		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
 		return next;
 	}
@@ -305,6 +319,10 @@ export class OAuth2Session {
 				'fetchToken() with a callback URL needs the state from authorizationUrl(): pass it as state',
 			);
 		}
+		// Spent before the callback is even read: after a failed exchange or a refused callback, a
+		// second code under the same state (replayed, or injected) must not reach the token endpoint.
+		if (this.#spentStates.has(state)) throw new StateMismatchError('used');
+		this.#spentStates.add(state);
 		return state;
 	}
 
@@ -342,6 +360,7 @@ export class OAuth2Session {
 		const { grantFromCallback } = await import('./authorization.js');
 		return {
 			grant: grantFromCallback(
+				this.#options,
 				options,
 				expectedState,
 				options.codeVerifier ?? this.#pending?.codeVerifier,
@@ -369,6 +388,7 @@ export class OAuth2Session {
 			fetch: this.#options.fetch,
 			retry: this.#options.retry,
 			allowInsecure: this.#options.allowInsecure,
+			maxResponseSize: this.#options.maxResponseSize,
 			...(profile === undefined ? {} : { profile }),
 			...(signal === undefined ? {} : { signal }),
 		});
@@ -394,19 +414,10 @@ function whileNotAborted<T>(
 	signal: AbortSignal | null | undefined,
 ): Promise<T> {
 	if (signal === undefined || signal === null) return promise;
-	if (signal.aborted) return Promise.reject(signal.reason);
 	return new Promise<T>((resolve, reject) => {
+		signal.throwIfAborted();
 		const onAbort = () => reject(signal.reason);
 		signal.addEventListener('abort', onAbort, { once: true });
-		promise.then(
-			(value) => {
-				signal.removeEventListener('abort', onAbort);
-				resolve(value);
-			},
-			(error: unknown) => {
-				signal.removeEventListener('abort', onAbort);
-				reject(error);
-			},
-		);
+		promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
 	});
 }

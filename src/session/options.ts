@@ -5,6 +5,7 @@ import {
 	clientSecretPost,
 	noneClientAuthentication,
 } from '../protocol/client-authentication.js';
+import type { AuthorizationServerMetadata } from '../protocol/discovery.js';
 import type { Grant } from '../protocol/grants.js';
 import type { ProviderProfile } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
@@ -37,6 +38,19 @@ export interface OAuth2SessionOptions {
 	revocationEndpoint?: string | URL | undefined;
 	/** The authorization endpoint, for `session.authorizationUrl()`. */
 	authorizationEndpoint?: string | URL | undefined;
+	/**
+	 * The authorization server's issuer identifier. Callbacks carrying RFC 9207 `iss` must carry
+	 * this one, or they are refused (mix-up attack).
+	 * @default `metadata.issuer`, else none: `iss` is not checked
+	 */
+	issuer?: string | undefined;
+	/**
+	 * The authorization server's metadata, as `discover()` returns it. It gives `issuer`, the
+	 * endpoints not given as options, and whether callbacks must carry `iss`
+	 * (`authorization_response_iss_parameter_supported`).
+	 * @default none
+	 */
+	metadata?: AuthorizationServerMetadata | undefined;
 	/** The redirect URI registered for this client. */
 	redirectUri?: string | undefined;
 	/** The scopes to ask for in `authorizationUrl()` and grants that take a scope. */
@@ -53,8 +67,9 @@ export interface OAuth2SessionOptions {
 	 */
 	grant?: Grant | undefined;
 	/**
-	 * The origins the access token may be sent to, such as `['https://api.example.com']`.
-	 * A request to any other origin fails with `OriginNotAllowedError`.
+	 * The origins the access token may be sent to, such as `['https://api.example.com']`: `http:`
+	 * or `https:` URLs (another scheme is an `InvalidOptionsError`). A request to any other origin
+	 * fails with `OriginNotAllowedError`.
 	 * @default [] (only `baseUrl`'s origin, if given)
 	 */
 	allowedOrigins?: readonly string[] | undefined;
@@ -129,11 +144,43 @@ export interface OAuth2SessionOptions {
 	 */
 	retry?: RetryOptions | false | undefined;
 	/**
-	 * How long to back off after a refresh failed for a transient reason, in milliseconds, before
-	 * trying again while the current token is still valid.
+	 * How long to back off after a refresh failed, in milliseconds, doubled for each failure in a
+	 * row up to 64 times this. Meanwhile a still-valid token is used, and a request that needs a new
+	 * one fails at once with a `TokenRequestError` (reason `backoff`, `retryAt`, the last failure as
+	 * `cause`) instead of asking the server again.
 	 * @default 5_000
 	 */
 	refreshBackoff?: number | undefined;
+	/**
+	 * The shortest time between two automatic refreshes, in milliseconds. A token answered with an
+	 * `expires_in` that leaves less (`-1`, `0.001`, `"-3600"`: a misconfigured server) is used for
+	 * about this long anyway, and reported by a `tokenLifetimeClamped` event, instead of being
+	 * refreshed again at once.
+	 * @default 2_000
+	 */
+	minRefreshInterval?: number | undefined;
+	/**
+	 * How long a request whose token is due but still valid waits for the refresh, in
+	 * milliseconds. After that it goes with the current token while the refresh goes on, so a slow
+	 * or failing token endpoint does not hold up requests that do not need it.
+	 * @default 300
+	 */
+	refreshWait?: number | undefined;
+	/**
+	 * How long, in milliseconds, the token a 401 refreshed to is not refreshed again by a 401,
+	 * counted from its issue. An API that refused the old token and then its fresh successor would
+	 * refuse the next one too: it gets one refresh per interval, not one per request. An answer
+	 * other than 401 with the token lifts this (a later 401 means it was revoked). `0` refreshes
+	 * on every 401.
+	 * @default 60_000
+	 */
+	unauthorizedRefreshInterval?: number | undefined;
+	/**
+	 * The largest answer body read from the token and revocation endpoints, in bytes; a longer one
+	 * is refused while it streams in (see `SendTokenRequestOptions.maxResponseSize`).
+	 * @default 1_048_576 (1 MiB)
+	 */
+	maxResponseSize?: number | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -144,6 +191,10 @@ export interface NormalizedOAuth2SessionOptions {
 	authorizationEndpoint: URL | undefined;
 	revocationEndpoint: URL | undefined;
 	redirectUri: string | undefined;
+	/** The issuer callbacks' `iss` is checked against. */
+	issuer: string | undefined;
+	/** Whether a callback without `iss` is refused. */
+	requireIssuer: boolean;
 	scope: string | readonly string[] | undefined;
 	grant: Grant | undefined;
 	allowedOrigins: ReadonlySet<string>;
@@ -162,6 +213,10 @@ export interface NormalizedOAuth2SessionOptions {
 	retry: RetryOptions | false;
 	refreshBackoff: number;
 	refreshTokenWarning: number;
+	minRefreshInterval: number;
+	refreshWait: number;
+	unauthorizedRefreshInterval: number;
+	maxResponseSize: number | undefined;
 }
 
 /** Every default, in one place. */
@@ -175,6 +230,9 @@ export const defaults = {
 	retry: { retries: 2 },
 	refreshBackoff: 5_000,
 	refreshTokenWarning: 86_400_000,
+	minRefreshInterval: 2_000,
+	refreshWait: 300,
+	unauthorizedRefreshInterval: 60_000,
 } as const satisfies Partial<NormalizedOAuth2SessionOptions>;
 
 const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
@@ -191,28 +249,35 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 	if (!refreshModes.includes(refresh)) {
 		throw new InvalidOptionsError(`refresh must be one of ${refreshModes.join(', ')}`);
 	}
-	const baseUrl = options.baseUrl === undefined ? undefined : toUrl(options.baseUrl, 'baseUrl');
+	const baseUrl = options.baseUrl === undefined ? undefined : webUrl(options.baseUrl, 'baseUrl');
 	const allowedOrigins = new Set(
-		(options.allowedOrigins ?? []).map((origin) => toUrl(origin, 'allowedOrigins').origin),
+		(options.allowedOrigins ?? []).map((origin) => webUrl(origin, 'allowedOrigins').origin),
 	);
 	if (baseUrl !== undefined) allowedOrigins.add(baseUrl.origin);
 	const userFetch = options.fetch;
+	const { metadata } = options;
+	const issuer = options.issuer ?? metadata?.issuer;
+	if (metadata !== undefined && issuer !== metadata.issuer) {
+		throw new InvalidOptionsError('issuer differs from the issuer of metadata');
+	}
+	const tokenEndpoint = options.tokenEndpoint ?? metadata?.token_endpoint;
+	const authorizationEndpoint = options.authorizationEndpoint ?? metadata?.authorization_endpoint;
+	const revocationEndpoint = options.revocationEndpoint ?? metadata?.revocation_endpoint;
 	return {
 		clientId: options.clientId,
 		clientAuthentication: clientAuthenticationFrom(options),
-		tokenEndpoint:
-			options.tokenEndpoint === undefined
-				? undefined
-				: toUrl(options.tokenEndpoint, 'tokenEndpoint'),
+		tokenEndpoint: tokenEndpoint === undefined ? undefined : toUrl(tokenEndpoint, 'tokenEndpoint'),
 		authorizationEndpoint:
-			options.authorizationEndpoint === undefined
+			authorizationEndpoint === undefined
 				? undefined
-				: toUrl(options.authorizationEndpoint, 'authorizationEndpoint'),
+				: toUrl(authorizationEndpoint, 'authorizationEndpoint'),
 		revocationEndpoint:
-			options.revocationEndpoint === undefined
+			revocationEndpoint === undefined
 				? undefined
-				: toUrl(options.revocationEndpoint, 'revocationEndpoint'),
+				: toUrl(revocationEndpoint, 'revocationEndpoint'),
 		redirectUri: options.redirectUri,
+		issuer,
+		requireIssuer: metadata?.authorization_response_iss_parameter_supported === true,
 		scope: options.scope,
 		grant: options.grant,
 		allowedOrigins,
@@ -236,6 +301,19 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			defaults.refreshTokenWarning,
 			'refreshTokenWarning',
 		),
+		minRefreshInterval: nonNegative(
+			options.minRefreshInterval,
+			defaults.minRefreshInterval,
+			'minRefreshInterval',
+		),
+		refreshWait: nonNegative(options.refreshWait, defaults.refreshWait, 'refreshWait'),
+		unauthorizedRefreshInterval: nonNegative(
+			options.unauthorizedRefreshInterval,
+			defaults.unauthorizedRefreshInterval,
+			'unauthorizedRefreshInterval',
+		),
+		// Checked, and defaulted, where it is used.
+		maxResponseSize: options.maxResponseSize,
 	};
 }
 
@@ -263,6 +341,15 @@ function toUrl(value: string | URL, option: string): URL {
 	} catch {
 		throw new InvalidOptionsError(`${option} must be an absolute URL`);
 	}
+}
+
+// The token goes only over HTTP: another scheme (capacitor:, file:) has no origin to compare.
+function webUrl(value: string | URL, option: string): URL {
+	const url = toUrl(value, option);
+	if (!/^https?:$/.test(url.protocol)) {
+		throw new InvalidOptionsError(`${option} takes http: or https: URLs, not ${String(value)}`);
+	}
+	return url;
 }
 
 function nonNegative(value: number | undefined, fallback: number, option: string): number {

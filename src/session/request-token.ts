@@ -10,6 +10,7 @@ import {
 	type TokenHttpResponse,
 	tokenPhaseOf,
 } from '../protocol/profile.js';
+import { redactText, sentSecrets } from '../protocol/redact.js';
 import type { Token } from '../protocol/token.js';
 import {
 	type BuildTokenRequestOptions,
@@ -72,6 +73,13 @@ export interface SendTokenRequestOptions {
 	 */
 	timeout?: number | undefined;
 	/**
+	 * The largest answer body read, in bytes. A longer body is refused while it streams in, and one
+	 * whose `Content-Length` says more before it is read, with a `TokenResponseError` (`too-large`):
+	 * a broken or hostile server cannot fill the memory.
+	 * @default 1_048_576 (1 MiB)
+	 */
+	maxResponseSize?: number | undefined;
+	/**
 	 * Aborts the request, its retries and the waits between them; the promise rejects with its reason.
 	 * @default undefined: only the timeout and the retry budget end it
 	 */
@@ -121,6 +129,7 @@ export interface TokenEndpointAnswer extends TokenHttpResponse {
 /** Every default of sending a token request, in one place. */
 export const sendTokenRequestDefaults = {
 	timeout: 30_000,
+	maxResponseSize: 1_048_576,
 	retry: {
 		retries: 2,
 		minTimeout: 500,
@@ -158,7 +167,7 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 	}, options);
 	const { status, body } = runTokenResponseHooks(profile, phase, answer);
 	return parseTokenResponse(
-		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers),
+		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers, status),
 		{
 			requestedAt: answer.requestedAt,
 			status,
@@ -184,11 +193,18 @@ export async function sendTokenRequest(
 	options: SendTokenRequestOptions = {},
 ): Promise<TokenEndpointAnswer> {
 	const timeout = positive(options.timeout, sendTokenRequestDefaults.timeout, 'timeout');
+	const maxResponseSize = positive(
+		options.maxResponseSize,
+		sendTokenRequestDefaults.maxResponseSize,
+		'maxResponseSize',
+		'bytes',
+	);
 	const now = options.now ?? Date.now;
 	const attempt = (attemptNumber: number) =>
 		sendOnce(typeof request === 'function' ? request : () => request, attemptNumber, {
 			...options,
 			timeout,
+			maxResponseSize,
 			now,
 		}).catch((error: unknown) => {
 			if (error instanceof TokenRequestError && error.reason !== 'redirect') throw error;
@@ -231,7 +247,11 @@ export function retryAfterDelay(header: string | null, now: number): number | un
 }
 
 type Prepare = () => TokenRequestParts | Promise<TokenRequestParts>;
-type SendOptions = SendTokenRequestOptions & { timeout: number; now: () => number };
+type SendOptions = SendTokenRequestOptions & {
+	timeout: number;
+	maxResponseSize: number;
+	now: () => number;
+};
 
 // The wait a transient answer asked for; kept off the error so it stays plain data.
 const retryAfter = new WeakMap<Error, number>();
@@ -272,7 +292,12 @@ async function sendOnce(
 			if (delay !== undefined) retryAfter.set(error, delay);
 			throw error;
 		}
-		text = await response.text();
+		text = await readText(response, options.maxResponseSize, () => {
+			return new TokenResponseError(
+				`The ${name} at ${origin} answered with a body over ${options.maxResponseSize} bytes (maxResponseSize)`,
+				{ problem: 'too-large', status: response.status },
+			);
+		});
 	} catch (error) {
 		if (error instanceof TokenRequestError) throw error;
 		if (options.signal?.aborted) throw options.signal.reason;
@@ -294,14 +319,53 @@ async function sendOnce(
 		}
 		throw error;
 	}
+	let body: unknown;
+	try {
+		body = decode(text, response, options.decoder);
+	} catch (error) {
+		// The kept body may echo the request (a server's error page quoting the form or headers).
+		if (!(error instanceof TokenResponseError) || error.body === undefined) throw error;
+		throw new TokenResponseError(
+			error.message,
+			{
+				problem: error.problem,
+				status: error.status,
+				body: redactText(error.body, sentSecrets(request.params, request.headers)),
+			},
+			{ cause: error.cause },
+		);
+	}
 	return {
 		status: response.status,
 		headers: response.headers,
-		body: decode(text, response, options.decoder),
+		body,
 		requestedAt,
 		attempts,
 		response,
 	};
+}
+
+/**
+ * The body as text, stopped and cancelled as soon as it passes `limit` bytes (or refused unread
+ * when its `Content-Length` does): `response.text()` would hold any size in memory first.
+ */
+async function readText(response: Response, limit: number, tooLarge: () => Error): Promise<string> {
+	if (Number(response.headers.get('content-length')) > limit) {
+		await discardBody(response);
+		throw tooLarge();
+	}
+	const reader = response.body?.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
+		size += read.value.byteLength;
+		if (size > limit) {
+			await reader?.cancel().catch(() => {});
+			throw tooLarge();
+		}
+		chunks.push(read.value);
+	}
+	return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
 }
 
 function decode(text: string, response: Response, decoder: SendOptions['decoder']): unknown {
@@ -315,9 +379,17 @@ function decode(text: string, response: Response, decoder: SendOptions['decoder'
 		throw new TokenResponseError(
 			`The custom decoder could not read the token endpoint's answer (HTTP ${response.status})`,
 			{ problem: 'unparseable', status: response.status, body: text },
-			{ cause: error },
+			{ cause: withoutMessage(error) },
 		);
 	}
+}
+
+/** The error's kind without its message: a parser's message quotes the text (JSON.parse does). */
+function withoutMessage(error: unknown): Error {
+	const message = 'left out: it may quote the answer';
+	const copy = error instanceof SyntaxError ? new SyntaxError(message) : new Error(message);
+	if (error instanceof Error) copy.name = error.name;
+	return copy;
 }
 
 /** The error, or a copy without the request's query when it quotes it (a GET carries secrets there). */
@@ -342,10 +414,15 @@ function plural(attempts: number): string {
 	return attempts === 1 ? 'attempt' : 'attempts';
 }
 
-function positive(value: number | undefined, fallback: number, option: string): number {
+function positive(
+	value: number | undefined,
+	fallback: number,
+	option: string,
+	unit = 'milliseconds',
+): number {
 	if (value === undefined) return fallback;
 	if (typeof value !== 'number' || !(value > 0)) {
-		throw new InvalidOptionsError(`${option} must be a number of milliseconds above 0`);
+		throw new InvalidOptionsError(`${option} must be a number of ${unit} above 0`);
 	}
 	return value;
 }

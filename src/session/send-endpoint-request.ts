@@ -23,6 +23,8 @@ export async function sendEndpointRequest(
 	return {
 		...answer,
 		body:
-			sent === undefined ? answer.body : redactSentSecrets(answer.body, sent.params, sent.headers),
+			sent === undefined
+				? answer.body
+				: redactSentSecrets(answer.body, sent.params, sent.headers, answer.status),
 	};
 }

@@ -3,6 +3,8 @@ import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
 import { StorageError } from '../errors/storage-error.js';
 import { TokenExpiredError } from '../errors/token-expired-error.js';
+import { TokenRequestError } from '../errors/token-request-error.js';
+import { TokenResponseError } from '../errors/token-response-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
@@ -19,9 +21,6 @@ export type ObtainToken = (
 
 /** Why a refresh was asked for. */
 export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
-
-// Only these answers say the grant itself is gone; everything else may pass (RFC 6749 §5.2).
-const SESSION_ENDING_ERRORS = new Set(['invalid_grant', 'invalid_client', 'unauthorized_client']);
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -41,6 +40,9 @@ export class TokenKeeper {
 	#token: Token | undefined;
 	#inflight: Promise<Token> | undefined;
 	#backoffUntil = 0;
+	/** Refreshes failed in a row: each doubles the back-off. */
+	#failures = 0;
+	#lastFailure: OAuth2Error | undefined;
 	#cancelTimer: (() => void) | undefined;
 	#cancelWarning: (() => void) | undefined;
 	/** The access token being written by this context, whose store notification is our own echo. */
@@ -100,13 +102,26 @@ export class TokenKeeper {
 		const stillValid = !token.isExpired();
 		if (stillValid && (Date.now() < this.#backoffUntil || !this.#canRenew(token))) return token;
 		let next: Token;
+		let timer: ReturnType<typeof setTimeout> | undefined;
 		try {
-			next = await this.refresh(token, 'expired');
+			const run = this.refresh(token, 'expired');
+			// A token that still works is not held behind a slow or failing endpoint for long.
+			next = await (stillValid
+				? Promise.race([
+						run,
+						new Promise<Token>((resolve) => {
+							timer = setTimeout(resolve, this.#options.refreshWait, token);
+						}),
+					])
+				: run);
 		} catch (error) {
 			// A blip while the token still works must not fail the request.
 			if (stillValid && !(error instanceof ReauthenticationRequiredError)) return token;
 			throw error;
+		} finally {
+			clearTimeout(timer);
 		}
+		if (next === token) return token;
 		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
 		return next;
 	}
@@ -128,6 +143,14 @@ export class TokenKeeper {
 			return current;
 		}
 		if (this.#inflight !== undefined) return this.#inflight;
+		// Without this, every request on an expired token would ask again a server that just said no.
+		if (reason !== 'manual' && reason !== 'proactive' && Date.now() < this.#backoffUntil) {
+			throw new TokenRequestError(
+				`The last refresh failed; the next try is at ${new Date(this.#backoffUntil).toISOString()}`,
+				{ reason: 'backoff', attempts: 0, retryAt: this.#backoffUntil },
+				{ cause: this.#lastFailure },
+			);
+		}
 		const run = this.#refreshOnce(stale).finally(() => {
 			if (this.#inflight === run) this.#inflight = undefined;
 		});
@@ -266,17 +289,26 @@ export class TokenKeeper {
 			const params = base?.refreshToken !== undefined ? this.#options.refreshParams : {};
 			token = await this.#obtain(grant, { params, signal });
 		} catch (error) {
-			return this.#refreshFailed(error, base, locked);
+			return this.#refreshFailed(error, base, signal, locked, grant);
 		}
-		token = keepWhatTheAnswerOmits(token, base, grant);
+		token = this.#clampLifetime(keepWhatTheAnswerOmits(token, base, grant));
 		await this.#save(token);
 		await this.#notifyUpdater(token);
 		this.#accept(token, grant.grantType === 'refresh_token' ? 'refresh' : 'fetch');
 		return token;
 	}
 
-	async #refreshFailed(error: unknown, base: Token | undefined, locked: boolean): Promise<Token> {
-		if (error instanceof OAuth2ResponseError && SESSION_ENDING_ERRORS.has(error.error)) {
+	async #refreshFailed(
+		error: unknown,
+		base: Token | undefined,
+		signal: AbortSignal,
+		locked: boolean,
+		grant: Grant,
+	): Promise<Token> {
+		// Only invalid_grant says the grant itself is gone (RFC 6749 §5.2). invalid_client and
+		// unauthorized_client are about this client's configuration: ending on them would delete the
+		// refresh token of every context sharing the store for a secret that can be fixed.
+		if (error instanceof OAuth2ResponseError && error.error === 'invalid_grant') {
 			if (!locked) {
 				// Without a lock another context may have rotated the refresh token under us.
 				const stored = await this.#read();
@@ -289,6 +321,10 @@ export class TokenKeeper {
 					return stored;
 				}
 			}
+			// A daemon's grant (client credentials, JWT bearer) outlives its refresh tokens.
+			if (grant.grantType === 'refresh_token' && this.#options.grant !== undefined) {
+				return this.#refreshFrom(undefined, signal, locked);
+			}
 			const ended = new ReauthenticationRequiredError(
 				`The authorization server refused the refresh (${error.error})`,
 				{ cause: error },
@@ -300,16 +336,42 @@ export class TokenKeeper {
 			error instanceof OAuth2Error
 				? error
 				: new OAuth2Error('The refresh failed', 'TOKEN_REQUEST_FAILED', { cause: error });
-		this.#backoffUntil = Date.now() + this.#options.refreshBackoff;
+		const { refreshBackoff } = this.#options;
+		this.#failures++;
+		this.#lastFailure = failure;
+		this.#backoffUntil =
+			Date.now() + Math.min(refreshBackoff * 2 ** (this.#failures - 1), refreshBackoff * 64);
 		this.events.emit('refreshFailed', { error: failure, retryAt: this.#backoffUntil });
 		this.#schedule(this.#backoffUntil);
 		throw failure;
+	}
+
+	/**
+	 * A new token already due (`expires_in` of -1 or 0.001) would be refreshed again at once, by
+	 * every request and the background timer: a refresh storm. It is kept a little instead; saved
+	 * so, it also holds off the other contexts sharing the store.
+	 */
+	#clampLifetime(token: Token): Token {
+		const now = Date.now();
+		const floor = this.#options.minRefreshInterval;
+		if (token.expiresAt === undefined || !this.isDue(token, now + floor)) return token;
+		// Twice the floor: with the quarter-lifetime leeway and its jitter, due after the floor.
+		const expiresAt = now + 2 * floor;
+		this.events.emit('tokenLifetimeClamped', {
+			error: new TokenResponseError(
+				'The token endpoint answered an expires_in below minRefreshInterval; the token is kept longer',
+				{ problem: 'invalid-field' },
+			),
+			expiresAt,
+		});
+		return token.with({ issuedAt: now, expiresAt });
 	}
 
 	#accept(token: Token, source: TokenSource): void {
 		const previous = this.#token;
 		this.#token = token;
 		this.#backoffUntil = 0;
+		this.#failures = 0;
 		this.events.emit('tokenUpdated', {
 			token,
 			previous,

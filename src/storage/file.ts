@@ -7,16 +7,21 @@ import { DirectoryFeed } from '../node/file-store/directory-feed.js';
 import { type HeldLock, releaseLock, tryLock } from '../node/file-store/file-lock.js';
 import { asideNameFor, fileNamesFor } from '../node/file-store/file-names.js';
 import {
+	checkDirectoryIsPrivate,
 	ensureDirectory,
 	errorCode,
 	moveAsideIfUnchanged,
 	readSnapshot,
+	type Snapshot,
 	syncDirectory,
+	UnsafeDirectoryError,
+	UnsafeFileError,
 	writeFileAtomic,
 } from '../node/file-store/files.js';
 import {
 	decodeStoredRecord,
 	type LockOptions,
+	refuseToReplaceNewer,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,
@@ -26,7 +31,8 @@ import {
 export interface FileStoreOptions {
 	/**
 	 * The directory of the records, one file per key (`token-<key>.json`, mode 0600). Created with
-	 * mode 0700 on the first write if missing. Give it a directory of its own, on a local disk: the
+	 * mode 0700 on the first write if missing; an existing one must be this user's and writable by
+	 * nobody else. Give it a directory of its own, on a local disk: the
 	 * lock works between the processes of one machine.
 	 * @example path.join(os.homedir(), '.config', 'my-app', 'tokens')
 	 */
@@ -74,6 +80,10 @@ const UNREADABLE_READS = 3;
  *   `token-<key>.json.corrupt-<ms>-<random>`, never overwritten, and `get` throws a `StorageError`
  *   (`corrupt`) naming the key and where the bytes went. One written by a newer version of this
  *   library is left in place for the processes running it (`unsupported-version`).
+ * - A directory another user could change is refused with a `StorageError` (`insecure`) saying
+ *   the fix: one not owned by this user, or writable by group or others (`chmod 700` it). Files
+ *   are opened without following symlinks: a symlink or a device at a record's name is `insecure`,
+ *   a record over 1 MiB is `corrupt`; both are left where they are.
  * - A failing disk (full, read-only, permission denied) is a `StorageError` (`unavailable`) with
  *   the system error as `cause`; no temp file is left behind.
  *
@@ -92,6 +102,8 @@ const UNREADABLE_READS = 3;
 export class FileStore implements TokenStore {
 	readonly #options: NormalizedFileStoreOptions;
 	readonly #feed: DirectoryFeed;
+	/** Set once the directory was found private: only its owner can make it public again. */
+	#private = false;
 
 	constructor(options: FileStoreOptions) {
 		this.#options = normalizeOptions(options);
@@ -106,16 +118,20 @@ export class FileStore implements TokenStore {
 	async get(key: string): Promise<StoredRecord | undefined> {
 		const { record: name } = fileNamesFor(key);
 		const { dir } = this.#options;
+		await this.#checkDirectory(key);
 		for (let read = 1; ; read++) {
-			const snapshot = await guard(key, 'read', () => readSnapshot(join(dir, name)));
-			if (snapshot === undefined) return undefined;
+			let snapshot: Snapshot | undefined;
 			let unreadable: StorageError;
 			try {
+				snapshot = await guard(key, 'read', () => readSnapshot(join(dir, name)));
+				if (snapshot === undefined) return undefined;
 				return decodeText(snapshot.text, key);
 			} catch (error) {
 				if (!(error instanceof StorageError)) throw error;
 				unreadable = error;
 			}
+			// Not moved aside: it is a link or a device someone planted, not bytes of ours.
+			if (snapshot === undefined || unreadable.problem === 'insecure') throw unreadable;
 			if (unreadable.problem === 'unsupported-version') {
 				// Processes running the newer version read it: moving it away would end their sessions.
 				throw new StorageError(
@@ -145,6 +161,11 @@ export class FileStore implements TokenStore {
 		const text = `${JSON.stringify(record)}\n`;
 		await guard(key, 'write', async () => {
 			await ensureDirectory(this.#options.dir);
+			await this.#checkDirectory(key);
+			refuseToReplaceNewer(
+				parsedOrUndefined(await readCurrent(join(this.#options.dir, name))),
+				key,
+			);
 			await writeFileAtomic(this.#options.dir, name, text);
 		});
 		this.#feed.changed(name);
@@ -153,6 +174,7 @@ export class FileStore implements TokenStore {
 	async delete(key: string): Promise<void> {
 		const { record: name } = fileNamesFor(key);
 		const { dir } = this.#options;
+		await this.#checkDirectory(key);
 		await guard(key, 'delete', async () => {
 			try {
 				await unlink(join(dir, name));
@@ -169,7 +191,10 @@ export class FileStore implements TokenStore {
 		const { lockPrefix } = fileNamesFor(key);
 		const { dir, lockRetryInterval } = this.#options;
 		const deadline = Date.now() + options.waitTimeout;
-		await guard(key, 'lock', () => ensureDirectory(dir));
+		await guard(key, 'lock', async () => {
+			await ensureDirectory(dir);
+			await this.#checkDirectory(key);
+		});
 		const changes = this.#feed.signalChanges(lockPrefix);
 		let held: HeldLock | undefined;
 		try {
@@ -209,6 +234,14 @@ export class FileStore implements TokenStore {
 				listener(undefined);
 			}
 		});
+	}
+
+	async #checkDirectory(key: string): Promise<void> {
+		if (this.#private) return;
+		// A missing directory is not settled yet: the check runs again once it exists.
+		this.#private = await guard(key, 'check the directory of', () =>
+			checkDirectoryIsPrivate(this.#options.dir),
+		);
 	}
 
 	/** Stops every watcher and poll of this store. Reads, writes and locks keep working. */
@@ -263,6 +296,25 @@ function decodeText(text: string, key: string): StoredRecord {
 	return value as StoredRecord;
 }
 
+/** What is at a record's name, for a writer deciding whether to replace it: unreadable is nothing. */
+async function readCurrent(path: string): Promise<string | undefined> {
+	try {
+		return (await readSnapshot(path))?.text;
+	} catch (error) {
+		// A link or a device planted at the name is replaced by the write, not read.
+		if (error instanceof UnsafeFileError) return undefined;
+		throw error;
+	}
+}
+
+function parsedOrUndefined(text: string | undefined): unknown {
+	try {
+		return text === undefined ? undefined : JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+}
+
 function decodeOrUndefined(text: string, key: string): StoredRecord | undefined {
 	try {
 		return decodeText(text, key);
@@ -277,6 +329,16 @@ async function guard<T>(key: string, action: string, run: () => Promise<T>): Pro
 		return await run();
 	} catch (error) {
 		if (error instanceof StorageError) throw error;
+		if (error instanceof UnsafeDirectoryError) {
+			throw new StorageError(error.message, { problem: 'insecure', key });
+		}
+		if (error instanceof UnsafeFileError) {
+			const problem = error.reason === 'too-large' ? 'corrupt' : 'insecure';
+			throw new StorageError(`The file of the record under "${key}" ${error.message}`, {
+				problem,
+				key,
+			});
+		}
 		const code = errorCode(error);
 		throw new StorageError(
 			`The file store could not ${action} the record under "${key}"${code === undefined ? '' : ` (${code})`}`,

@@ -10,6 +10,7 @@ import { StoreListeners } from './store-listeners.js';
 import {
 	decodeStoredRecord,
 	type LockOptions,
+	refuseToReplaceNewer,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,
@@ -215,6 +216,7 @@ export class IndexedDBStore implements TokenStore {
 	#replace(key: string, value: unknown, operation: string): Promise<void> {
 		return unavailableOnError(key, operation, () =>
 			readModifyWrite(this.#useStore, key, (store, current) => {
+				if (value !== undefined) refuseToReplaceNewer(current, key);
 				if (current !== undefined && !isReadable(current, key)) {
 					store.put({ value: current, movedAt: Date.now() }, unreadableKey(key));
 				}

@@ -1,6 +1,12 @@
 import { StorageError } from '../errors/storage-error.js';
 import { StoreListeners } from './store-listeners.js';
-import type { LockOptions, StoredRecord, StoreListener, TokenStore } from './token-store.js';
+import {
+	type LockOptions,
+	refuseToReplaceNewer,
+	type StoredRecord,
+	type StoreListener,
+	type TokenStore,
+} from './token-store.js';
 
 /**
  * A store in this context's memory: the default when no store is given, and a reference for
@@ -19,6 +25,7 @@ export class MemoryStore implements TokenStore {
 	}
 
 	async set(key: string, record: StoredRecord): Promise<void> {
+		refuseToReplaceNewer(this.#records.get(key), key);
 		this.#records.set(key, structuredClone(record));
 		this.#listeners.notify(key, record);
 	}

@@ -7,6 +7,7 @@ import { StoreListeners } from './store-listeners.js';
 import {
 	decodeStoredRecord,
 	type LockOptions,
+	STORED_RECORD_VERSION,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,
@@ -39,8 +40,10 @@ export interface RedisStoreOptions {
 	 */
 	prefix?: string | undefined;
 	/**
-	 * How long one Redis command may take, in milliseconds, before it fails with a `StorageError`
-	 * (`unavailable`). It bounds how long a session waits on Redis that is down.
+	 * How long one Redis command may wait on Redis that cannot be reached, in milliseconds, before it
+	 * fails with a `StorageError` (`unavailable`): it bounds how long a session waits on Redis that
+	 * is down. On a connection that is up, a slow answer (a busy Redis, a starved process) is
+	 * awaited up to 30 s: "unavailable" sends sessions on without the lock, a second refresh.
 	 * @default 5_000
 	 * @example 1_000
 	 */
@@ -59,14 +62,18 @@ export interface RedisKeyNames {
 
 const defaults = { prefix: 'oauth2-session:', commandTimeout: 5_000 } as const;
 
+/** The longest wait for a command on a connection that is up (Redis busy, not down), in ms. */
+const SLOW_COMMAND_LIMIT = 30_000;
+
 /** Bounds of the wait between two tries to take a held lock, in milliseconds. */
 const LOCK_POLL_MIN = 5;
 const LOCK_POLL_MAX = 100;
 
 // Write and notify in one script: a subscriber never misses a write that happened, nor hears of
-// one that did not, and messages arrive in write order.
+// one that did not, and messages arrive in write order. A record of a newer schema version (above
+// ARGV[3]) is left alone, in the same step: 0.
 const SET_SCRIPT = script(
-	"redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
+	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if ok and type(v) == 'table' and type(v.version) == 'number' and v.version > tonumber(ARGV[3]) then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
 );
 const DELETE_SCRIPT = script(
 	"if redis.call('DEL', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[1], '') return 1 end return 0",
@@ -185,7 +192,15 @@ export class RedisStore implements TokenStore {
 	async set(key: string, record: StoredRecord): Promise<void> {
 		const { record: name, channel } = this.keysFor(key);
 		const value = JSON.stringify(record);
-		await this.#run(key, 'write', () => this.#eval(SET_SCRIPT, [name], [value, channel]));
+		const written = await this.#run(key, 'write', () =>
+			this.#eval(SET_SCRIPT, [name], [value, channel, String(STORED_RECORD_VERSION)]),
+		);
+		if (written === 0) {
+			throw new StorageError(
+				`The record under "${key}" has a schema version newer than this library writes (${STORED_RECORD_VERSION}); it is left in place`,
+				{ problem: 'unsupported-version', key },
+			);
+		}
 	}
 
 	async delete(key: string): Promise<void> {
@@ -199,9 +214,14 @@ export class RedisStore implements TokenStore {
 		const ttl = Math.max(1, Math.ceil(options.ttl));
 		const deadline = Date.now() + options.waitTimeout;
 		for (let attempt = 0; ; attempt++) {
-			const taken = await this.#run(key, 'lock', () =>
-				this.#client.set(lock, owner, 'PX', ttl, 'NX'),
-			);
+			const trying = this.#client.set(lock, owner, 'PX', ttl, 'NX');
+			const taken = await this.#run(key, 'lock', () => trying).catch((error: unknown) => {
+				// Given up on, it may still land: the lock it took must not block everyone for its ttl.
+				trying
+					.then((late) => late === 'OK' && this.#eval(RELEASE_SCRIPT, [lock], [owner]))
+					.catch(() => {});
+				throw error;
+			});
 			if (taken === 'OK') break;
 			const left = deadline - Date.now();
 			if (left <= 0) {
@@ -327,7 +347,12 @@ export class RedisStore implements TokenStore {
 		}
 	}
 
-	/** Runs one command within `commandTimeout`, turning any failure into a `StorageError`. */
+	/**
+	 * Runs one command, turning any failure into a `StorageError`. It fails after `commandTimeout`
+	 * while Redis cannot be reached; on a connection that is up, Redis is slow rather than down and
+	 * the answer is awaited up to `SLOW_COMMAND_LIMIT`: a caller told "unavailable" falls back to
+	 * working without the store, which for a lock means a second refresh with a spent token.
+	 */
 	async #run<T>(key: string, operation: string, command: () => Promise<T>): Promise<T> {
 		if (this.#closed) {
 			throw new StorageError(`Cannot ${operation} "${key}": the RedisStore is closed`, {
@@ -335,23 +360,25 @@ export class RedisStore implements TokenStore {
 				key,
 			});
 		}
-		let timer: ReturnType<typeof setTimeout> | undefined;
 		const pending = command();
-		const timeout = new Promise<never>((_, reject) => {
-			timer = setTimeout(
-				() =>
-					reject(
-						new Error(
-							`No answer from Redis within ${this.#commandTimeout} ms (connection: ${this.#client.status})`,
-						),
-					),
-				this.#commandTimeout,
-			);
-		});
 		// The command may still fail after the timeout has answered for it.
 		pending.catch(() => {});
+		const started = Date.now();
+		let timer: ReturnType<typeof setTimeout> | undefined;
 		try {
-			return await Promise.race([pending, timeout]);
+			for (;;) {
+				const tick = new Promise<'tick'>((resolve) => {
+					timer = setTimeout(resolve, this.#commandTimeout, 'tick');
+				});
+				const answer = await Promise.race([pending.then((value) => ({ value })), tick]);
+				clearTimeout(timer);
+				if (answer !== 'tick') return answer.value;
+				const waited = Date.now() - started;
+				const { status } = this.#client;
+				if (status !== 'ready' || waited >= Math.max(SLOW_COMMAND_LIMIT, this.#commandTimeout)) {
+					throw new Error(`No answer from Redis within ${waited} ms (connection: ${status})`);
+				}
+			}
 		} catch (error) {
 			const wrongType = error instanceof Error && error.message.startsWith('WRONGTYPE');
 			throw new StorageError(

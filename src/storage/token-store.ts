@@ -46,7 +46,10 @@ export type StoreListener = (record: StoredRecord | undefined) => void;
 export interface TokenStore {
 	/** The record under `key`, or `undefined` when there is none. */
 	get(key: string): Promise<StoredRecord | undefined>;
-	/** Writes the record durably: when the promise resolves, every context sharing the store reads it. */
+	/**
+	 * Writes the record durably: when the promise resolves, every context sharing the store reads it.
+	 * Refuses (`StorageError` `unsupported-version`) to replace a record of a newer schema version.
+	 */
 	set(key: string, record: StoredRecord): Promise<void>;
 	/** Removes the record. */
 	delete(key: string): Promise<void>;
@@ -59,6 +62,19 @@ export interface TokenStore {
 	subscribe?(key: string, listener: StoreListener): () => void;
 	/** Releases what the store holds open (connections, channels, watchers). */
 	close?(): Promise<void>;
+}
+
+/**
+ * Throws if `current`, what a store holds under `key`, was written by a newer version of this
+ * library: its processes still read it, and overwriting it would end their sessions.
+ * @throws {StorageError} `unsupported-version`.
+ */
+export function refuseToReplaceNewer(current: unknown, key: string): void {
+	const version = (current as Partial<StoredRecord> | undefined)?.version;
+	// decodeStoredRecord reports it, naming its version.
+	if (typeof version === 'number' && version > STORED_RECORD_VERSION) {
+		decodeStoredRecord(current, key);
+	}
 }
 
 /** Builds the record a store keeps for a token. */

@@ -1,17 +1,13 @@
 import { InsecureTransportError } from '../errors/insecure-transport-error.js';
 
 /**
- * Whether a host name is loopback: `localhost` (and `*.localhost`, RFC 6761), `127.0.0.0/8`, `::1`.
- * Traffic to these never leaves the machine, so plain `http:` is allowed there (RFC 8252 §7.3).
+ * Whether a host name is loopback: `localhost`, `127.0.0.0/8` or `::1`, names traffic to which
+ * never leaves the machine, so plain `http:` is allowed there (RFC 8252 §7.3). Not `*.localhost`:
+ * RFC 6761 asks resolvers to keep it local, but Node hands it to the system resolver, which may
+ * ask DNS; use `https:` or `allowInsecure` for such names.
  */
 export function isLoopbackHost(hostname: string): boolean {
-	const host = hostname.toLowerCase().replace(/^\[|\]$/g, '');
-	return (
-		host === 'localhost' ||
-		host.endsWith('.localhost') ||
-		host === '::1' ||
-		/^127(\.\d{1,3}){3}$/.test(host)
-	);
+	return /^(localhost|\[::1\]|::1|127(\.\d{1,3}){3})$/i.test(hostname);
 }
 
 /**

@@ -55,6 +55,8 @@ function sessionUnderTest(proactiveRefresh: boolean, refreshTimeout = 3_000) {
 		// Long enough that the second request below lands inside it even on a loaded machine.
 		refreshBackoff: BACKOFF,
 		refreshTimeout,
+		// These cases look at how each refresh fails, so the first request waits for it to end.
+		refreshWait: 60_000,
 		retry: { retries: 2, minTimeout: 10, maxTimeout: 50, maxRetryAfter: 2_000 },
 	});
 	const events = { failed: [] as OAuth2Error[], ended: 0, updated: [] as string[] };

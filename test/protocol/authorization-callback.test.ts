@@ -297,6 +297,46 @@ describe('parseAuthorizationCallback: malformed callbacks', () => {
 	});
 });
 
+describe('the size of what is parsed is bounded', () => {
+	const state = 'state=xyz';
+	it.each([
+		[
+			'a URL over 32,768 characters',
+			`${callback}?code=${CODE}&${state}&pad=${'a'.repeat(32_768)}`,
+			'32768 characters',
+		],
+		[
+			'over 100 parameters',
+			`${callback}?code=${CODE}&${state}${'&p=1'.repeat(100)}`,
+			'100 parameters',
+		],
+		[
+			'over 100 parameters in the fragment',
+			`${callback}#code=${CODE}&${state}${'&p=1'.repeat(100)}`,
+			'100 parameters',
+		],
+	])('%s is refused with an error naming the limit', (_, url, limit) => {
+		for (const parse of [parseAuthorizationCallback, parseImplicitCallback]) {
+			const error = thrown(() => parse(url, expect_));
+			expect(error).toBeInstanceOf(InvalidCallbackError);
+			expect(error).toMatchObject({ problem: 'too-large' });
+			expect((error as Error).message).toContain(limit);
+			expect(everything(error)).not.toContain(CODE);
+		}
+		// The same as a URL object.
+		expect(() => parseAuthorizationCallback(new URL(url), expect_)).toThrowError(limit);
+	});
+
+	it('the largest callbacks within the limits are read', () => {
+		const padded = `${callback}?code=${CODE}&${state}`;
+		const long = `${padded}&pad=${'a'.repeat(32_768 - padded.length - 5)}`;
+		expect(long).toHaveLength(32_768);
+		expect(parseAuthorizationCallback(long, expect_).code).toBe(CODE);
+		const many = `${callback}?code=${CODE}&${state}${'&p=1'.repeat(98)}`;
+		expect(parseAuthorizationCallback(many, expect_).code).toBe(CODE);
+	});
+});
+
 describe('parseImplicitCallback', () => {
 	const requestedAt = Date.UTC(2026, 0, 1);
 	const fragment = `access_token=${TOKEN}&token_type=bearer&expires_in=3600&scope=read+write&state=xyz`;
@@ -349,6 +389,12 @@ describe('parseImplicitCallback', () => {
 			`${callback}?error=access_denied&state=xyz`,
 			AuthorizationResponseError,
 		],
+		['a token in the query', `${callback}?access_token=${TOKEN}&state=xyz`, StateMismatchError],
+		[
+			'a token in the query, the fragment empty',
+			`${callback}?access_token=${TOKEN}&state=xyz#`,
+			StateMismatchError,
+		],
 		[
 			'an invalid expires_in',
 			`${callback}#access_token=${TOKEN}&expires_in=soon&state=xyz`,
@@ -368,6 +414,17 @@ describe('parseImplicitCallback', () => {
 			),
 		);
 		expect(error).toBeInstanceOf(AuthorizationResponseError);
+		expect(everything(error)).not.toContain(TOKEN);
+	});
+
+	it('never reads a token from the query, even with no state expected', () => {
+		const error = thrown(() =>
+			parseImplicitCallback(`${callback}?access_token=${TOKEN}&token_type=bearer`, {
+				expectedState: undefined,
+			}),
+		);
+		expect(error).toMatchObject({ name: 'InvalidCallbackError', problem: 'missing-code' });
+		expect((error as Error).message).toContain('fragment');
 		expect(everything(error)).not.toContain(TOKEN);
 	});
 

@@ -5,6 +5,8 @@ import {
 	authorizationUrl,
 } from '../../src/protocol/authorization-url.js';
 import { computeCodeChallenge } from '../../src/protocol/pkce.js';
+import { defineProfile } from '../../src/protocol/profile.js';
+import { auth0, github, google, microsoft } from '../../src/protocol/profiles/index.js';
 
 const endpoint = 'https://auth.example.com/authorize';
 const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
@@ -241,5 +243,46 @@ describe('authorizationUrl: refused options', () => {
 		const bad = `${verifier} `;
 		const error = await authorizationUrl({ ...base, codeVerifier: bad }).catch((e: unknown) => e);
 		expect((error as Error).message).not.toContain(verifier);
+	});
+});
+
+describe("authorizationUrl with a profile: what the session's authorizationUrl() does, without one", () => {
+	const query = async (options: Partial<AuthorizationUrlOptions>) =>
+		new URL((await authorizationUrl({ ...base, ...options })).url).searchParams;
+
+	it.each([
+		['a list', ['openid', 'User.Read'], 'openid User.Read offline_access'],
+		['a string', 'openid User.Read', 'openid User.Read offline_access'],
+		['a scope that has it', ['offline_access', 'openid'], 'offline_access openid'],
+		['no scope', undefined, 'offline_access'],
+	])('microsoft adds offline_access, for a refresh token, to %s', async (_, scope, expected) => {
+		expect((await query({ profile: microsoft, scope })).get('scope')).toBe(expected);
+	});
+
+	it("puts the profile's parameters first, the caller's winning", async () => {
+		const sent = await query({ profile: google, params: { prompt: 'select_account' } });
+		expect(sent.get('access_type')).toBe('offline');
+		expect(sent.get('prompt')).toBe('select_account');
+		expect((await query({ profile: auth0({ audience: 'https://api' }) })).get('audience')).toBe(
+			'https://api',
+		);
+	});
+
+	it("joins with the profile's separator unless the caller gives one", async () => {
+		expect((await query({ profile: github, scope: ['repo', 'user'] })).get('scope')).toBe(
+			'repo,user',
+		);
+		const commas = defineProfile({ name: 'x', scopeSeparator: ',', authorizationScopes: ['c'] });
+		expect((await query({ profile: commas, scope: 'a,b' })).get('scope')).toBe('a,b,c');
+		expect(
+			(await query({ profile: github, scope: ['repo', 'user'], scopeSeparator: ' ' })).get('scope'),
+		).toBe('repo user');
+	});
+
+	it("refuses a profile parameter this function owns, as it refuses the caller's", async () => {
+		const bad = defineProfile({ name: 'x', authorizationParams: { state: 'fixed' } });
+		await expect(authorizationUrl({ ...base, profile: bad })).rejects.toBeInstanceOf(
+			InvalidOptionsError,
+		);
 	});
 });

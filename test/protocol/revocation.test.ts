@@ -147,7 +147,7 @@ describe('redactSentSecrets', () => {
 		expect(redactSentSecrets(body, params)).toEqual({
 			error: 'invalid_request',
 			error_description: 'token [redacted] of client [redacted] is odd',
-			other: 'rt-SECRET-1',
+			other: '[redacted]',
 		});
 		expect(params.getAll('assertion')).toEqual([]);
 	});

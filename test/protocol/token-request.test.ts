@@ -173,7 +173,7 @@ describe('redactEchoedSecrets', () => {
 		scope: 'abc',
 	});
 
-	it('replaces secrets the request carried in the error fields only', () => {
+	it('replaces secrets the request carried in every field of an error answer', () => {
 		const body = {
 			error: 'invalid_grant',
 			error_description: 'alice: hunter2 is wrong, and so is cs-9876 (scope abc)',
@@ -184,7 +184,7 @@ describe('redactEchoedSecrets', () => {
 			error: 'invalid_grant',
 			error_description: 'alice: [redacted] is wrong, and so is [redacted] (scope abc)',
 			error_uri: 'https://e.example/?p=[redacted]',
-			echoed: 'hunter2',
+			echoed: '[redacted]',
 		});
 		expect(body.error_description).toContain('hunter2');
 	});

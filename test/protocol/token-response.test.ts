@@ -35,8 +35,7 @@ describe('parseTokenResponse: what real servers send', () => {
 		['bearer', 'Bearer'],
 		['BEARER', 'Bearer'],
 		['Bearer', 'Bearer'],
-		['DPoP', 'DPoP'],
-		['User Access Token', 'User Access Token'],
+		['', 'Bearer'],
 	])('token_type %s becomes %s', (tokenType, expected) => {
 		expect(parse({ access_token: 'at-123456', token_type: tokenType }).tokenType).toBe(expected);
 	});
@@ -166,5 +165,58 @@ describe('parseTokenResponse: typed errors', () => {
 		}
 		const text = `${(error as Error).message} ${JSON.stringify(error)} ${inspect(error)}`;
 		expect(text).not.toContain('rt-SECRET-99');
+	});
+});
+
+describe('parseTokenResponse: a token must be sendable, and is never quoted', () => {
+	const secret = 'at-secret-123456';
+	const caught = (body: unknown): TokenResponseError => {
+		try {
+			parse(body);
+		} catch (error) {
+			expect(error).toBeInstanceOf(TokenResponseError);
+			return error as TokenResponseError;
+		}
+		throw new Error('parse did not throw');
+	};
+	const shown = (error: Error) =>
+		`${error.message} ${inspect(error, { showHidden: true, depth: 5 })}`;
+
+	it.each([
+		['CR LF', `${secret}\r\nX-Injected: 1`],
+		['LF', `${secret}\n`],
+		['NUL', `${secret}\u0000`],
+		['a space', `${secret} more`],
+		['a tab', `${secret}\tmore`],
+		['non-ASCII', `${secret}é`],
+		['DEL', `${secret}\u007f`],
+	])('refuses an access_token with %s when the answer arrives', (_, accessToken) => {
+		const error = caught({ access_token: accessToken, token_type: 'Bearer' });
+		expect(error.problem).toBe('invalid-field');
+		expect(error.message).toMatch(/access_token/);
+		expect(shown(error)).not.toContain(secret);
+	});
+
+	it('takes every visible ASCII character (Facebook app tokens hold a |)', () => {
+		const visible = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
+		expect(parse({ access_token: visible }).authorization).toBe(`Bearer ${visible}`);
+		expect(parse({ access_token: '1234|abcd' }).accessToken).toBe('1234|abcd');
+	});
+
+	it.each(['DPoP', 'mac', 'N_A', 'User Access Token', 'bot'])(
+		'refuses token_type %s, which the session cannot send',
+		(tokenType) => {
+			const error = caught({ access_token: secret, token_type: tokenType });
+			expect(error.problem).toBe('unsupported-token-type');
+			expect(error.message).toMatch(/Bearer/);
+			expect(shown(error)).not.toContain(secret);
+		},
+	);
+
+	it('names a token_type only when it is a plain word', () => {
+		expect(caught({ access_token: secret, token_type: 'DPoP' }).message).toContain('DPoP');
+		const error = caught({ access_token: secret, token_type: `x\r\n${secret}` });
+		expect(error.problem).toBe('unsupported-token-type');
+		expect(shown(error)).not.toContain(secret);
 	});
 });

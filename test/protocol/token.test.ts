@@ -41,3 +41,27 @@ describe('new Token(init): what it accepts', () => {
 		).toThrow(expect.objectContaining({ message: expect.not.stringContaining('12345678') }));
 	});
 });
+
+describe('new Token(init): only what an Authorization header can carry', () => {
+	const secret = 'at-secret-123456';
+	it.each([
+		['CR LF in the access token', { accessToken: `${secret}\r\nX: 1` }, 'accessToken'],
+		['a space in the access token', { accessToken: `${secret} x` }, 'accessToken'],
+		['NUL in the access token', { accessToken: `${secret}\u0000` }, 'accessToken'],
+		['non-ASCII in the access token', { accessToken: `${secret}ü` }, 'accessToken'],
+		['LF in the token type', { accessToken: secret, tokenType: 'Bearer\nX' }, 'tokenType'],
+	])('refuses %s, naming the field and not the value', (_, init, field) => {
+		const attempt = () => new Token(init);
+		expect(attempt).toThrow(InvalidOptionsError);
+		expect(attempt).toThrow(new RegExp(`\\b${field}\\b`));
+		expect(attempt).toThrow(
+			expect.objectContaining({ message: expect.not.stringContaining(secret) }),
+		);
+	});
+
+	it('keeps a token type with spaces, as stored records may have it', () => {
+		expect(new Token({ accessToken: secret, tokenType: 'User Access Token' }).tokenType).toBe(
+			'User Access Token',
+		);
+	});
+});

@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidOptionsError, OAuth2ResponseError } from '../../src/errors/index.js';
 import { noneClientAuthentication } from '../../src/protocol/client-authentication.js';
 import { DeviceAuthorization } from '../../src/protocol/device-authorization.js';
+import { defineProfile } from '../../src/protocol/profile.js';
+import { microsoft } from '../../src/protocol/profiles/index.js';
 import {
 	type DevicePollProgress,
 	pollDeviceToken,
@@ -95,6 +97,48 @@ describe('startDeviceAuthorization', () => {
 				headers: expect.objectContaining({ accept: 'application/json' }),
 			}),
 		]);
+	});
+
+	it("with a profile: its authorization scopes and token request headers, and the poll's too", async () => {
+		const profile = defineProfile({
+			...microsoft,
+			name: 'microsoft-cli',
+			tokenRequestHeaders: { 'user-agent': 'my-cli/1.0' },
+		});
+		server.answer(
+			'/device',
+			json(200, {
+				device_code: DEVICE_CODE,
+				user_code: 'WDJB-MJHT',
+				verification_uri: 'https://microsoft.com/devicelogin',
+				expires_in: 900,
+			}),
+		);
+		server.answer('/token', approved);
+		const started = await startDeviceAuthorization({
+			deviceAuthorizationEndpoint: server.url('/device'),
+			clientAuthentication: noneClientAuthentication('cli'),
+			scope: 'User.Read',
+			profile,
+			now,
+		});
+		await wait({ deviceAuthorization: started, profile });
+		expect(server.hits.map((hit) => [hit.url, hit.headers['user-agent']])).toEqual([
+			['/device', 'my-cli/1.0'],
+			['/token', 'my-cli/1.0'],
+		]);
+		expect(server.hits[0]?.body).toBe('scope=User.Read+offline_access&client_id=cli');
+	});
+
+	it("a header the caller gives wins over the profile's", async () => {
+		const profile = defineProfile({ name: 'x', tokenRequestHeaders: { 'User-Agent': 'profile' } });
+		server.answer('/device', json(400, { error: 'invalid_client' }));
+		await startDeviceAuthorization({
+			deviceAuthorizationEndpoint: server.url('/device'),
+			headers: { 'user-agent': 'caller' },
+			profile,
+		}).catch(() => undefined);
+		expect(server.hits.map((hit) => hit.headers['user-agent'])).toEqual(['caller']);
 	});
 
 	it('throws an error answer', async () => {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InsecureTransportError, OriginNotAllowedError } from '../../src/errors/index.js';
+import {
+	InsecureTransportError,
+	InvalidOptionsError,
+	OriginNotAllowedError,
+} from '../../src/errors/index.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import { sessionOn } from '../helpers/session.js';
 import { twoOrigins } from '../helpers/two-origins.js';
@@ -132,6 +136,13 @@ describe('redirects', () => {
 });
 
 describe('transport security', () => {
+	it('refuses http: to *.localhost, which the resolver may send off the machine', async () => {
+		const session = make({ allowedOrigins: ['http://app.localhost:9'] });
+		await expect(session.fetch('http://app.localhost:9/me')).rejects.toBeInstanceOf(
+			InsecureTransportError,
+		);
+	});
+
 	it('refuses http: to a host that is not loopback', async () => {
 		const session = make({ allowedOrigins: ['http://api.example.com'] });
 		await expect(session.fetch('http://api.example.com/me')).rejects.toBeInstanceOf(
@@ -180,5 +191,33 @@ describe('request bodies', () => {
 		expect(response.status).toBe(401);
 		expect(servers.api.stats.tokenRequests).toBe(0);
 		session.close();
+	});
+});
+
+describe('allowedOrigins is checked when the session is made', () => {
+	it.each(['capacitor://localhost', 'file:///index.html', 'chrome-extension://abcdef', 'app://-'])(
+		'%s: an InvalidOptionsError naming the schemes allowed, not a TypeError',
+		(origin) => {
+			let thrown: unknown;
+			try {
+				make({ allowedOrigins: [origin] });
+			} catch (error) {
+				thrown = error;
+			}
+			expect(thrown).toBeInstanceOf(InvalidOptionsError);
+			expect((thrown as Error).message).toContain('allowedOrigins');
+			expect((thrown as Error).message).toContain('http: or https:');
+			expect((thrown as Error).message).toContain(origin);
+		},
+	);
+
+	it('a baseUrl of another scheme is refused the same way', () => {
+		expect(
+			() => new OAuth2Session({ clientId: 'app', baseUrl: 'capacitor://localhost/api/' }),
+		).toThrowError(InvalidOptionsError);
+	});
+
+	it('not a URL at all is still an InvalidOptionsError', () => {
+		expect(() => make({ allowedOrigins: ['api.example.com'] })).toThrowError(InvalidOptionsError);
 	});
 });

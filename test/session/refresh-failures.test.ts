@@ -1,5 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ReauthenticationRequiredError, TokenRequestError } from '../../src/errors/index.js';
+import {
+	OAuth2ResponseError,
+	ReauthenticationRequiredError,
+	TokenRequestError,
+} from '../../src/errors/index.js';
 import { clientCredentialsGrant } from '../../src/protocol/grants.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { MemoryStore } from '../../src/storage/memory.js';
@@ -89,11 +93,16 @@ describe('transient failures keep the session', () => {
 	it('an expired token with the token endpoint down fails the request with a typed error, tokens kept', async () => {
 		server.settings.tokenFailures = [502, 502, 502];
 		const store = new MemoryStore();
-		const session = make({ token: { ...server.issue(), expires_in: -30 }, store });
+		const session = make({
+			token: { ...server.issue(), expires_in: -30 },
+			store,
+			refreshBackoff: 20,
+		});
 		const error = await session.fetch(`${server.origin}/api/me`).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(TokenRequestError);
 		expect(await store.get('default')).toBeDefined();
-		// The endpoint is back: the next request refreshes and succeeds.
+		// The endpoint is back: the first request after the back-off refreshes and succeeds.
+		await new Promise((resolve) => setTimeout(resolve, 30));
 		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
 	});
 });
@@ -127,6 +136,41 @@ describe('only invalid_grant ends a session', () => {
 		expect(await store.get('default')).toBeUndefined();
 		expect(session.token).toBeUndefined();
 	});
+
+	it.each(['invalid_client', 'unauthorized_client'])(
+		'%s is a configuration error: reported, tokens kept in every store, tried again after the back-off',
+		async (code) => {
+			const store = new MemoryStore();
+			let refuse = true;
+			const session = make({
+				token: { ...server.issue(), expires_in: -30 },
+				store,
+				refreshBackoff: 50,
+				fetch: (input, init) =>
+					refuse && String(input) === server.tokenEndpoint
+						? Promise.resolve(Response.json({ error: code }, { status: 401 }))
+						: fetch(input, init),
+			});
+			const ended: unknown[] = [];
+			const failed: unknown[] = [];
+			session.on('sessionEnded', (e) => ended.push(e));
+			session.on('refreshFailed', (e) => failed.push(e.error));
+			const error = await session.fetch(`${server.origin}/api/me`).catch((e: unknown) => e);
+			expect(error).toBeInstanceOf(OAuth2ResponseError);
+			expect(error).not.toBeInstanceOf(ReauthenticationRequiredError);
+			expect(error).toMatchObject({ error: code });
+			expect(failed).toEqual([error]);
+			expect(ended).toEqual([]);
+			expect(session.token?.refreshToken).toBeDefined();
+			expect(await store.get('default')).toBeDefined();
+			// The configuration is fixed: after the back-off, the same refresh token works.
+			refuse = false;
+			await new Promise((resolve) => setTimeout(resolve, 60));
+			expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+			expect(server.stats.refreshRequests).toBe(1);
+			session.close();
+		},
+	);
 
 	it('a token without a refresh token and no grant ends the session when it expires', async () => {
 		const { refresh_token: _, ...noRefresh } = server.issue();

@@ -4,7 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Token } from '../../src/protocol/token.js';
-import { encodeStoredRecord, type TokenStore } from '../../src/storage/token-store.js';
+import {
+	encodeStoredRecord,
+	STORED_RECORD_VERSION,
+	type StoredRecord,
+	type TokenStore,
+} from '../../src/storage/token-store.js';
 
 export interface StoreFactory {
 	/** A fresh store, and a second handle on the same storage (another tab, process or client). */
@@ -75,6 +80,28 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 			await store.set('k', value);
 			value.token.access_token = 'changed';
 			expect((await store.get('k'))?.token.access_token).toBe('one');
+			await cleanup();
+		});
+
+		it('set refuses to write over a record of a newer schema version, which stays', async () => {
+			const { store, peer, cleanup } = await factory.create();
+			const newer = { ...record('newer'), version: STORED_RECORD_VERSION + 1 };
+			await store.set('k', newer as unknown as StoredRecord);
+			for (const writer of [store, peer]) {
+				await expect(writer.set('k', record('older'))).rejects.toMatchObject({
+					name: 'StorageError',
+					problem: 'unsupported-version',
+					key: 'k',
+				});
+			}
+			// A store may hand the newer record back as it is, or refuse to read it; never the older.
+			const after = await peer.get('k').catch((error: unknown) => error);
+			if (after instanceof Error) expect(after).toMatchObject({ problem: 'unsupported-version' });
+			else expect(after).toMatchObject({ version: STORED_RECORD_VERSION + 1 });
+			// Deleting stays possible: a logout is the user's call.
+			await peer.delete('k');
+			await store.set('k', record('older'));
+			expect((await peer.get('k'))?.token.access_token).toBe('older');
 			await cleanup();
 		});
 

@@ -1,5 +1,5 @@
 // FileStore between real Node processes: test/fixtures/file-worker.ts runs in each child.
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -223,10 +223,11 @@ describe('FileStore across processes', () => {
 	it('a directory the process may not write to gives StorageError unavailable', async () => {
 		const dir = await mkdtemp(join(tmpdir(), 'file-store-processes-'));
 		dirs.push(dir);
-		// Root writes anywhere: then the writer runs as nobody, in a directory that is root's.
+		// Root writes anywhere: then the writer runs as nobody, in a read-only directory of its own
+		// (one of another user's would be refused as insecure before any write).
 		const asRoot = process.getuid?.() === 0;
-		if (asRoot) await chmod(dir, 0o755);
-		else await chmod(dir, 0o500);
+		if (asRoot) await chown(dir, 65534, 65534);
+		await chmod(dir, 0o500);
 		const child = worker(
 			'try-write',
 			{ FILE_STORE_DIR: dir, HOME: tmpdir() },

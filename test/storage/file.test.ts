@@ -1,35 +1,15 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError, StorageError } from '../../src/errors/index.js';
 import { encodeKey, fileNamesFor } from '../../src/node/file-store/file-names.js';
 import { Token } from '../../src/protocol/token.js';
 import { FileStore } from '../../src/storage/file.js';
 import { encodeStoredRecord, type StoredRecord } from '../../src/storage/token-store.js';
 import { describeStoreContract } from './contract.js';
+import { fileStoreFixture } from './file-fixture.js';
 
-const dirs: string[] = [];
-const stores: FileStore[] = [];
-
-async function tempDir(): Promise<string> {
-	const dir = await mkdtemp(join(tmpdir(), 'file-store-'));
-	dirs.push(dir);
-	return dir;
-}
-
-function storeIn(dir: string, options: { pollInterval?: number } = {}): FileStore {
-	const store = new FileStore({ dir, ...options });
-	stores.push(store);
-	return store;
-}
-
-afterEach(async () => {
-	await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-afterAll(async () => {
-	await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+const { tempDir, storeIn } = fileStoreFixture('file-store-');
 
 const record = (accessToken: string, extra: Record<string, unknown> = {}) =>
 	encodeStoredRecord(

@@ -3,13 +3,12 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors/index.js';
-import { Token } from '../../src/protocol/token.js';
 import type { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { RedisStore } from '../../src/storage/redis.js';
-import { encodeStoredRecord } from '../../src/storage/token-store.js';
 import type { WorkerResult } from '../fixtures/redis-worker.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { expiredRecord } from '../helpers/redis-fleet.js';
 import { command, type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
 import { requireBinary } from '../helpers/requirements.js';
 import { sessionOn } from '../helpers/session.js';
@@ -54,17 +53,7 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 	/** A fresh store key holding a token whose access token has expired. */
 	const expiredRecordUnder = async (store: RedisStore) => {
 		const key = `shared-${++keys}`;
-		const issued = server.issue();
-		await store.set(
-			key,
-			encodeStoredRecord(
-				new Token({
-					accessToken: issued.access_token,
-					refreshToken: issued.refresh_token,
-					expiresAt: Date.now() - 1_000,
-				}),
-			),
-		);
+		await store.set(key, expiredRecord(server));
 		return key;
 	};
 	const startWorker = (mode: 'session' | 'hold', env: Record<string, string>): Worker => {
@@ -156,6 +145,39 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 		expect(outcomes.filter((o) => o.sources.includes('store'))).toHaveLength(PROCESSES - 1);
 		for (const w of started) expect(w.stderr()).toBe('');
 	}, 90_000);
+
+	it('Redis slower than commandTimeout on a live connection is waited for: exactly 1 token request', async () => {
+		const key = await expiredRecordUnder(storeFor());
+		const made = Array.from({ length: 4 }, () =>
+			session({ store: storeFor(redis.url, 200), storeKey: key }),
+		);
+		await Promise.all(made.map((s) => s.ready));
+		const storeErrors: string[] = [];
+		for (const s of made) s.on('storeError', (event) => storeErrors.push(event.operation));
+		// A script that keeps Redis busy for 1.2 s: every command of the sessions waits behind it.
+		const busy = command(
+			redis.port,
+			[
+				'EVAL',
+				"local s = redis.call('TIME') while true do local n = redis.call('TIME') if (n[1] - s[1]) * 1000000 + n[2] - s[2] > 1200000 then return 1 end end",
+				'0',
+			],
+			/:1\r\n/,
+		);
+		await new Promise((r) => setTimeout(r, 100));
+		const statuses = await Promise.all(
+			made.flatMap((s, i) =>
+				Array.from({ length: 10 }, (_, j) =>
+					s.fetch(`${server.origin}/api/slow/${i}/${j}`).then((r) => r.status),
+				),
+			),
+		);
+		await busy;
+		expect(statuses).toEqual(Array(40).fill(200));
+		expect(server.stats.tokenRequests).toBe(1);
+		expect(storeErrors).toEqual([]);
+		expect(new Set(made.map((s) => s.token?.accessToken)).size).toBe(1);
+	}, 30_000);
 
 	it('a lock holder killed with SIGKILL: the others go on after its ttl, and one refresh works', async () => {
 		const setup = storeFor();

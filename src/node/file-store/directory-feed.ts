@@ -1,6 +1,6 @@
-import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { join } from 'node:path';
-import { readTextIfExists } from './files.js';
+import { readTextIfExists, readTextIfExistsSync } from './files.js';
 
 /** Called with a file's new text (`undefined` once it is gone) and the text it had before. */
 export type TextListener = (text: string | undefined, previous: string | undefined) => void;
@@ -213,7 +213,7 @@ export class DirectoryFeed {
 
 	#readNow(name: string): string | undefined {
 		try {
-			return readFileSync(join(this.#dir, name), 'utf8');
+			return readTextIfExistsSync(join(this.#dir, name));
 		} catch {
 			return undefined;
 		}

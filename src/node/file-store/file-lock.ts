@@ -14,10 +14,16 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { readdir, unlink, writeFile } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createExclusive, errorCode, FILE_MODE, readTextIfExists } from './files.js';
+import {
+	createEmptyIfAbsent,
+	createExclusive,
+	errorCode,
+	readTextIfExists,
+	UnsafeFileError,
+} from './files.js';
 
 /** A lock this process holds. */
 export interface HeldLock {
@@ -91,7 +97,9 @@ export async function tryLock(
  */
 export async function releaseLock(held: HeldLock): Promise<void> {
 	if (!(await owns(held))) return;
-	await writeFile(join(held.dir, held.name + FREE_SUFFIX), '', { mode: FILE_MODE });
+	// Never through a file already there: a symlink planted at the name would have its target
+	// truncated. Whatever is there marks the generation free already.
+	await createEmptyIfAbsent(join(held.dir, held.name + FREE_SUFFIX));
 }
 
 async function removeIfOwned(held: HeldLock): Promise<void> {
@@ -139,7 +147,13 @@ async function isStale(path: string): Promise<boolean> {
 }
 
 async function readHolder(path: string): Promise<Holder | 'unreadable' | undefined> {
-	const text = await readTextIfExists(path);
+	let text: string | undefined;
+	try {
+		text = await readTextIfExists(path);
+	} catch (error) {
+		if (error instanceof UnsafeFileError) return 'unreadable';
+		throw error;
+	}
 	if (text === undefined) return undefined;
 	try {
 		const value = JSON.parse(text) as Partial<Holder> | null;

@@ -1,5 +1,16 @@
-import type { Stats } from 'node:fs';
-import { link, mkdir, open, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import {
+	type FileHandle,
+	link,
+	lstat,
+	mkdir,
+	open,
+	rename,
+	rm,
+	stat,
+	unlink,
+	writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { tempNameFor } from './file-names.js';
 
@@ -12,6 +23,61 @@ export const DIRECTORY_MODE = 0o700;
 export function errorCode(error: unknown): string | undefined {
 	const code = (error as { code?: unknown } | null)?.code;
 	return typeof code === 'string' ? code : undefined;
+}
+
+/** The most bytes a record (or a lock file) may have: more is not something this library wrote. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+
+// A planted symlink is not followed (ELOOP) and a planted FIFO does not block the open. Windows
+// has neither flag (0): its symlinks need privileges to create.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+const CREATE_FLAGS =
+	constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/** Why a file of the store was not read: what is at its name is not a file this library wrote. */
+export class UnsafeFileError extends Error {
+	constructor(readonly reason: 'link' | 'not-a-file' | 'too-large') {
+		super(
+			reason === 'link'
+				? 'is a symbolic link'
+				: reason === 'not-a-file'
+					? 'is not a regular file'
+					: `is larger than the ${MAX_FILE_BYTES / 1024 / 1024} MiB a record may be`,
+		);
+	}
+}
+
+/** Why the store's directory is refused: another user could plant or replace its files. */
+export class UnsafeDirectoryError extends Error {}
+
+/**
+ * Checks that only this user can change what is in `dir`: owned by this user, not writable by
+ * group or others. A missing directory passes (it will be created 0700).
+ * @returns whether the directory was there to check.
+ * @throws {UnsafeDirectoryError} naming the fix.
+ */
+export async function checkDirectoryIsPrivate(dir: string): Promise<boolean> {
+	const uid = process.getuid?.();
+	// Windows guards directories with ACLs, which modes do not describe.
+	if (uid === undefined) return true;
+	let stats: Stats;
+	try {
+		stats = await stat(dir);
+	} catch (error) {
+		if (errorCode(error) === 'ENOENT') return false;
+		throw error;
+	}
+	if (stats.uid !== uid) {
+		throw new UnsafeDirectoryError(
+			`The file store's directory ${dir} is owned by another user (uid ${stats.uid}, not ${uid}), who could replace its records: give the store a directory of your own, or chown it to uid ${uid}`,
+		);
+	}
+	if ((stats.mode & 0o022) !== 0) {
+		throw new UnsafeDirectoryError(
+			`The file store's directory ${dir} is writable by others (mode 0${(stats.mode & 0o7777).toString(8)}), who could plant or replace its records: run chmod 700 "${dir}"`,
+		);
+	}
+	return true;
 }
 
 /** Creates the directory (mode 0700) and its parents if missing; an existing one is left as it is. */
@@ -82,13 +148,47 @@ export async function syncDirectory(dir: string): Promise<void> {
 	}
 }
 
-/** A file's text, or `undefined` if there is none. */
-export async function readTextIfExists(path: string): Promise<string | undefined> {
+/**
+ * Creates `path` with nothing in it, unless something is already there (left alone).
+ * @returns `false` when the name was taken.
+ */
+export async function createEmptyIfAbsent(path: string): Promise<boolean> {
 	try {
-		return await readFile(path, 'utf8');
+		await (await open(path, CREATE_FLAGS, FILE_MODE)).close();
+		return true;
 	} catch (error) {
-		if (errorCode(error) === 'ENOENT') return undefined;
+		if (errorCode(error) === 'EEXIST') return false;
 		throw error;
+	}
+}
+
+/**
+ * A file's text, or `undefined` if there is none.
+ * @throws {UnsafeFileError} for a symlink, a non-file, or more than `MAX_FILE_BYTES`.
+ */
+export async function readTextIfExists(path: string): Promise<string | undefined> {
+	return (await readSnapshot(path))?.text;
+}
+
+/** `readTextIfExists`, synchronously. */
+export function readTextIfExistsSync(path: string): string | undefined {
+	let fd: number;
+	try {
+		fd = openSync(path, READ_FLAGS);
+	} catch (error) {
+		return openFailed(error);
+	}
+	try {
+		const stats = fstatSync(fd);
+		checkReadable(stats);
+		const buffer = Buffer.alloc(Math.min(stats.size, MAX_FILE_BYTES) + 1);
+		let length = 0;
+		for (let n = 1; n > 0 && length < buffer.length; length += n) {
+			n = readSync(fd, buffer, length, buffer.length - length, null);
+		}
+		return decodeBounded(buffer, length);
+	} finally {
+		closeSync(fd);
 	}
 }
 
@@ -100,20 +200,42 @@ export interface Snapshot {
 
 /** Reads a file and the identity of what was read, or `undefined` if there is none. */
 export async function readSnapshot(path: string): Promise<Snapshot | undefined> {
-	let handle: Awaited<ReturnType<typeof open>>;
+	let handle: FileHandle;
 	try {
-		handle = await open(path, 'r');
+		handle = await open(path, READ_FLAGS);
 	} catch (error) {
-		if (errorCode(error) === 'ENOENT') return undefined;
-		throw error;
+		return openFailed(error);
 	}
 	try {
 		// Read through the handle: a rename landing meanwhile cannot mix two files' bytes and stats.
 		const stats = await handle.stat();
-		return { text: await handle.readFile('utf8'), stats };
+		checkReadable(stats);
+		// One byte past the limit tells a file that grew since its stat.
+		const buffer = Buffer.alloc(Math.min(stats.size, MAX_FILE_BYTES) + 1);
+		let length = 0;
+		for (let n = 1; n > 0 && length < buffer.length; length += n) {
+			({ bytesRead: n } = await handle.read(buffer, length, buffer.length - length, null));
+		}
+		return { text: decodeBounded(buffer, length), stats };
 	} finally {
 		await handle.close();
 	}
+}
+
+function openFailed(error: unknown): undefined {
+	if (errorCode(error) === 'ENOENT') return undefined;
+	if (errorCode(error) === 'ELOOP') throw new UnsafeFileError('link');
+	throw error;
+}
+
+function checkReadable(stats: Stats): void {
+	if (!stats.isFile()) throw new UnsafeFileError('not-a-file');
+	if (stats.size > MAX_FILE_BYTES) throw new UnsafeFileError('too-large');
+}
+
+function decodeBounded(buffer: Buffer, length: number): string {
+	if (length > MAX_FILE_BYTES) throw new UnsafeFileError('too-large');
+	return buffer.toString('utf8', 0, length);
 }
 
 /**
@@ -135,7 +257,7 @@ export async function moveAsideIfUnchanged(
 		if (errorCode(error) === 'ENOENT') return false;
 		throw error;
 	}
-	const moved = await stat(asidePath);
+	const moved = await lstat(asidePath);
 	if (moved.ino === read.ino && moved.dev === read.dev) {
 		await syncDirectory(dir);
 		return true;

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { OAuth2ResponseError } from '../../../src/errors/index.js';
+import { authorizationUrl } from '../../../src/protocol/authorization-url.js';
 import {
 	type ClientAuthentication,
 	clientSecretBasic,
 	clientSecretPost,
 } from '../../../src/protocol/client-authentication.js';
 import { authorizationCodeGrant, refreshTokenGrant } from '../../../src/protocol/grants.js';
+import { defineProfile } from '../../../src/protocol/profile.js';
 import { microsoft } from '../../../src/protocol/profiles/index.js';
 import { json, useScriptedServer } from '../../helpers/scripted-server.js';
 import { exchange, formOf, readAnswer, requestedAt, thrownBy } from './support.js';
@@ -28,6 +30,22 @@ const answer = {
 describe('microsoft', () => {
 	it('adds offline_access to authorization scopes, for a refresh token', () => {
 		expect(microsoft.authorizationScopes).toEqual(['offline_access']);
+	});
+
+	it('a profile made from it without offline_access keeps the rest', async () => {
+		const signInOnly = defineProfile({ ...microsoft, name: 'sign-in', authorizationScopes: [] });
+		const { url } = await authorizationUrl({
+			authorizationEndpoint: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
+			clientId,
+			scope: ['openid'],
+			profile: signInOnly,
+		});
+		expect(new URL(url).searchParams.get('scope')).toBe('openid');
+		expect(signInOnly.hooks?.refreshTokenResponse).toHaveLength(1);
+		const body = { error: 'interaction_required', error_description: 'AADSTS50076' };
+		expect(
+			thrownBy(() => readAnswer(signInOnly, body, { status: 400, phase: 'refreshToken' })),
+		).toMatchObject({ error: 'invalid_grant' });
 	});
 
 	it('reads a v2.0 answer; ext_expires_in stays in extra', () => {
