@@ -9,6 +9,7 @@ import { killFixtureProcesses, startFixture } from '../helpers/child-process.js'
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { type RedisTestCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 import { requireBinary } from '../helpers/requirements.js';
+import { sessionOn } from '../helpers/session.js';
 import { describeStoreContract } from './contract.js';
 
 const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
@@ -239,4 +240,30 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 		},
 		FAILOVER_RUNS * 90_000,
 	);
+
+	it('a lock a failover lost (not yet replicated): the second holder meets invalid_grant, re-reads the store and keeps the session', async () => {
+		const { key } = await expiredRecord();
+		const [a, b] = [cluster.client(), cluster.client()].map((client) => new RedisStore({ client }));
+		const raw = cluster.client();
+		const sessionA = sessionOn(server, undefined, { store: a as RedisStore, storeKey: key });
+		const sessionB = sessionOn(server, undefined, { store: b as RedisStore, storeKey: key });
+		try {
+			await Promise.all([sessionA.ready, sessionB.ready]);
+			server.settings.tokenLatency = 500;
+			const first = sessionA.fetch(`${server.origin}/api/lost-lock/a`);
+			await expect.poll(() => server.stats.tokenRequests, { interval: 5 }).toBe(1);
+			// What a promoted replica that never got the lock's SET looks like: no lock.
+			expect(await raw.del((a as RedisStore).keysFor(key).lock)).toBe(1);
+			// B takes the lock and refreshes with the refresh token A is spending.
+			const second = sessionB.fetch(`${server.origin}/api/lost-lock/b`);
+			expect((await first).status).toBe(200);
+			expect((await second).status).toBe(200);
+			expect(server.stats.tokenRequests).toBe(2);
+			expect(sessionB.token?.accessToken).toBe(sessionA.token?.accessToken);
+		} finally {
+			sessionA.close();
+			sessionB.close();
+			await Promise.all([a?.close(), b?.close()]);
+		}
+	}, 60_000);
 });
