@@ -317,17 +317,12 @@ export class TokenKeeper {
 		// unauthorized_client are about this client's configuration: ending on them would delete the
 		// refresh token of every context sharing the store for a secret that can be fixed.
 		if (error instanceof OAuth2ResponseError && error.error === 'invalid_grant') {
-			if (!locked) {
-				// Without a lock another context may have rotated the refresh token under us.
-				const stored = await this.#read();
-				if (
-					stored !== undefined &&
-					stored.accessToken !== base?.accessToken &&
-					!stored.isExpired()
-				) {
-					this.#accept(stored, 'store');
-					return stored;
-				}
+			// Another context may have rotated the refresh token under us: without a lock, or with
+			// one a failover lost (Redis replicates asynchronously; a promoted replica may lack it).
+			const stored = await this.#read();
+			if (stored !== undefined && stored.accessToken !== base?.accessToken && !stored.isExpired()) {
+				this.#accept(stored, 'store');
+				return stored;
 			}
 			// A daemon's grant (client credentials, JWT bearer) outlives its refresh tokens.
 			if (grant.grantType === 'refresh_token' && this.#options.grant !== undefined) {

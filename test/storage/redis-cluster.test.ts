@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Token } from '../../src/protocol/token.js';
@@ -8,6 +9,7 @@ import { killFixtureProcesses, startFixture } from '../helpers/child-process.js'
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { type RedisTestCluster, startRedisCluster } from '../helpers/redis-cluster.js';
 import { requireBinary } from '../helpers/requirements.js';
+import { sessionOn } from '../helpers/session.js';
 import { describeStoreContract } from './contract.js';
 
 const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
@@ -17,6 +19,25 @@ const redisCli = requireBinary('redis-cli', 'apt-get install redis-tools', ['/us
 const missing = redisServer.missing || redisCli.missing;
 const PROCESSES = 8;
 const REQUESTS = 25;
+/** Failover runs: a few in `npm test`, more with LONG=1 (for BENCHMARKS.md). */
+const FAILOVER_RUNS = process.env.LONG === '1' ? Number(process.env.FAILOVER_RUNS ?? 9) : 1;
+
+/** What one failover run measured. */
+interface FailoverRun {
+	tokenRequests: number;
+	/** Tokens the processes took from their own refresh (1 when the lock held across the failover). */
+	refreshes: number;
+	failedRequests: number;
+	/** Processes whose session ended (no token left). */
+	sessionsLost: number;
+	storeErrors: string[];
+	errors: string[];
+	/** The slowest process, from "go" to its last answer. */
+	longestMs: number;
+	promotedFrom: number;
+	promotedTo: number;
+	seconds: number;
+}
 
 describe.skipIf(missing)(redisServer.title('RedisStore on a Redis Cluster'), () => {
 	let cluster: RedisTestCluster;
@@ -163,4 +184,87 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 		expect(outcomes.flatMap((o) => o.sources).filter((s) => s === 'refresh')).toHaveLength(1);
 		for (const w of workers) expect(w.stderr()).toBe('');
 	}, 120_000);
+
+	it(
+		`failover: the master of the session's slot SIGKILLed while ${PROCESSES} processes refresh`,
+		async () => {
+			const figures: FailoverRun[] = [];
+			for (let run = 0; run < FAILOVER_RUNS; run++) {
+				// Each of the three shards fails over once; then a new cluster has three more.
+				if (run > 0 && run % 3 === 0) {
+					await cluster.stop();
+					cluster = await startRedisCluster(redisServer.path as string, redisCli.path as string);
+				}
+				const intact = [];
+				for (const node of cluster.nodes.filter((n) => n.running)) {
+					const { master, replicas } = await cluster.ownerOf(`probe-${node.port}`).catch(() => ({
+						master: undefined,
+						replicas: [],
+					}));
+					if (master !== undefined && replicas.length > 0) intact.push(master.port);
+				}
+				const { key, record } = await expiredRecord(intact);
+				const { master } = await cluster.ownerOf(record);
+				server.resetStats();
+				// The refresh answer is held back long enough for the kill to land inside it.
+				server.settings.tokenLatency = 1_500;
+				const started = Date.now();
+				const { outcomes } = await fleet(key, async () => {
+					await expect
+						.poll(() => server.stats.tokenRequests, { timeout: 30_000, interval: 5 })
+						.toBeGreaterThan(0);
+					await cluster.kill(master);
+				});
+				await cluster.settled();
+				const promoted = (await cluster.ownerOf(record)).master;
+				figures.push({
+					tokenRequests: server.stats.tokenRequests,
+					refreshes: outcomes.flatMap((o) => o.sources).filter((s) => s === 'refresh').length,
+					failedRequests: outcomes.flatMap((o) => o.statuses).filter((s) => s !== 200).length,
+					sessionsLost: outcomes.filter((o) => o.accessToken === undefined).length,
+					storeErrors: outcomes.flatMap((o) => o.storeErrors),
+					errors: outcomes.flatMap((o) => o.errors),
+					longestMs: Math.max(...outcomes.map((o) => o.durationMs)),
+					promotedFrom: master.port,
+					promotedTo: promoted.port,
+					seconds: (Date.now() - started) / 1_000,
+				});
+				// After every run, so a long run cut short still leaves its figures.
+				if (process.env.FAILOVER_RESULTS !== undefined) {
+					writeFileSync(process.env.FAILOVER_RESULTS, `${JSON.stringify(figures, null, 2)}\n`);
+				}
+			}
+			for (const run of figures) {
+				expect(run.promotedTo).not.toBe(run.promotedFrom);
+				expect(run, JSON.stringify(run)).toMatchObject({ sessionsLost: 0, failedRequests: 0 });
+			}
+		},
+		FAILOVER_RUNS * 180_000,
+	);
+
+	it('a lock a failover lost (not yet replicated): the second holder meets invalid_grant, re-reads the store and keeps the session', async () => {
+		const { key } = await expiredRecord();
+		const [a, b] = [cluster.client(), cluster.client()].map((client) => new RedisStore({ client }));
+		const raw = cluster.client();
+		const sessionA = sessionOn(server, undefined, { store: a as RedisStore, storeKey: key });
+		const sessionB = sessionOn(server, undefined, { store: b as RedisStore, storeKey: key });
+		try {
+			await Promise.all([sessionA.ready, sessionB.ready]);
+			server.settings.tokenLatency = 500;
+			const first = sessionA.fetch(`${server.origin}/api/lost-lock/a`);
+			await expect.poll(() => server.stats.tokenRequests, { interval: 5 }).toBe(1);
+			// What a promoted replica that never got the lock's SET looks like: no lock.
+			expect(await raw.del((a as RedisStore).keysFor(key).lock)).toBe(1);
+			// B takes the lock and refreshes with the refresh token A is spending.
+			const second = sessionB.fetch(`${server.origin}/api/lost-lock/b`);
+			expect((await first).status).toBe(200);
+			expect((await second).status).toBe(200);
+			expect(server.stats.tokenRequests).toBe(2);
+			expect(sessionB.token?.accessToken).toBe(sessionA.token?.accessToken);
+		} finally {
+			sessionA.close();
+			sessionB.close();
+			await Promise.all([a?.close(), b?.close()]);
+		}
+	}, 60_000);
 });
