@@ -7,6 +7,7 @@ import { StoreListeners } from './store-listeners.js';
 import {
 	decodeStoredRecord,
 	type LockOptions,
+	MAX_RECORD_BYTES,
 	STORED_RECORD_VERSION,
 	type StoredRecord,
 	type StoreListener,
@@ -74,6 +75,10 @@ const LOCK_POLL_MAX = 100;
 // ARGV[3]) is left alone, in the same step: 0.
 const SET_SCRIPT = script(
 	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if ok and type(v) == 'table' and type(v.version) == 'number' and v.version > tonumber(ARGV[3]) then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
+);
+// The length first: a record too large to be one is not sent over (its length is, as a number).
+const GET_SCRIPT = script(
+	"local n = redis.call('STRLEN', KEYS[1]) if n > tonumber(ARGV[1]) then return n end return redis.call('GET', KEYS[1])",
 );
 const DELETE_SCRIPT = script(
 	"if redis.call('DEL', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[1], '') return 1 end return 0",
@@ -171,8 +176,16 @@ export class RedisStore implements TokenStore {
 
 	async get(key: string): Promise<StoredRecord | undefined> {
 		const { record } = this.keysFor(key);
-		const value = await this.#run(key, 'read', () => this.#client.get(record));
+		const value = await this.#run(key, 'read', () =>
+			this.#eval(GET_SCRIPT, [record], [String(MAX_RECORD_BYTES)]),
+		);
 		if (value === null) return undefined;
+		if (typeof value !== 'string') {
+			throw new StorageError(
+				`The record under "${key}" is larger than the ${MAX_RECORD_BYTES / 1024 / 1024} MiB a record may be; it is left in place`,
+				{ problem: 'corrupt', key },
+			);
+		}
 		let parsed: unknown;
 		try {
 			parsed = JSON.parse(value);

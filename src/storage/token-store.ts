@@ -6,6 +6,13 @@ import { type TokenRecord, tokenFromRecord, tokenToRecord } from '../protocol/to
 export const STORED_RECORD_VERSION = 1;
 
 /**
+ * The most bytes a stored record may have: a token record is a few kB at most, so more is not
+ * one this library wrote, and a store refuses to read it (`StorageError` `corrupt`) rather than
+ * load it whole.
+ */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+/**
  * What a store keeps under a key: plain JSON, so any store can serialize it as it likes.
  * The token is a requests-oauthlib compatible record.
  */

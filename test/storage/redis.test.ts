@@ -193,6 +193,18 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore on redis-serv
 		expect(await client().get(name)).toBe(newer);
 	});
 
+	it('caps the size of a record it reads, naming the limit, without fetching it', async () => {
+		const { store } = pair();
+		const { record: name } = store.keysFor('k');
+		// SETRANGE makes a 200 MB string on the server without sending 200 MB.
+		await client().setrange(name, 200 * 1024 * 1024 - 1, 'x');
+		const error = await store.get('k').catch((e: unknown) => e);
+		expect(error).toMatchObject({ name: 'StorageError', problem: 'corrupt', key: 'k' });
+		expect(String((error as Error).message)).toMatch(/larger than the 1 MiB/);
+		expect(await client().strlen(name)).toBe(200 * 1024 * 1024);
+		await client().del(name);
+	});
+
 	it('a key of another type is corrupt, not unavailable', async () => {
 		const { store } = pair();
 		await client().hset(store.keysFor('k').record, 'field', 'value');

@@ -12,6 +12,7 @@ import {
 	writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MAX_RECORD_BYTES } from '../../storage/token-store.js';
 import { tempNameFor } from './file-names.js';
 
 /** Owner read and write only: the files hold refresh tokens. */
@@ -26,7 +27,7 @@ export function errorCode(error: unknown): string | undefined {
 }
 
 /** The most bytes a record (or a lock file) may have: more is not something this library wrote. */
-export const MAX_FILE_BYTES = 1024 * 1024;
+const MAX_FILE_BYTES = MAX_RECORD_BYTES;
 
 // A planted symlink is not followed (ELOOP) and a planted FIFO does not block the open. Windows
 // has neither flag (0): its symlinks need privileges to create.
