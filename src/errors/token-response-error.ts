@@ -30,6 +30,16 @@ export class TokenResponseError extends OAuth2Error {
 	readonly problem: TokenResponseProblem;
 	/** The HTTP status of the answer, when there was one. */
 	readonly status: number | undefined;
+	/**
+	 * The provider's own message, when its error answer has one where providers put it (`message`,
+	 * `reason`, `error.message`, `errors[0].message`...) though not as RFC 6749 says.
+	 */
+	readonly providerMessage: string | undefined;
+	/**
+	 * The error answer's fields, for answers that are not RFC 6749's: tokens left out, and every
+	 * secret the request sent redacted.
+	 */
+	readonly fields: Readonly<Record<string, unknown>> | undefined;
 	// Private, so that no inspect (not even with showHidden) and no JSON shows it.
 	readonly #body: string | undefined;
 
@@ -39,12 +49,16 @@ export class TokenResponseError extends OAuth2Error {
 			problem: TokenResponseProblem;
 			status?: number | undefined;
 			body?: string | undefined;
+			providerMessage?: string | undefined;
+			fields?: Readonly<Record<string, unknown>> | undefined;
 		},
 		options: { cause?: unknown } = {},
 	) {
 		super(message, 'TOKEN_RESPONSE_INVALID', options);
 		this.problem = details.problem;
 		this.status = details.status;
+		this.providerMessage = details.providerMessage;
+		this.fields = details.fields;
 		this.#body = details.body;
 	}
 

@@ -4,7 +4,7 @@ import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import { isRecord } from './fields.js';
 import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
-import { throwIfErrorResponse } from './token-response.js';
+import { throwIfErrorResponse, withoutErrorCode } from './token-response.js';
 
 /**
  * What a request to an endpoint beside the token endpoint (revocation, introspection, device
@@ -113,6 +113,9 @@ export function throwIfEndpointError(
 	response?: Response,
 ): void {
 	if (isRecord(body)) throwIfErrorResponse(body, status, response, endpoint);
+	if (isRecord(body) && (status < 200 || status > 299)) {
+		throw withoutErrorCode(body, status, endpoint);
+	}
 	if (status < 200 || status > 299) {
 		throw new TokenResponseError(
 			`The ${endpoint} answered HTTP ${status} without an OAuth 2 error code`,

@@ -48,13 +48,24 @@ export function redactText(text: string, secrets: readonly string[]): string {
 	return secrets.reduce((result, secret) => result.split(secret).join(REDACTED), text);
 }
 
-/** A copy of a decoded answer with `secrets` redacted from every string in it, at any depth. */
-export function redactDeep(value: unknown, secrets: readonly string[], depth = 0): unknown {
+/**
+ * A copy of a decoded answer with `secrets` redacted from every string in it, at any depth, and
+ * the fields whose names `drop` matches left out.
+ */
+export function redactDeep(
+	value: unknown,
+	secrets: readonly string[],
+	drop?: RegExp,
+	depth = 0,
+): unknown {
 	if (typeof value === 'string') return redactText(value, secrets);
 	if (typeof value !== 'object' || value === null || depth > 8) return value;
-	if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets, depth + 1));
+	const copy = (item: unknown) => redactDeep(item, secrets, drop, depth + 1);
+	if (Array.isArray(value)) return value.map(copy);
 	return Object.fromEntries(
-		Object.entries(value).map(([key, item]) => [key, redactDeep(item, secrets, depth + 1)]),
+		Object.entries(value)
+			.filter(([key]) => !drop?.test(key))
+			.map(([key, item]) => [key, copy(item)]),
 	);
 }
 

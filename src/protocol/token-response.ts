@@ -1,6 +1,7 @@
 import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import { type FieldKind, firstInvalidField, isRecord, otherFields } from './fields.js';
+import { redactDeep, redactText } from './redact.js';
 import { isSendableToken, normalizeTokenType, Token } from './token.js';
 
 /** How a token response is read. */
@@ -73,12 +74,7 @@ export function parseTokenResponse(body: unknown, options: ParseTokenResponseOpt
 		);
 	}
 	throwIfErrorResponse(body, status, options.response);
-	if (status < 200 || status > 299) {
-		throw new TokenResponseError(
-			`The token endpoint answered HTTP ${status} without an OAuth 2 error code`,
-			{ problem: 'missing-error-code', status },
-		);
-	}
+	if (status < 200 || status > 299) throw withoutErrorCode(body, status, 'token endpoint');
 
 	const field = firstInvalidField(body, successFields);
 	if (field === 'access_token') {
@@ -144,22 +140,16 @@ export function throwIfErrorResponse(
 ): void {
 	if (body.error === undefined || body.error === null) return;
 	if (typeof body.error !== 'string' || body.error === '') {
-		throw new TokenResponseError('The answer has an error field that is not an error code', {
-			problem: 'missing-error-code',
-			status,
-		});
+		throw withoutErrorCode(body, status, endpoint);
 	}
-	const secrets = secretFields
-		.map((field) => body[field])
-		.filter((value): value is string => typeof value === 'string' && value.length >= 6);
+	const secrets = tokensIn(body);
+	const description = messageOf(body);
 	throw new OAuth2ResponseError(
 		{
-			error: redact(body.error, secrets),
-			errorDescription:
-				typeof body.error_description === 'string'
-					? redact(body.error_description, secrets)
-					: undefined,
-			errorUri: typeof body.error_uri === 'string' ? redact(body.error_uri, secrets) : undefined,
+			error: redactText(body.error, secrets),
+			errorDescription: description === undefined ? undefined : redactText(description, secrets),
+			errorUri:
+				typeof body.error_uri === 'string' ? redactText(body.error_uri, secrets) : undefined,
 			status,
 			response,
 		},
@@ -217,8 +207,53 @@ function expiryFrom(
 	return Math.min(MAX_TIME, Math.max(-MAX_TIME, requestedAt + secondsLeft * 1000));
 }
 
-function redact(text: string, secrets: readonly string[]): string {
-	return secrets.reduce((result, secret) => result.split(secret).join('[redacted]'), text);
+/**
+ * The error of an answer that is not RFC 6749's (Strava's `errors`, Twitch's `message`, Facebook's
+ * `error` object), keeping what helps: the status, the provider's message and the other fields.
+ * Tokens stay out; what the request sent was redacted before this.
+ */
+export function withoutErrorCode(
+	body: Record<string, unknown>,
+	status: number,
+	endpoint: string,
+): TokenResponseError {
+	const secrets = tokensIn(body);
+	const said = messageOf(body);
+	const providerMessage = said === undefined ? undefined : redactText(said, secrets);
+	const quoted = providerMessage === undefined ? '' : `: ${providerMessage.slice(0, 300)}`;
+	return new TokenResponseError(
+		`The ${endpoint} answered HTTP ${status} without an OAuth 2 error code${quoted}`,
+		{
+			problem: 'missing-error-code',
+			status,
+			providerMessage,
+			// Left out by name: a field named like a token or a secret is one, whatever it holds.
+			fields: redactDeep(body, secrets, /(^|_)(token|secret|assertion)$/i) as Record<
+				string,
+				unknown
+			>,
+		},
+	);
+}
+
+// Where providers that do not follow RFC 6749 §5.2 put their message, most specific first.
+function messageOf(body: Record<string, unknown>): string | undefined {
+	const nested = isRecord(body.error) ? body.error : {};
+	const first = Array.isArray(body.errors) && isRecord(body.errors[0]) ? body.errors[0] : {};
+	return [
+		body.error_description,
+		nested.message,
+		body.message,
+		body.reason,
+		body.error_message,
+		first.message,
+	].find((value): value is string => typeof value === 'string' && value !== '');
+}
+
+function tokensIn(body: Record<string, unknown>): string[] {
+	return secretFields
+		.map((field) => body[field])
+		.filter((value): value is string => typeof value === 'string' && value.length >= 6);
 }
 
 function describe(value: unknown): string {

@@ -220,3 +220,89 @@ describe('parseTokenResponse: a token must be sendable, and is never quoted', ()
 		expect(shown(error)).not.toContain(secret);
 	});
 });
+
+describe('parseTokenResponse: error answers that are not RFC 6749 keep what helps', () => {
+	const caught = (body: unknown, status: number): TokenResponseError => {
+		try {
+			parse(body, status);
+		} catch (error) {
+			expect(error).toBeInstanceOf(TokenResponseError);
+			return error as TokenResponseError;
+		}
+		throw new Error('parse did not throw');
+	};
+
+	it.each([
+		[
+			'Strava errors[]',
+			400,
+			{
+				message: 'Bad Request',
+				errors: [{ resource: 'Application', field: 'client_id', code: 'invalid' }],
+			},
+			'Bad Request',
+		],
+		[
+			'Twitch { status, message }',
+			400,
+			{ status: 400, message: 'invalid client secret' },
+			'invalid client secret',
+		],
+		[
+			'Facebook { error: { message, type, code } } without a profile',
+			400,
+			{
+				error: {
+					message: 'Error validating client secret.',
+					type: 'OAuthException',
+					code: 1,
+					fbtrace_id: 'A1b2',
+				},
+			},
+			'Error validating client secret.',
+		],
+		['a message at HTTP 200', 200, { error: { message: 'Try later' } }, 'Try later'],
+	])('%s: the status, the message and the fields', (_, status, body, message) => {
+		const error = caught(body, status);
+		expect(error.problem).toBe('missing-error-code');
+		expect(error.status).toBe(status);
+		expect(error.providerMessage).toBe(message);
+		expect(error.message).toContain(message);
+		expect(error.message).toContain(`HTTP ${status}`);
+		expect(error.fields).toEqual(body);
+	});
+
+	it("Zoom's reason beside its code becomes the description", () => {
+		let error: unknown;
+		try {
+			parse({ reason: 'Invalid client_id or client_secret', error: 'invalid_client' }, 401);
+		} catch (e) {
+			error = e;
+		}
+		expect(error).toBeInstanceOf(OAuth2ResponseError);
+		expect(error).toMatchObject({
+			error: 'invalid_client',
+			status: 401,
+			errorDescription: 'Invalid client_id or client_secret',
+		});
+	});
+
+	it('tokens in such an answer appear nowhere', () => {
+		const secret = 'at-leaked-0123456789';
+		const error = caught(
+			{
+				message: `token ${secret} is bad`,
+				access_token: secret,
+				data: {
+					refresh_token: 'rt-leaked-0123456789',
+					client_secret: 'cs-leaked-0123',
+					note: 'kept',
+				},
+			},
+			400,
+		);
+		const shown = `${error.message} ${JSON.stringify(error)} ${inspect(error, { showHidden: true, depth: 9 })}`;
+		expect(shown).not.toContain('leaked');
+		expect(error.fields).toEqual({ message: 'token [redacted] is bad', data: { note: 'kept' } });
+	});
+});

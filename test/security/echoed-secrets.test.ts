@@ -113,7 +113,11 @@ describe.each(auths)('with %s, an echoed request', (_, auth) => {
 			'/token',
 			echoing(401, (echoed) => ({ error: { message: echoed, code: 190 }, echo: [echoed] })),
 		);
-		expectNothingSent(await failure(refresh(auth)));
+		const error = await failure(refresh(auth));
+		expectNothingSent(error);
+		// Kept, redacted: what a provider said is what tells a developer what went wrong.
+		expect(error).toMatchObject({ status: 401, fields: { error: { code: 190 } } });
+		expect((error as TokenResponseError).providerMessage).toContain('[redacted]');
 	});
 
 	it('in a body that is not JSON: the kept body is redacted', async () => {
