@@ -65,7 +65,8 @@ export function redactDeep(
 	return Object.fromEntries(
 		Object.entries(value)
 			.filter(([key]) => !drop?.test(key))
-			.map(([key, item]) => [key, copy(item)]),
+			// Keys too: a form decoded from a body that is not one has the whole text as a key.
+			.map(([key, item]) => [redactText(key, secrets), copy(item)]),
 	);
 }
 
