@@ -7,6 +7,8 @@ import { StoreListeners } from './store-listeners.js';
 import {
 	decodeStoredRecord,
 	type LockOptions,
+	newerRecordLeftInPlace,
+	STORED_RECORD_VERSION,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,
@@ -207,17 +209,20 @@ export class PostgresStore implements TokenStore {
 		const value = JSON.stringify(record);
 		const notice = JSON.stringify({ key, record } satisfies Notice);
 		// NOTIFY in the writing statement: listeners hear of it at commit, never of a rolled-back one.
-		await this.#query(
+		// A record of a newer schema version is left alone in the same statement (no row comes back).
+		const { rowCount } = await this.#query(
 			key,
 			'write',
-			`WITH written AS (INSERT INTO ${this.#table} (key, record, updated_at) VALUES ($1, $2::jsonb, now()) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at RETURNING 1) SELECT pg_notify($3, $4) FROM written`,
+			`WITH written AS (INSERT INTO ${this.#table} AS t (key, record, updated_at) VALUES ($1, $2::jsonb, now()) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at WHERE jsonb_typeof(t.record -> 'version') IS DISTINCT FROM 'number' OR (t.record ->> 'version')::numeric <= $5 RETURNING 1) SELECT pg_notify($3, $4) FROM written`,
 			[
 				key,
 				value,
 				this.#name,
 				Buffer.byteLength(notice) < NOTIFY_LIMIT ? notice : JSON.stringify({ key }),
+				STORED_RECORD_VERSION,
 			],
 		);
+		if (rowCount === 0) throw newerRecordLeftInPlace(key);
 	}
 
 	async delete(key: string): Promise<void> {

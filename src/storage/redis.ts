@@ -8,6 +8,7 @@ import {
 	decodeStoredRecord,
 	type LockOptions,
 	MAX_RECORD_BYTES,
+	newerRecordLeftInPlace,
 	STORED_RECORD_VERSION,
 	type StoredRecord,
 	type StoreListener,
@@ -208,12 +209,7 @@ export class RedisStore implements TokenStore {
 		const written = await this.#run(key, 'write', () =>
 			this.#eval(SET_SCRIPT, [name], [value, channel, String(STORED_RECORD_VERSION)]),
 		);
-		if (written === 0) {
-			throw new StorageError(
-				`The record under "${key}" has a schema version newer than this library writes (${STORED_RECORD_VERSION}); it is left in place`,
-				{ problem: 'unsupported-version', key },
-			);
-		}
+		if (written === 0) throw newerRecordLeftInPlace(key);
 	}
 
 	async delete(key: string): Promise<void> {

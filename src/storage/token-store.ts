@@ -84,6 +84,14 @@ export function refuseToReplaceNewer(current: unknown, key: string): void {
 	}
 }
 
+/** What a store whose check runs on its server (Redis, PostgreSQL) throws when it refused a write. */
+export function newerRecordLeftInPlace(key: string): StorageError {
+	return new StorageError(
+		`The record under "${key}" has a schema version newer than this library writes (${STORED_RECORD_VERSION}); it is left in place`,
+		{ problem: 'unsupported-version', key },
+	);
+}
+
 /** Builds the record a store keeps for a token. */
 export function encodeStoredRecord(token: Token, now: number = Date.now()): StoredRecord {
 	return { version: STORED_RECORD_VERSION, token: tokenToRecord(token, now), writtenAt: now };

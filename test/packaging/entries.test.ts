@@ -16,6 +16,7 @@ const expectedExports: Record<string, readonly string[]> = {
 	'./ky': ['createKy', 'oauth2Hooks'],
 	'./storage/file': ['FileStore'],
 	'./storage/redis': ['RedisStore'],
+	'./storage/postgres': ['PostgresStore'],
 	'./storage/indexeddb': ['IndexedDBStore'],
 };
 
@@ -101,6 +102,7 @@ describe('browser bundle (esbuild, platform browser)', () => {
 		expect(nodeOnlyEntries.map((entry) => entry.subpath)).toEqual([
 			'./storage/file',
 			'./storage/redis',
+			'./storage/postgres',
 		]);
 	});
 
