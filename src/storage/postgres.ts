@@ -11,6 +11,7 @@ import {
 	STORED_RECORD_VERSION,
 	type StoredRecord,
 	type StoreListener,
+	storedRecordOr,
 	type TokenStore,
 } from './token-store.js';
 
@@ -196,13 +197,7 @@ export class PostgresStore implements TokenStore {
 		const value = rows[0]?.record;
 		if (value === undefined) return undefined;
 		const parsed: unknown = JSON.parse(value);
-		try {
-			decodeStoredRecord(parsed, key);
-		} catch (error) {
-			if (error instanceof StorageError && error.problem === 'unsupported-version') throw error;
-			return this.#unreadable(key, value, error);
-		}
-		return parsed as StoredRecord;
+		return storedRecordOr(parsed, key, (error) => this.#unreadable(key, value, error));
 	}
 
 	async set(key: string, record: StoredRecord): Promise<void> {

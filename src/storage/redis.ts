@@ -12,6 +12,7 @@ import {
 	STORED_RECORD_VERSION,
 	type StoredRecord,
 	type StoreListener,
+	storedRecordOr,
 	type TokenStore,
 } from './token-store.js';
 
@@ -194,13 +195,7 @@ export class RedisStore implements TokenStore {
 			// Not kept as the cause: a JSON SyntaxError quotes the bytes, which may hold a token.
 			return this.#unreadable(key, value, undefined);
 		}
-		try {
-			decodeStoredRecord(parsed, key);
-		} catch (error) {
-			if (error instanceof StorageError && error.problem === 'unsupported-version') throw error;
-			return this.#unreadable(key, value, error);
-		}
-		return parsed as StoredRecord;
+		return storedRecordOr(parsed, key, (error) => this.#unreadable(key, value, error));
 	}
 
 	async set(key: string, record: StoredRecord): Promise<void> {

@@ -92,6 +92,25 @@ export function newerRecordLeftInPlace(key: string): StorageError {
 	);
 }
 
+/**
+ * `value`, read under `key`, as a record; a record of a newer schema version throws, and any other
+ * fault goes to `unreadable` (a store moves such bytes aside and reports them).
+ * @throws {StorageError} `unsupported-version`.
+ */
+export function storedRecordOr<T>(
+	value: unknown,
+	key: string,
+	unreadable: (cause: unknown) => T,
+): StoredRecord | T {
+	try {
+		decodeStoredRecord(value, key);
+	} catch (error) {
+		if (error instanceof StorageError && error.problem === 'unsupported-version') throw error;
+		return unreadable(error);
+	}
+	return value as StoredRecord;
+}
+
 /** Builds the record a store keeps for a token. */
 export function encodeStoredRecord(token: Token, now: number = Date.now()): StoredRecord {
 	return { version: STORED_RECORD_VERSION, token: tokenToRecord(token, now), writtenAt: now };
