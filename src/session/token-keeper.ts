@@ -8,7 +8,7 @@ import { TokenResponseError } from '../errors/token-response-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
-import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
+import { decodeStoredRecord, encodeStoredRecord, setIfUnchanged } from '../storage/token-store.js';
 import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 import { scheduleAt } from './timer.js';
@@ -21,6 +21,10 @@ export type ObtainToken = (
 
 /** Why a refresh was asked for. */
 export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
+
+/** Bounds of the wait between two tries to save a token the store could not take, in ms. */
+const UNSAVED_RETRY_MIN = 500;
+const UNSAVED_RETRY_MAX = 5_000;
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -51,6 +55,14 @@ export class TokenKeeper {
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
+	/** The access token the store holds as far as this context knows (read, written or announced). */
+	#stored: string | undefined;
+	/** A token the store could not take while unavailable, and the access token it replaces there. */
+	#unsaved: { token: Token; replaces: string | undefined } | undefined;
+	#savingUnsaved: Promise<void> | undefined;
+	/** Tries of `#unsaved` failed in a row: each doubles the wait for the next. */
+	#unsavedTries = 0;
+	#cancelUnsavedRetry: (() => void) | undefined;
 
 	constructor(
 		options: NormalizedOAuth2SessionOptions,
@@ -79,6 +91,7 @@ export class TokenKeeper {
 	 * almost every request gets. `undefined` sends the caller to `tokenForRequest()`.
 	 */
 	freshToken(): Token | undefined {
+		if (this.#unsaved !== undefined) void this.#saveUnsaved();
 		const token = this.#token;
 		return this.#loaded && token !== undefined && !this.isDue(token) ? token : undefined;
 	}
@@ -90,6 +103,7 @@ export class TokenKeeper {
 	 */
 	async tokenForRequest(): Promise<Token> {
 		await this.#ready;
+		if (this.#unsaved !== undefined) void this.#saveUnsaved();
 		let token = this.#token;
 		if (token === undefined) {
 			if (this.#options.grant !== undefined && this.#options.refresh === 'auto') {
@@ -184,6 +198,7 @@ export class TokenKeeper {
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
 		this.#token = undefined;
+		this.#unsavedDone();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		try {
@@ -197,6 +212,7 @@ export class TokenKeeper {
 	/** Stops the background refresh and store notifications. */
 	close(): void {
 		this.#closed = true;
+		this.#cancelUnsavedRetry?.();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		this.#unsubscribe?.();
@@ -265,6 +281,8 @@ export class TokenKeeper {
 	}
 
 	async #refreshUnderLock(stale: Token | undefined, signal: AbortSignal): Promise<Token> {
+		// A refresh made while the store was down goes in first: its refresh token is the newest.
+		await this.#saveUnsaved();
 		// The store is the truth under the lock: another context may have refreshed while we waited
 		// (and its notification may already have reached us).
 		const latest = (await this.#read()) ?? this.#token;
@@ -387,6 +405,8 @@ export class TokenKeeper {
 	#onStoreChange(record: unknown): void {
 		if (this.#closed) return;
 		if (record === undefined) {
+			this.#stored = undefined;
+			this.#unsavedDone();
 			// Another context ended the session (or logged out): its refresh token was ours too.
 			if (this.#token !== undefined && this.#inflight === undefined) {
 				void this.end(
@@ -402,7 +422,10 @@ export class TokenKeeper {
 			this.#storeError(error, 'notify');
 			return;
 		}
+		this.#stored = stored.accessToken;
 		if (stored.accessToken !== this.#token?.accessToken && stored.accessToken !== this.#writing) {
+			// Another context wrote after the store came back: what we could not save is superseded.
+			if (this.#unsaved !== undefined) this.#unsavedConflict();
 			this.#accept(stored, 'store');
 		}
 	}
@@ -471,7 +494,9 @@ export class TokenKeeper {
 		const { store, storeKey } = this.#options;
 		try {
 			const record = await store.get(storeKey);
-			return record === undefined ? undefined : decodeStoredRecord(record, storeKey).token;
+			const token = record === undefined ? undefined : decodeStoredRecord(record, storeKey).token;
+			this.#stored = token?.accessToken;
+			return token;
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
@@ -503,11 +528,113 @@ export class TokenKeeper {
 		this.#writing = token.accessToken;
 		try {
 			await store.set(storeKey, encodeStoredRecord(token));
+			this.#stored = token.accessToken;
+			this.#unsavedDone();
 		} catch (error) {
-			this.#storeError(error, 'set');
+			// Kept to be written once the store is back; other problems do not pass by retrying.
+			if (this.#storeError(error, 'set').problem === 'unavailable') {
+				this.#unsaved = { token, replaces: this.#unsaved?.replaces ?? this.#stored };
+				this.#retryUnsavedLater();
+			}
 		} finally {
 			this.#writing = undefined;
 		}
+	}
+
+	/**
+	 * Writes the token a save could not write while the store was unavailable, if the store still
+	 * holds what it replaces (checked on the store's side: never over a token another context
+	 * wrote meanwhile). One try at a time, started by requests; while the store stays down the
+	 * token is kept for the next.
+	 */
+	#saveUnsaved(): Promise<void> {
+		if (this.#unsaved === undefined || this.#closed) return Promise.resolve();
+		this.#savingUnsaved ??= this.#writeUnsaved().finally(() => {
+			this.#savingUnsaved = undefined;
+		});
+		return this.#savingUnsaved;
+	}
+
+	async #writeUnsaved(): Promise<void> {
+		const unsaved = this.#unsaved;
+		if (unsaved === undefined) return;
+		const { store, storeKey, refreshTimeout } = this.#options;
+		const wait = refreshTimeout + LOCK_MARGIN;
+		let written: boolean;
+		this.#writing = unsaved.token.accessToken;
+		try {
+			written = await setIfUnchanged(
+				store,
+				storeKey,
+				encodeStoredRecord(unsaved.token),
+				unsaved.replaces,
+				{ ttl: wait, waitTimeout: wait },
+			);
+		} catch (error) {
+			// Still down: reported once already, when the save failed.
+			if (error instanceof StorageError && error.problem === 'unavailable') {
+				this.#retryUnsavedLater();
+				return;
+			}
+			if (this.#unsaved === unsaved) this.#unsavedDone();
+			this.#storeError(error, 'set');
+			return;
+		} finally {
+			this.#writing = undefined;
+		}
+		if (!written) {
+			if (this.#unsaved !== undefined) await this.#adoptAfterConflict();
+			return;
+		}
+		this.#stored = unsaved.token.accessToken;
+		// A later save that failed meanwhile now replaces this one.
+		if (this.#unsaved === unsaved) this.#unsavedDone();
+		else if (this.#unsaved !== undefined) this.#unsaved.replaces = unsaved.token.accessToken;
+	}
+
+	/**
+	 * Tries again without waiting for a request: until the token is saved, the other contexts read
+	 * the one it replaced, whose refresh token may be spent.
+	 */
+	#retryUnsavedLater(): void {
+		this.#cancelUnsavedRetry?.();
+		const wait = Math.min(UNSAVED_RETRY_MIN * 2 ** this.#unsavedTries++, UNSAVED_RETRY_MAX);
+		this.#cancelUnsavedRetry = scheduleAt(Date.now() + wait, () => {
+			void this.#saveUnsaved();
+		});
+	}
+
+	/** The store holds another context's token: that one is used, if it still works. */
+	async #adoptAfterConflict(): Promise<void> {
+		this.#unsavedDone();
+		const stored = await this.#read();
+		if (
+			stored !== undefined &&
+			stored.accessToken !== this.#token?.accessToken &&
+			!stored.isExpired()
+		) {
+			this.#accept(stored, 'store');
+		}
+		this.#unsavedConflict();
+	}
+
+	#unsavedDone(): void {
+		this.#unsaved = undefined;
+		this.#unsavedTries = 0;
+		this.#cancelUnsavedRetry?.();
+		this.#cancelUnsavedRetry = undefined;
+	}
+
+	#unsavedConflict(): void {
+		this.#unsavedDone();
+		const { storeKey } = this.#options;
+		this.#storeError(
+			new StorageError(
+				`The token refreshed or set while the store was unavailable was not saved: the record under "${storeKey}" was written by another context meanwhile, and is kept`,
+				{ problem: 'conflict', key: storeKey },
+			),
+			'set',
+		);
 	}
 
 	async #notifyUpdater(token: Token): Promise<void> {
