@@ -8,10 +8,11 @@ import { TokenResponseError } from '../errors/token-response-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
-import { decodeStoredRecord, encodeStoredRecord, setIfUnchanged } from '../storage/token-store.js';
+import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
 import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 import { scheduleAt } from './timer.js';
+import type { UnsavedToken } from './unsaved-token.js';
 
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
@@ -21,10 +22,6 @@ export type ObtainToken = (
 
 /** Why a refresh was asked for. */
 export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
-
-/** Bounds of the wait between two tries to save a token the store could not take, in ms. */
-const UNSAVED_RETRY_MIN = 500;
-const UNSAVED_RETRY_MAX = 5_000;
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -57,12 +54,12 @@ export class TokenKeeper {
 	#closed = false;
 	/** The access token the store holds as far as this context knows (read, written or announced). */
 	#stored: string | undefined;
-	/** A token the store could not take while unavailable, and the access token it replaces there. */
-	#unsaved: { token: Token; replaces: string | undefined } | undefined;
-	#savingUnsaved: Promise<void> | undefined;
-	/** Tries of `#unsaved` failed in a row: each doubles the wait for the next. */
-	#unsavedTries = 0;
-	#cancelUnsavedRetry: (() => void) | undefined;
+	/** Saves a token the store could not take while unavailable: loaded on the first such save. */
+	#unsaved: Promise<UnsavedToken | undefined> | undefined;
+	/** `#unsaved` once loaded, for the hot path. */
+	#unsavedLoaded: UnsavedToken | undefined;
+	/** Counts what makes a token waiting to be saved moot (a save, an end), even while loading. */
+	#unsavedMoot = 0;
 
 	constructor(
 		options: NormalizedOAuth2SessionOptions,
@@ -91,7 +88,7 @@ export class TokenKeeper {
 	 * almost every request gets. `undefined` sends the caller to `tokenForRequest()`.
 	 */
 	freshToken(): Token | undefined {
-		if (this.#unsaved !== undefined) void this.#saveUnsaved();
+		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
 		const token = this.#token;
 		return this.#loaded && token !== undefined && !this.isDue(token) ? token : undefined;
 	}
@@ -103,7 +100,7 @@ export class TokenKeeper {
 	 */
 	async tokenForRequest(): Promise<Token> {
 		await this.#ready;
-		if (this.#unsaved !== undefined) void this.#saveUnsaved();
+		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
 		let token = this.#token;
 		if (token === undefined) {
 			if (this.#options.grant !== undefined && this.#options.refresh === 'auto') {
@@ -198,7 +195,7 @@ export class TokenKeeper {
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
 		this.#token = undefined;
-		this.#unsavedDone();
+		this.#dropUnsaved();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		try {
@@ -212,7 +209,7 @@ export class TokenKeeper {
 	/** Stops the background refresh and store notifications. */
 	close(): void {
 		this.#closed = true;
-		this.#cancelUnsavedRetry?.();
+		this.#dropUnsaved();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		this.#unsubscribe?.();
@@ -282,7 +279,7 @@ export class TokenKeeper {
 
 	async #refreshUnderLock(stale: Token | undefined, signal: AbortSignal): Promise<Token> {
 		// A refresh made while the store was down goes in first: its refresh token is the newest.
-		await this.#saveUnsaved();
+		await (await this.#unsaved)?.save();
 		// The store is the truth under the lock: another context may have refreshed while we waited
 		// (and its notification may already have reached us).
 		const latest = (await this.#read()) ?? this.#token;
@@ -406,7 +403,7 @@ export class TokenKeeper {
 		if (this.#closed) return;
 		if (record === undefined) {
 			this.#stored = undefined;
-			this.#unsavedDone();
+			this.#dropUnsaved();
 			// Another context ended the session (or logged out): its refresh token was ours too.
 			if (this.#token !== undefined && this.#inflight === undefined) {
 				void this.end(
@@ -425,7 +422,7 @@ export class TokenKeeper {
 		this.#stored = stored.accessToken;
 		if (stored.accessToken !== this.#token?.accessToken && stored.accessToken !== this.#writing) {
 			// Another context wrote after the store came back: what we could not save is superseded.
-			if (this.#unsaved !== undefined) this.#unsavedConflict();
+			if (this.#unsavedLoaded?.pending) this.#unsavedLoaded.superseded();
 			this.#accept(stored, 'store');
 		}
 	}
@@ -529,111 +526,57 @@ export class TokenKeeper {
 		try {
 			await store.set(storeKey, encodeStoredRecord(token));
 			this.#stored = token.accessToken;
-			this.#unsavedDone();
+			this.#dropUnsaved();
 		} catch (error) {
 			// Kept to be written once the store is back; other problems do not pass by retrying.
 			if (this.#storeError(error, 'set').problem === 'unavailable') {
-				this.#unsaved = { token, replaces: this.#unsaved?.replaces ?? this.#stored };
-				this.#retryUnsavedLater();
+				const replaces = this.#stored;
+				const moot = this.#unsavedMoot;
+				this.#unsaved ??= this.#loadUnsaved();
+				void this.#unsaved.then((unsaved) => {
+					if (this.#unsavedMoot === moot && !this.#closed) unsaved?.keep(token, replaces);
+				});
 			}
 		} finally {
 			this.#writing = undefined;
 		}
 	}
 
-	/**
-	 * Writes the token a save could not write while the store was unavailable, if the store still
-	 * holds what it replaces (checked on the store's side: never over a token another context
-	 * wrote meanwhile). One try at a time, started by requests; while the store stays down the
-	 * token is kept for the next.
-	 */
-	#saveUnsaved(): Promise<void> {
-		if (this.#unsaved === undefined || this.#closed) return Promise.resolve();
-		this.#savingUnsaved ??= this.#writeUnsaved().finally(() => {
-			this.#savingUnsaved = undefined;
-		});
-		return this.#savingUnsaved;
+	#dropUnsaved(): void {
+		this.#unsavedMoot++;
+		this.#unsavedLoaded?.drop();
 	}
 
-	async #writeUnsaved(): Promise<void> {
-		const unsaved = this.#unsaved;
-		if (unsaved === undefined) return;
-		const { store, storeKey, refreshTimeout } = this.#options;
+	#loadUnsaved(): Promise<UnsavedToken | undefined> {
+		const keeper = this;
+		const { refreshTimeout } = this.#options;
 		const wait = refreshTimeout + LOCK_MARGIN;
-		let written: boolean;
-		this.#writing = unsaved.token.accessToken;
-		try {
-			written = await setIfUnchanged(
-				store,
-				storeKey,
-				encodeStoredRecord(unsaved.token),
-				unsaved.replaces,
-				{ ttl: wait, waitTimeout: wait },
-			);
-		} catch (error) {
-			// Still down: reported once already, when the save failed.
-			if (error instanceof StorageError && error.problem === 'unavailable') {
-				this.#retryUnsavedLater();
-				return;
-			}
-			if (this.#unsaved === unsaved) this.#unsavedDone();
-			this.#storeError(error, 'set');
-			return;
-		} finally {
-			this.#writing = undefined;
-		}
-		if (!written) {
-			if (this.#unsaved !== undefined) await this.#adoptAfterConflict();
-			return;
-		}
-		this.#stored = unsaved.token.accessToken;
-		// A later save that failed meanwhile now replaces this one.
-		if (this.#unsaved === unsaved) this.#unsavedDone();
-		else if (this.#unsaved !== undefined) this.#unsaved.replaces = unsaved.token.accessToken;
-	}
-
-	/**
-	 * Tries again without waiting for a request: until the token is saved, the other contexts read
-	 * the one it replaced, whose refresh token may be spent.
-	 */
-	#retryUnsavedLater(): void {
-		this.#cancelUnsavedRetry?.();
-		const wait = Math.min(UNSAVED_RETRY_MIN * 2 ** this.#unsavedTries++, UNSAVED_RETRY_MAX);
-		this.#cancelUnsavedRetry = scheduleAt(Date.now() + wait, () => {
-			void this.#saveUnsaved();
-		});
-	}
-
-	/** The store holds another context's token: that one is used, if it still works. */
-	async #adoptAfterConflict(): Promise<void> {
-		this.#unsavedDone();
-		const stored = await this.#read();
-		if (
-			stored !== undefined &&
-			stored.accessToken !== this.#token?.accessToken &&
-			!stored.isExpired()
-		) {
-			this.#accept(stored, 'store');
-		}
-		this.#unsavedConflict();
-	}
-
-	#unsavedDone(): void {
-		this.#unsaved = undefined;
-		this.#unsavedTries = 0;
-		this.#cancelUnsavedRetry?.();
-		this.#cancelUnsavedRetry = undefined;
-	}
-
-	#unsavedConflict(): void {
-		this.#unsavedDone();
-		const { storeKey } = this.#options;
-		this.#storeError(
-			new StorageError(
-				`The token refreshed or set while the store was unavailable was not saved: the record under "${storeKey}" was written by another context meanwhile, and is kept`,
-				{ problem: 'conflict', key: storeKey },
-			),
-			'set',
+		return import('./unsaved-token.js').then(
+			({ UnsavedToken }) => {
+				this.#unsavedLoaded = new UnsavedToken({
+					options: this.#options,
+					lock: { ttl: wait, waitTimeout: wait },
+					get closed() {
+						return keeper.#closed;
+					},
+					current: () => this.#token,
+					read: () => this.#read(),
+					adopt: (token) => this.#accept(token, 'store'),
+					report: (error) => this.#storeError(error, 'set'),
+					writing: (accessToken) => {
+						this.#writing = accessToken;
+					},
+					stored: (accessToken) => {
+						this.#stored = accessToken;
+					},
+				});
+				return this.#unsavedLoaded;
+			},
+			() => {
+				// The chunk did not load (offline): the next failed save tries again.
+				this.#unsaved = undefined;
+				return undefined;
+			},
 		);
 	}
 

@@ -1,7 +1,6 @@
 import { StorageError } from '../errors/storage-error.js';
 import { StoreListeners } from './store-listeners.js';
 import {
-	isUnchanged,
 	type LockOptions,
 	refuseToReplaceNewer,
 	type StoredRecord,
@@ -29,16 +28,6 @@ export class MemoryStore implements TokenStore {
 		refuseToReplaceNewer(this.#records.get(key), key);
 		this.#records.set(key, structuredClone(record));
 		this.#listeners.notify(key, record);
-	}
-
-	async setIfUnchanged(
-		key: string,
-		record: StoredRecord,
-		replaces: string | undefined,
-	): Promise<boolean> {
-		if (!isUnchanged(this.#records.get(key), record, replaces)) return false;
-		await this.set(key, record);
-		return true;
 	}
 
 	async delete(key: string): Promise<void> {
