@@ -41,7 +41,6 @@ export {
 	wellKnownUrl,
 } from './protocol/discovery.js';
 export type { EndpointRequestOptions, TokenTypeHint } from './protocol/endpoint-request.js';
-export { describeErrorCode } from './protocol/error-codes.js';
 export {
 	authorizationCodeGrant,
 	clientCredentialsGrant,

@@ -2,9 +2,9 @@ import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
+import { throwIfErrorResponse, withoutErrorCode } from './error-response.js';
 import { isRecord } from './fields.js';
 import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
-import { throwIfErrorResponse, withoutErrorCode } from './token-response.js';
 
 /**
  * What a request to an endpoint beside the token endpoint (revocation, introspection, device

@@ -1,5 +1,4 @@
 import { OAuth2Error } from '../errors/oauth2-error.js';
-import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
 import { StorageError } from '../errors/storage-error.js';
 import { TokenExpiredError } from '../errors/token-expired-error.js';
@@ -316,7 +315,7 @@ export class TokenKeeper {
 		// Only invalid_grant says the grant itself is gone (RFC 6749 §5.2). invalid_client and
 		// unauthorized_client are about this client's configuration: ending on them would delete the
 		// refresh token of every context sharing the store for a secret that can be fixed.
-		if (error instanceof OAuth2ResponseError && error.error === 'invalid_grant') {
+		if (saysInvalidGrant(error) && (await isOAuth2ResponseError(error))) {
 			// Another context may have rotated the refresh token under us: without a lock, or with
 			// one a failover lost (Redis replicates asynchronously; a promoted replica may lack it).
 			const stored = await this.#read();
@@ -329,7 +328,7 @@ export class TokenKeeper {
 				return this.#refreshFrom(undefined, signal, locked);
 			}
 			const ended = new ReauthenticationRequiredError(
-				`The authorization server refused the refresh (${error.error})`,
+				'The authorization server refused the refresh (invalid_grant)',
 				{ cause: error },
 			);
 			await this.end(ended);
@@ -563,4 +562,17 @@ function scopeChange(
 	if (before.length === after.length && before.every((scope, i) => scope === after[i]))
 		return undefined;
 	return { previous: previous.scope, current: current.scope };
+}
+
+function saysInvalidGrant(error: unknown): boolean {
+	return error instanceof OAuth2Error && 'error' in error && error.error === 'invalid_grant';
+}
+
+/**
+ * `instanceof OAuth2ResponseError`, with the class imported on first use: it loads with the error
+ * answer that made it (request-token), not with the page.
+ */
+async function isOAuth2ResponseError(error: unknown): Promise<boolean> {
+	const { OAuth2ResponseError } = await import('../errors/oauth2-response-error.js');
+	return error instanceof OAuth2ResponseError;
 }
