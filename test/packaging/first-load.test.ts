@@ -38,6 +38,10 @@ describe('the SPA first load', () => {
 		['the reader of error answers', /^src\/protocol\/error-response\.ts$/],
 		['the OAuth 2 error of an error answer', /^src\/errors\/oauth2-response-error\.ts$/],
 		["the specification's text for each error code", /error-code/],
+		[
+			'the retry library, until a first attempt fails',
+			/node_modules\/(p-retry|is-network-error)\//,
+		],
 	])('leaves out %s', (_, module) => {
 		expect(firstLoad.modules.filter((loaded) => module.test(loaded))).toEqual([]);
 	});
