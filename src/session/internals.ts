@@ -13,6 +13,11 @@ export interface SessionInternals {
 	tokenForRequest(): Promise<Token>;
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
 	tokenAfter401(used: Token): Promise<Token | undefined>;
+	/**
+	 * Whether a refresh may change a 401's answer (its challenge blames the token); throws
+	 * `StepUpRequiredError`, and `InsufficientScopeError` (401 or 403) when the session says so.
+	 */
+	refreshMayHelp(response: Response, sent: Token): Promise<boolean>;
 }
 
 const registry = new WeakMap<object, SessionInternals>();
