@@ -162,8 +162,10 @@ export {
 	OAuth2Session,
 	type SessionAuthorizationUrlOptions,
 } from './session/oauth2-session.js';
+// 401s by cause: what session.fetch does with insufficient_scope.
 export type {
 	ClientAuthenticationMethod,
+	InsufficientScopeMode,
 	OAuth2SessionOptions,
 	RefreshMode,
 } from './session/options.js';

@@ -60,6 +60,19 @@ export interface AuthorizationUrlOptions {
 	 */
 	nonce?: string | undefined;
 	/**
+	 * The authentication context classes to ask for (OpenID Connect `acr_values`), most wanted
+	 * first; what a `StepUpRequiredError` carries (RFC 9470 §4). A list is joined with spaces.
+	 * @default none
+	 * @example ['phr']
+	 */
+	acrValues?: string | readonly string[] | undefined;
+	/**
+	 * The most seconds since the user last authenticated actively (OpenID Connect `max_age`); `0`
+	 * asks the user to authenticate again now. What a `StepUpRequiredError` carries (RFC 9470 §4).
+	 * @default none
+	 */
+	maxAge?: number | undefined;
+	/**
 	 * Other parameters, sent after the standard ones; `undefined` values are left out. They cannot set a
 	 * parameter this function owns (`client_id`, `state`, `code_challenge`...): that throws.
 	 * @default {}
@@ -108,7 +121,8 @@ const OWN_PARAMS = new Set([
  * (server side, tied to the user's session) for the callback and the token request.
  *
  * Parameters come in a fixed order: the endpoint's own query, `response_type`, `client_id`,
- * `redirect_uri`, `scope`, `state`, `code_challenge`, `code_challenge_method`, `nonce`, then `params`.
+ * `redirect_uri`, `scope`, `state`, `code_challenge`, `code_challenge_method`, `nonce`,
+ * `acr_values`, `max_age`, then `params`.
  *
  * @throws {InvalidOptionsError} The endpoint is not an absolute http(s) URL or has a fragment, an
  *   option has the wrong form, `params` (or the endpoint's query) sets a parameter this function owns,
@@ -158,11 +172,13 @@ export async function authorizationUrl(
 		query.set('code_challenge_method', pkce);
 	}
 	if (options.nonce !== undefined) query.set('nonce', options.nonce);
+	const stepUp = stepUpParams(options);
+	for (const [name, value] of stepUp) query.set(name, value);
 	for (const [name, value] of Object.entries({
 		...profile?.authorizationParams,
 		...options.params,
 	})) {
-		if (OWN_PARAMS.has(name)) {
+		if (OWN_PARAMS.has(name) || stepUp.has(name)) {
 			throw new InvalidOptionsError(
 				`params cannot set ${name}: it is set from the options of authorizationUrl()`,
 			);
@@ -170,6 +186,29 @@ export async function authorizationUrl(
 		if (value !== undefined) query.set(name, value);
 	}
 	return { url: url.href, state, codeVerifier, nonce: options.nonce };
+}
+
+/**
+ * `acr_values` and `max_age`, when asked for. Not parameters this function always owns: an app
+ * may still send them through `params`, but not both ways at once.
+ */
+function stepUpParams(options: AuthorizationUrlOptions): Map<string, string> {
+	const params = new Map<string, string>();
+	const { acrValues, maxAge } = options;
+	if (acrValues !== undefined) {
+		const list = typeof acrValues === 'string' ? [acrValues] : acrValues;
+		if (!list.every((value) => typeof value === 'string' && /^[^\s]+$/.test(value))) {
+			throw new InvalidOptionsError('Each of acrValues must be a non-empty string without spaces');
+		}
+		if (list.length > 0) params.set('acr_values', list.join(' '));
+	}
+	if (maxAge !== undefined) {
+		if (!Number.isSafeInteger(maxAge) || maxAge < 0) {
+			throw new InvalidOptionsError('maxAge must be a whole number of seconds, 0 or more');
+		}
+		params.set('max_age', String(maxAge));
+	}
+	return params;
 }
 
 function pkceMethod(

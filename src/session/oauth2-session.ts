@@ -21,7 +21,6 @@ import {
 	applyProtectedRequestHooks,
 	firstAnswer,
 	followRedirects,
-	isInsufficientScope,
 	prepareRequest,
 } from './send.js';
 import { SharedSetup, UserSetup } from './session-setup.js';
@@ -113,6 +112,7 @@ export class OAuth2Session {
 			mayCarryToken: this.#mayCarryToken,
 			tokenForRequest: () => this.#keeper.tokenForRequest(),
 			tokenAfter401: (used) => this.#tokenAfter401(used),
+			refreshMayHelp: (response, sent) => this.#refreshMayHelp(response, sent),
 		});
 	}
 
@@ -138,8 +138,10 @@ export class OAuth2Session {
 	 * `fetch` with the access token attached. Bound, with fetch's exact signature, so it can be
 	 * handed to any library that takes a fetch.
 	 *
-	 * A 401 (other than `insufficient_scope`) refreshes the token and retries once, unless the
-	 * token already changed, in which case it retries with the new one at once. The token a 401
+	 * A 401 whose challenge blames the token (`invalid_token`, or no error code) refreshes the
+	 * token and retries once, unless the token already changed, in which case it retries with the
+	 * new one at once. A 401 with another error code (`insufficient_scope`, `invalid_request`) is
+	 * handed back without a refresh: a new token would meet the same answer. The token a 401
 	 * refreshed to is not refreshed again by a 401 for `unauthorizedRefreshInterval`, unless an
 	 * answer other than 401 showed it works: its 401 is handed back.
 	 *
@@ -148,6 +150,10 @@ export class OAuth2Session {
 	 * @throws {TokenExpiredError} In `manual` mode, when the token has expired.
 	 * @throws {TokenUpdated} In `raise-updated` mode, after a refresh; the request was not sent.
 	 * @throws {ReauthenticationRequiredError} The session has ended; sign in again.
+	 * @throws {StepUpRequiredError} A 401 `insufficient_user_authentication` (RFC 9470): sign in
+	 *   again with `authorizationUrl({ stepUp: error })`. Nothing was refreshed.
+	 * @throws {InsufficientScopeError} A 401 or 403 `insufficient_scope`, with the
+	 *   `insufficientScope: 'throw'` option.
 	 */
 	readonly fetch: typeof fetch = async (input, init) => {
 		let prepared = prepareRequest(input, init, this.#options.baseUrl);
@@ -173,11 +179,12 @@ export class OAuth2Session {
 			if (response.status !== 401) {
 				// The token works: a later 401 means it was revoked, and a refresh may help.
 				this.#unproven = undefined;
+				if (response.status === 403 && tokenSent) await this.#refreshMayHelp(response, token);
 				return response;
 			}
-			if (retried || !tokenSent || !prepared.replayable || isInsufficientScope(response)) {
-				return response;
-			}
+			// A 401 from where a redirect took the request without the token says nothing of it.
+			if (!tokenSent || !(await this.#refreshMayHelp(response, token))) return response;
+			if (retried || !prepared.replayable) return response;
 			const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
 			if (retryWith === undefined) return response;
 			await response.body?.cancel();
@@ -289,6 +296,19 @@ export class OAuth2Session {
 	 */
 	close(): void {
 		this.#keeper.close();
+	}
+
+	/**
+	 * Whether a refresh may change a refusal's answer, read from its challenge; throws the typed
+	 * errors of the causes the caller must act on (step-up, and scope when asked to). A 401 without
+	 * a challenge blames the token, as it always did, without loading the parser.
+	 */
+	async #refreshMayHelp(response: Response, sent: Token): Promise<boolean> {
+		const { status } = response;
+		if (status === 403 && this.#options.insufficientScope === 'return') return false;
+		if (status === 401 && !response.headers.has('www-authenticate')) return true;
+		const { refreshMayHelp } = await import('./unauthorized.js');
+		return refreshMayHelp(response, sent.authorization, this.#options.insufficientScope);
 	}
 
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
