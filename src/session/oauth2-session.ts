@@ -5,6 +5,7 @@ import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
 import { assertSecureTransport, isLoopbackHost } from '../utils/secure-transport.js';
@@ -42,7 +43,7 @@ export type FetchTokenOptions =
 			/** Any grant: `passwordGrant(...)`, `clientCredentialsGrant()`, `tokenExchangeGrant(...)`... */
 			grant: Grant;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  }
@@ -59,7 +60,7 @@ export type FetchTokenOptions =
 			/** @default the session's `redirectUri` */
 			redirectUri?: string | undefined;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  };
@@ -330,7 +331,7 @@ export class OAuth2Session {
 		options: Exclude<FetchTokenOptions, ImplicitResponseOptions> | undefined,
 	): Promise<{
 		grant: Grant;
-		params: Record<string, string> | undefined;
+		params: Params | undefined;
 		signal: AbortSignal | undefined;
 	}> {
 		if (options === undefined) {
@@ -373,7 +374,7 @@ export class OAuth2Session {
 
 	async #requestToken(
 		grant: Grant,
-		params: Readonly<Record<string, string>>,
+		params: Params,
 		signal: AbortSignal | undefined,
 	): Promise<Token> {
 		const { tokenEndpoint, profile } = this.#options;
