@@ -62,6 +62,7 @@ export {
 	parseIntrospectionResponse,
 	type TokenIntrospection,
 } from './protocol/introspection.js';
+export type { Params, ParamValue } from './protocol/params.js';
 export {
 	type CodeChallengeMethod,
 	computeCodeChallenge,

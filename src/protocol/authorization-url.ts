@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { type Params, setParams } from './params.js';
 import {
 	type CodeChallengeMethod,
 	computeCodeChallenge,
@@ -73,12 +74,13 @@ export interface AuthorizationUrlOptions {
 	 */
 	maxAge?: number | undefined;
 	/**
-	 * Other parameters, sent after the standard ones; `undefined` values are left out. They cannot set a
-	 * parameter this function owns (`client_id`, `state`, `code_challenge`...): that throws.
+	 * Other parameters, sent after the standard ones; a list is sent as repeated parameters (several
+	 * RFC 8707 `resource`s); `undefined` values are left out. They cannot set a parameter this
+	 * function owns (`client_id`, `state`, `code_challenge`...): that throws.
 	 * @default {}
 	 * @example { access_type: 'offline', prompt: 'consent' }
 	 */
-	params?: Readonly<Record<string, string | undefined>> | undefined;
+	params?: Params | undefined;
 	/**
 	 * A provider profile: its `authorizationParams` go before `params` (which win), its
 	 * `authorizationScopes` (Microsoft's and Auth0's `offline_access`) are added to `scope` when
@@ -174,17 +176,15 @@ export async function authorizationUrl(
 	if (options.nonce !== undefined) query.set('nonce', options.nonce);
 	const stepUp = stepUpParams(options);
 	for (const [name, value] of stepUp) query.set(name, value);
-	for (const [name, value] of Object.entries({
-		...profile?.authorizationParams,
-		...options.params,
-	})) {
+	const extra = { ...profile?.authorizationParams, ...options.params };
+	for (const name of Object.keys(extra)) {
 		if (OWN_PARAMS.has(name) || stepUp.has(name)) {
 			throw new InvalidOptionsError(
 				`params cannot set ${name}: it is set from the options of authorizationUrl()`,
 			);
 		}
-		if (value !== undefined) query.set(name, value);
 	}
+	setParams(query, extra);
 	return { url: url.href, state, codeVerifier, nonce: options.nonce };
 }
 

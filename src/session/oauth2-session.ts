@@ -5,6 +5,7 @@ import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
 import { assertSecureTransport } from '../utils/secure-transport.js';
@@ -38,7 +39,7 @@ export type FetchTokenOptions =
 			/** Any grant: `passwordGrant(...)`, `clientCredentialsGrant()`, `tokenExchangeGrant(...)`... */
 			grant: Grant;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  }
@@ -55,7 +56,7 @@ export type FetchTokenOptions =
 			/** @default the session's `redirectUri` */
 			redirectUri?: string | undefined;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  };
@@ -352,7 +353,7 @@ export class OAuth2Session {
 		options: Exclude<FetchTokenOptions, ImplicitResponseOptions> | undefined,
 	): Promise<{
 		grant: Grant;
-		params: Record<string, string> | undefined;
+		params: Params | undefined;
 		signal: AbortSignal | undefined;
 	}> {
 		if (options === undefined) {
@@ -395,7 +396,7 @@ export class OAuth2Session {
 
 	async #requestToken(
 		grant: Grant,
-		params: Readonly<Record<string, string>>,
+		params: Params,
 		signal: AbortSignal | undefined,
 	): Promise<Token> {
 		const { tokenEndpoint, profile } = this.#options;

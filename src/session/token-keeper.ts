@@ -6,6 +6,7 @@ import { TokenRequestError } from '../errors/token-request-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
 import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
@@ -15,7 +16,7 @@ import { scheduleAt } from './timer.js';
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
 	grant: Grant,
-	options: { params: Readonly<Record<string, string>>; signal: AbortSignal },
+	options: { params: Params; signal: AbortSignal },
 ) => Promise<Token>;
 
 /** Why a refresh was asked for. */
