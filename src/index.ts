@@ -64,6 +64,14 @@ export {
 	type TokenIntrospection,
 } from './protocol/introspection.js';
 export {
+	type PushedAuthorization,
+	type PushedAuthorizationRequestOptions,
+	type PushedAuthorizationRequestParts,
+	parsePushedAuthorizationResponse,
+	pushedAuthorizationRequest,
+	pushedAuthorizationUrl,
+} from './protocol/par.js';
+export {
 	type CodeChallengeMethod,
 	computeCodeChallenge,
 	generateCodeVerifier,
