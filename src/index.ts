@@ -62,6 +62,14 @@ export {
 	parseIntrospectionResponse,
 	type TokenIntrospection,
 } from './protocol/introspection.js';
+export {
+	type PushedAuthorization,
+	type PushedAuthorizationRequestOptions,
+	type PushedAuthorizationRequestParts,
+	parsePushedAuthorizationResponse,
+	pushedAuthorizationRequest,
+	pushedAuthorizationUrl,
+} from './protocol/par.js';
 export type { Params, ParamValue } from './protocol/params.js';
 export {
 	type CodeChallengeMethod,

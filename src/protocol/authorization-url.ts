@@ -133,17 +133,23 @@ const OWN_PARAMS = new Set([
 export async function authorizationUrl(
 	options: AuthorizationUrlOptions,
 ): Promise<AuthorizationRequest> {
-	const url = absoluteUrl(options.authorizationEndpoint, 'authorizationEndpoint');
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-		throw new InvalidOptionsError('authorizationEndpoint must be an http: or https: URL');
-	}
-	for (const name of url.searchParams.keys()) {
-		if (OWN_PARAMS.has(name)) {
-			throw new InvalidOptionsError(
-				`authorizationEndpoint already has a ${name} parameter; pass it as an option instead`,
-			);
-		}
-	}
+	const url = authorizationEndpointUrl(options.authorizationEndpoint, OWN_PARAMS);
+	const { params, ...request } = await authorizationParameters(options);
+	// A parameter also in the endpoint's query replaces it; a list (several `resource`s) stays whole.
+	for (const name of new Set(params.keys())) url.searchParams.delete(name);
+	for (const [name, value] of params) url.searchParams.append(name, value);
+	return { url: url.href, ...request };
+}
+
+/**
+ * The parameters of an authorization request, in the order of `authorizationUrl()`, and what to
+ * keep for the callback: what a pushed authorization request (RFC 9126) sends in its body.
+ *
+ * @throws {InvalidOptionsError} As `authorizationUrl()`, the endpoint aside.
+ */
+export async function authorizationParameters(
+	options: Omit<AuthorizationUrlOptions, 'authorizationEndpoint'>,
+): Promise<Omit<AuthorizationRequest, 'url'> & { params: URLSearchParams }> {
 	const responseType = options.responseType ?? 'code';
 	if (responseType !== 'code' && responseType !== 'token') {
 		throw new InvalidOptionsError("responseType must be 'code' or 'token'");
@@ -157,7 +163,7 @@ export async function authorizationUrl(
 	const codeVerifier =
 		pkce === false ? undefined : (options.codeVerifier ?? generateCodeVerifier());
 
-	const query = url.searchParams;
+	const query = new URLSearchParams();
 	query.set('response_type', responseType);
 	query.set('client_id', options.clientId);
 	if (options.redirectUri !== undefined) query.set('redirect_uri', options.redirectUri);
@@ -185,14 +191,37 @@ export async function authorizationUrl(
 		}
 	}
 	setParams(query, extra);
-	return { url: url.href, state, codeVerifier, nonce: options.nonce };
+	return { params: query, state, codeVerifier, nonce: options.nonce };
+}
+
+/**
+ * The authorization endpoint as a URL, checked: absolute, `http(s):`, no fragment, and none of
+ * `owned` in its query.
+ *
+ * @throws {InvalidOptionsError} It is not.
+ */
+export function authorizationEndpointUrl(endpoint: string | URL, owned: ReadonlySet<string>): URL {
+	const url = absoluteUrl(endpoint, 'authorizationEndpoint');
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		throw new InvalidOptionsError('authorizationEndpoint must be an http: or https: URL');
+	}
+	for (const name of url.searchParams.keys()) {
+		if (owned.has(name)) {
+			throw new InvalidOptionsError(
+				`authorizationEndpoint already has a ${name} parameter; pass it as an option instead`,
+			);
+		}
+	}
+	return url;
 }
 
 /**
  * `acr_values` and `max_age`, when asked for. Not parameters this function always owns: an app
  * may still send them through `params`, but not both ways at once.
  */
-function stepUpParams(options: AuthorizationUrlOptions): Map<string, string> {
+function stepUpParams(
+	options: Pick<AuthorizationUrlOptions, 'acrValues' | 'maxAge'>,
+): Map<string, string> {
 	const params = new Map<string, string>();
 	const { acrValues, maxAge } = options;
 	if (acrValues !== undefined) {
@@ -212,7 +241,7 @@ function stepUpParams(options: AuthorizationUrlOptions): Map<string, string> {
 }
 
 function pkceMethod(
-	options: AuthorizationUrlOptions,
+	options: Pick<AuthorizationUrlOptions, 'pkce' | 'codeVerifier'>,
 	responseType: 'code' | 'token',
 ): CodeChallengeMethod | false {
 	const pkce = options.pkce ?? (responseType === 'code' ? 'S256' : false);

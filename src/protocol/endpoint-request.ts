@@ -44,7 +44,8 @@ export type TokenTypeHint = 'access_token' | 'refresh_token' | (string & {});
 export type EndpointName =
 	| 'revocation endpoint'
 	| 'introspection endpoint'
-	| 'device authorization endpoint';
+	| 'device authorization endpoint'
+	| 'pushed authorization request endpoint';
 
 /**
  * Builds a form `POST` to `endpoint`: `params`, the extra parameters, then client authentication.
