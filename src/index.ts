@@ -63,6 +63,15 @@ export {
 	type TokenIntrospection,
 } from './protocol/introspection.js';
 export {
+	type PushedAuthorization,
+	type PushedAuthorizationRequestOptions,
+	type PushedAuthorizationRequestParts,
+	parsePushedAuthorizationResponse,
+	pushedAuthorizationRequest,
+	pushedAuthorizationUrl,
+} from './protocol/par.js';
+export type { Params, ParamValue } from './protocol/params.js';
+export {
 	type CodeChallengeMethod,
 	computeCodeChallenge,
 	generateCodeVerifier,
@@ -162,8 +171,10 @@ export {
 	OAuth2Session,
 	type SessionAuthorizationUrlOptions,
 } from './session/oauth2-session.js';
+// 401s by cause: what session.fetch does with insufficient_scope.
 export type {
 	ClientAuthenticationMethod,
+	InsufficientScopeMode,
 	OAuth2SessionOptions,
 	RefreshMode,
 } from './session/options.js';

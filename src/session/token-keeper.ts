@@ -6,6 +6,7 @@ import { TokenRequestError } from '../errors/token-request-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
 import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
@@ -15,11 +16,23 @@ import { scheduleAt } from './timer.js';
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
 	grant: Grant,
-	options: { params: Readonly<Record<string, string>>; signal: AbortSignal },
+	options: { params: Params; signal: AbortSignal },
 ) => Promise<Token>;
 
 /** Why a refresh was asked for. */
 export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
+
+/** Where a keeper's token lives, and whether the keeper watches it on its own. */
+export interface KeeperPlace {
+	/** The key of the token's record in the store. */
+	storeKey: string;
+	/**
+	 * Whether the keeper runs timers (proactive refresh, refresh token warning) and subscribes to
+	 * its key itself: a single-user session does; the users of an `OAuth2Client` do not (the client
+	 * holds one subscription for all of them and hands changes to `storeChanged`).
+	 */
+	background: boolean;
+}
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -33,6 +46,8 @@ export class TokenKeeper {
 	readonly events = new Emitter<OAuth2SessionEvents>();
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #obtain: ObtainToken;
+	readonly #key: string;
+	readonly #background: boolean;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
@@ -55,9 +70,12 @@ export class TokenKeeper {
 		options: NormalizedOAuth2SessionOptions,
 		obtain: ObtainToken,
 		initial: Token | undefined,
+		place: KeeperPlace = { storeKey: options.storeKey, background: true },
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
+		this.#key = place.storeKey;
+		this.#background = place.background;
 		this.#ready = this.#load(initial).then(() => {
 			this.#loaded = true;
 		});
@@ -186,7 +204,7 @@ export class TokenKeeper {
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		try {
-			await this.#options.store.delete(this.#options.storeKey);
+			await this.#options.store.delete(this.#key);
 		} catch (cause) {
 			this.#storeError(cause, 'delete');
 		}
@@ -205,10 +223,8 @@ export class TokenKeeper {
 		const { store } = this.#options;
 		// Subscribed before reading, so a write landing between the read and the subscription is
 		// not missed.
-		if (store.subscribe !== undefined) {
-			this.#unsubscribe = store.subscribe(this.#options.storeKey, (record) =>
-				this.#onStoreChange(record),
-			);
+		if (this.#background && store.subscribe !== undefined) {
+			this.#unsubscribe = store.subscribe(this.#key, (record) => this.storeChanged(record));
 		}
 		let unreadable = false;
 		const stored = await this.#read((error) => {
@@ -229,7 +245,7 @@ export class TokenKeeper {
 	}
 
 	async #refreshOnce(stale: Token | undefined): Promise<Token> {
-		const { store, storeKey, refreshTimeout } = this.#options;
+		const { store, refreshTimeout } = this.#options;
 		// Each timeout starts when the refresh can start: a wait for the lock (a killed holder's
 		// lock lives out its ttl) must not use up the time the refresh itself is given.
 		const timeout = () => AbortSignal.timeout(refreshTimeout);
@@ -237,7 +253,7 @@ export class TokenKeeper {
 		let refreshed: Token | undefined;
 		try {
 			return await store.lock(
-				storeKey,
+				this.#key,
 				async () => {
 					refreshed = await this.#refreshUnderLock(stale, timeout());
 					return refreshed;
@@ -383,7 +399,8 @@ export class TokenKeeper {
 		this.#schedule();
 	}
 
-	#onStoreChange(record: unknown): void {
+	/** Takes a change another context made to the record: a newer token, or the end (`undefined`). */
+	storeChanged(record: unknown): void {
 		if (this.#closed) return;
 		if (record === undefined) {
 			// Another context ended the session (or logged out): its refresh token was ours too.
@@ -396,7 +413,7 @@ export class TokenKeeper {
 		}
 		let stored: Token;
 		try {
-			stored = decodeStoredRecord(record, this.#options.storeKey).token;
+			stored = decodeStoredRecord(record, this.#key).token;
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
@@ -413,6 +430,7 @@ export class TokenKeeper {
 		const token = this.#token;
 		if (
 			this.#closed ||
+			!this.#background ||
 			!this.#options.proactiveRefresh ||
 			this.#options.refresh !== 'auto' ||
 			token?.expiresAt === undefined ||
@@ -442,7 +460,9 @@ export class TokenKeeper {
 		this.#cancelWarning = undefined;
 		const token = this.#token;
 		const expiresAt = token?.refreshTokenExpiresAt;
-		if (this.#closed || token === undefined || expiresAt === undefined) return;
+		if (this.#closed || !this.#background || token === undefined || expiresAt === undefined) {
+			return;
+		}
 		const lifetime = token.issuedAt === undefined ? undefined : expiresAt - token.issuedAt;
 		const ahead = Math.min(
 			this.#options.refreshTokenWarning,
@@ -467,10 +487,10 @@ export class TokenKeeper {
 	}
 
 	async #read(onError?: (error: StorageError) => void): Promise<Token | undefined> {
-		const { store, storeKey } = this.#options;
+		const { store } = this.#options;
 		try {
-			const record = await store.get(storeKey);
-			return record === undefined ? undefined : decodeStoredRecord(record, storeKey).token;
+			const record = await store.get(this.#key);
+			return record === undefined ? undefined : decodeStoredRecord(record, this.#key).token;
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
@@ -498,10 +518,9 @@ export class TokenKeeper {
 	}
 
 	async #save(token: Token): Promise<void> {
-		const { store, storeKey } = this.#options;
 		this.#writing = token.accessToken;
 		try {
-			await store.set(storeKey, encodeStoredRecord(token));
+			await this.#options.store.set(this.#key, encodeStoredRecord(token));
 		} catch (error) {
 			this.#storeError(error, 'set');
 		} finally {
@@ -529,7 +548,7 @@ export class TokenKeeper {
 						`The token store failed (${operation})`,
 						{
 							problem: 'unavailable',
-							key: this.#options.storeKey,
+							key: this.#key,
 						},
 						{ cause: error },
 					);
