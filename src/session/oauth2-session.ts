@@ -277,7 +277,7 @@ export class OAuth2Session {
 
 	/**
 	 * Listens to an event: `tokenUpdated`, `refreshFailed`, `refreshTokenExpiring`, `sessionEnded`,
-	 * `storeError`.
+	 * `storeError`, and the telemetry of `refreshStarted`, `refreshFinished` and `lockWaited`.
 	 * Returns a function that removes the listener.
 	 */
 	on<E extends keyof OAuth2SessionEvents>(name: E, listener: OAuth2SessionListener<E>): () => void {

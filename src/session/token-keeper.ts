@@ -9,8 +9,14 @@ import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
 import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
-import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
+import {
+	Emitter,
+	type OAuth2SessionEvents,
+	type RefreshReason,
+	type TokenSource,
+} from './events.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
+import { lockWait, reportRefresh } from './telemetry.js';
 import { scheduleAt } from './timer.js';
 
 /** Sends a token request for a grant; the session supplies it. */
@@ -19,8 +25,7 @@ export type ObtainToken = (
 	options: { params: Readonly<Record<string, string>>; signal: AbortSignal },
 ) => Promise<Token>;
 
-/** Why a refresh was asked for. */
-export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
+export type { RefreshReason };
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -51,6 +56,8 @@ export class TokenKeeper {
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
+	/** Tokens got from the server: telemetry tells a refresh from an adopted token by it. */
+	#obtained = 0;
 
 	constructor(
 		options: NormalizedOAuth2SessionOptions,
@@ -158,7 +165,13 @@ export class TokenKeeper {
 				{ cause: this.#lastFailure },
 			);
 		}
-		const run = this.#refreshOnce(stale).finally(() => {
+		const run = reportRefresh(
+			this.events,
+			reason,
+			this.#options.storeKey,
+			() => this.#refreshOnce(stale),
+			() => this.#obtained,
+		).finally(() => {
 			if (this.#inflight === run) this.#inflight = undefined;
 		});
 		this.#inflight = run;
@@ -236,16 +249,19 @@ export class TokenKeeper {
 		const timeout = () => AbortSignal.timeout(refreshTimeout);
 		if (store.lock === undefined) return this.#refreshFrom(this.#token, timeout(), false);
 		let refreshed: Token | undefined;
+		const waited = lockWait(this.events, storeKey);
 		try {
 			return await store.lock(
 				storeKey,
 				async () => {
+					waited.acquired();
 					refreshed = await this.#refreshUnderLock(stale, timeout());
 					return refreshed;
 				},
 				{ ttl: refreshTimeout + LOCK_MARGIN, waitTimeout: refreshTimeout + LOCK_MARGIN },
 			);
 		} catch (error) {
+			waited.failed(error);
 			// Releasing failed after the work was done: the token is good, only the store is not.
 			if (refreshed !== undefined) {
 				this.#storeError(error, 'lock');
@@ -296,6 +312,7 @@ export class TokenKeeper {
 		try {
 			const params = base?.refreshToken !== undefined ? this.#options.refreshParams : {};
 			token = await this.#obtain(grant, { params, signal });
+			this.#obtained++;
 		} catch (error) {
 			return this.#refreshFailed(error, base, signal, locked, grant);
 		}
