@@ -16,7 +16,7 @@ import {
 	type TokenSource,
 } from './events.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
-import { lockWait, reportRefresh } from './telemetry.js';
+import type * as Telemetry from './telemetry.js';
 import { scheduleAt } from './timer.js';
 
 /** Sends a token request for a grant; the session supplies it. */
@@ -58,6 +58,8 @@ export class TokenKeeper {
 	#closed = false;
 	/** Tokens got from the server: telemetry tells a refresh from an adopted token by it. */
 	#obtained = 0;
+	/** Loaded at the first refresh: a page whose token never expires does not carry it. */
+	#telemetry: typeof Telemetry | undefined;
 
 	constructor(
 		options: NormalizedOAuth2SessionOptions,
@@ -165,13 +167,7 @@ export class TokenKeeper {
 				{ cause: this.#lastFailure },
 			);
 		}
-		const run = reportRefresh(
-			this.events,
-			reason,
-			this.#options.storeKey,
-			() => this.#refreshOnce(stale),
-			() => this.#obtained,
-		).finally(() => {
+		const run = this.#reported(reason, () => this.#refreshOnce(stale)).finally(() => {
 			if (this.#inflight === run) this.#inflight = undefined;
 		});
 		this.#inflight = run;
@@ -242,6 +238,21 @@ export class TokenKeeper {
 		this.#schedule();
 	}
 
+	async #reported(reason: RefreshReason, refresh: () => Promise<Token>): Promise<Token> {
+		// A chunk that cannot be loaded (a deploy replaced it) must not cost the refresh.
+		this.#telemetry ??= await import('./telemetry.js').catch(() => undefined);
+		const { storeKey } = this.#options;
+		return (
+			this.#telemetry?.reportRefresh(
+				this.events,
+				reason,
+				storeKey,
+				refresh,
+				() => this.#obtained,
+			) ?? refresh()
+		);
+	}
+
 	async #refreshOnce(stale: Token | undefined): Promise<Token> {
 		const { store, storeKey, refreshTimeout } = this.#options;
 		// Each timeout starts when the refresh can start: a wait for the lock (a killed holder's
@@ -249,19 +260,19 @@ export class TokenKeeper {
 		const timeout = () => AbortSignal.timeout(refreshTimeout);
 		if (store.lock === undefined) return this.#refreshFrom(this.#token, timeout(), false);
 		let refreshed: Token | undefined;
-		const waited = lockWait(this.events, storeKey);
+		const waited = this.#telemetry?.lockWait(this.events, storeKey);
 		try {
 			return await store.lock(
 				storeKey,
 				async () => {
-					waited.acquired();
+					waited?.acquired();
 					refreshed = await this.#refreshUnderLock(stale, timeout());
 					return refreshed;
 				},
 				{ ttl: refreshTimeout + LOCK_MARGIN, waitTimeout: refreshTimeout + LOCK_MARGIN },
 			);
 		} catch (error) {
-			waited.failed(error);
+			waited?.failed(error);
 			// Releasing failed after the work was done: the token is good, only the store is not.
 			if (refreshed !== undefined) {
 				this.#storeError(error, 'lock');
