@@ -41,7 +41,6 @@ export {
 	wellKnownUrl,
 } from './protocol/discovery.js';
 export type { EndpointRequestOptions, TokenTypeHint } from './protocol/endpoint-request.js';
-export { describeErrorCode } from './protocol/error-codes.js';
 export {
 	authorizationCodeGrant,
 	clientCredentialsGrant,
@@ -63,6 +62,15 @@ export {
 	parseIntrospectionResponse,
 	type TokenIntrospection,
 } from './protocol/introspection.js';
+export {
+	type PushedAuthorization,
+	type PushedAuthorizationRequestOptions,
+	type PushedAuthorizationRequestParts,
+	parsePushedAuthorizationResponse,
+	pushedAuthorizationRequest,
+	pushedAuthorizationUrl,
+} from './protocol/par.js';
+export type { Params, ParamValue } from './protocol/params.js';
 export {
 	type CodeChallengeMethod,
 	computeCodeChallenge,

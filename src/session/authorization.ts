@@ -14,6 +14,7 @@ import {
 	authorizationUrl,
 } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 
@@ -59,7 +60,7 @@ export interface AuthorizationResponseOptions {
 	/** @default the session's `redirectUri` */
 	redirectUri?: string | undefined;
 	/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-	params?: Record<string, string>;
+	params?: Params;
 	/** Aborts the request (and its retries). */
 	signal?: AbortSignal;
 }

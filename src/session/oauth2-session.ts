@@ -5,9 +5,10 @@ import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
-import { assertSecureTransport, isLoopbackHost } from '../utils/secure-transport.js';
+import { assertSecureTransport } from '../utils/secure-transport.js';
 import type {
 	AuthorizationResponseOptions,
 	ImplicitResponseOptions,
@@ -15,11 +16,7 @@ import type {
 } from './authorization.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
-import {
-	type NormalizedOAuth2SessionOptions,
-	normalizeOptions,
-	type OAuth2SessionOptions,
-} from './options.js';
+import type { NormalizedOAuth2SessionOptions, OAuth2SessionOptions } from './options.js';
 import { requestToken } from './request-token.js';
 import {
 	applyProtectedRequestHooks,
@@ -27,6 +24,7 @@ import {
 	followRedirects,
 	prepareRequest,
 } from './send.js';
+import { SharedSetup, UserSetup } from './session-setup.js';
 import { TokenKeeper } from './token-keeper.js';
 
 export type {
@@ -41,7 +39,7 @@ export type FetchTokenOptions =
 			/** Any grant: `passwordGrant(...)`, `clientCredentialsGrant()`, `tokenExchangeGrant(...)`... */
 			grant: Grant;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  }
@@ -58,7 +56,7 @@ export type FetchTokenOptions =
 			/** @default the session's `redirectUri` */
 			redirectUri?: string | undefined;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  };
@@ -81,32 +79,36 @@ export type FetchTokenOptions =
 export class OAuth2Session {
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #keeper: TokenKeeper;
-	/**
-	 * The allowed origins the token may go to over their scheme: `https:`, loopback, or anything
-	 * with `allowInsecure`. Worked out once, since every request and redirect hop asks.
-	 */
+	/** `SharedSetup.tokenOrigins`. */
 	readonly #tokenOrigins: ReadonlySet<string>;
 	#pending: AuthorizationRequest | undefined;
-	/** The states callbacks were read with: each is good for one, whatever comes of it. */
-	readonly #spentStates = new Set<string>();
+	/**
+	 * The states callbacks were read with: each is good for one, whatever comes of it. Made on
+	 * first use: most sessions of an `OAuth2Client` only call APIs.
+	 */
+	#spentStates: Set<string> | undefined;
 	/** The access token a 401 refreshed to, until an answer other than 401 shows it works. */
 	#unproven: string | undefined;
 
 	constructor(options: OAuth2SessionOptions) {
-		this.#options = normalizeOptions(options);
-		this.#tokenOrigins = new Set(
-			[...this.#options.allowedOrigins].filter((origin) => {
-				const { protocol, hostname } = new URL(origin);
-				return protocol === 'https:' || this.#options.allowInsecure || isLoopbackHost(hostname);
-			}),
-		);
-		const initial = options.token === undefined ? undefined : toToken(options.token);
+		// An OAuth2Client's user: the options were normalised once, for every user of the client.
+		const user =
+			(options as unknown) instanceof UserSetup ? (options as unknown as UserSetup) : undefined;
+		const shared = user?.shared ?? new SharedSetup(options);
+		this.#options = shared.options;
+		this.#tokenOrigins = shared.tokenOrigins;
+		const initial =
+			user === undefined && options.token !== undefined ? toToken(options.token) : undefined;
 		this.#keeper = new TokenKeeper(
 			this.#options,
 			(grant, { params, signal }) => this.#requestToken(grant, params, signal),
 			initial,
+			user === undefined
+				? { storeKey: this.#options.storeKey, background: true }
+				: { storeKey: user.storeKey, background: false },
 		);
 		registerInternals(this, {
+			storeChanged: (record) => this.#keeper.storeChanged(record),
 			assertMayCarryToken: (url) => this.#assertMayCarryToken(url),
 			mayCarryToken: this.#mayCarryToken,
 			tokenForRequest: () => this.#keeper.tokenForRequest(),
@@ -337,6 +339,7 @@ export class OAuth2Session {
 		}
 		// Spent before the callback is even read: after a failed exchange or a refused callback, a
 		// second code under the same state (replayed, or injected) must not reach the token endpoint.
+		this.#spentStates ??= new Set();
 		if (this.#spentStates.has(state)) throw new StateMismatchError('used');
 		this.#spentStates.add(state);
 		return state;
@@ -346,7 +349,7 @@ export class OAuth2Session {
 		options: Exclude<FetchTokenOptions, ImplicitResponseOptions> | undefined,
 	): Promise<{
 		grant: Grant;
-		params: Record<string, string> | undefined;
+		params: Params | undefined;
 		signal: AbortSignal | undefined;
 	}> {
 		if (options === undefined) {
@@ -389,7 +392,7 @@ export class OAuth2Session {
 
 	async #requestToken(
 		grant: Grant,
-		params: Readonly<Record<string, string>>,
+		params: Params,
 		signal: AbortSignal | undefined,
 	): Promise<Token> {
 		const { tokenEndpoint, profile } = this.#options;

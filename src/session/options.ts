@@ -7,6 +7,7 @@ import {
 } from '../protocol/client-authentication.js';
 import type { AuthorizationServerMetadata } from '../protocol/discovery.js';
 import type { Grant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { ProviderProfile } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
 import type { TokenInput } from '../protocol/token-record.js';
@@ -89,8 +90,12 @@ export interface OAuth2SessionOptions {
 	 * @default 'auto'
 	 */
 	refresh?: RefreshMode | undefined;
-	/** Extra parameters sent with every refresh request (requests-oauthlib's `auto_refresh_kwargs`). */
-	refreshParams?: Readonly<Record<string, string>> | undefined;
+	/**
+	 * Extra parameters sent with every refresh request (requests-oauthlib's `auto_refresh_kwargs`).
+	 * A list is sent as repeated parameters.
+	 * @default {}
+	 */
+	refreshParams?: Params | undefined;
 	/**
 	 * Called with each token the session obtains (refresh or `fetchToken`), after it is saved to
 	 * `store` (requests-oauthlib's `token_updater`). A rejection is reported as a `storeError` event.
@@ -214,7 +219,7 @@ export interface NormalizedOAuth2SessionOptions {
 	allowedOrigins: ReadonlySet<string>;
 	baseUrl: URL | undefined;
 	refresh: RefreshMode;
-	refreshParams: Readonly<Record<string, string>>;
+	refreshParams: Params;
 	onTokenUpdated: ((token: Token) => void | Promise<void>) | undefined;
 	store: TokenStore;
 	storeKey: string;
