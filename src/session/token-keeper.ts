@@ -256,12 +256,11 @@ export class TokenKeeper {
 	async #reported(reason: RefreshReason, refresh: () => Promise<Token>): Promise<Token> {
 		// A chunk that cannot be loaded (a deploy replaced it) must not cost the refresh.
 		this.#telemetry ??= await import('./telemetry.js').catch(() => undefined);
-		const { storeKey } = this.#options;
 		return (
 			this.#telemetry?.reportRefresh(
 				this.events,
 				reason,
-				storeKey,
+				this.#key,
 				refresh,
 				() => this.#obtained,
 			) ?? refresh()
@@ -275,7 +274,7 @@ export class TokenKeeper {
 		const timeout = () => AbortSignal.timeout(refreshTimeout);
 		if (store.lock === undefined) return this.#refreshFrom(this.#token, timeout(), false);
 		let refreshed: Token | undefined;
-		const waited = this.#telemetry?.lockWait(this.events, storeKey);
+		const waited = this.#telemetry?.lockWait(this.events, this.#key);
 		try {
 			return await store.lock(
 				this.#key,

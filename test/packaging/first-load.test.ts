@@ -38,6 +38,11 @@ describe('the SPA first load', () => {
 		['the reader of error answers', /^src\/protocol\/error-response\.ts$/],
 		['the OAuth 2 error of an error answer', /^src\/errors\/oauth2-response-error\.ts$/],
 		["the specification's text for each error code", /error-code/],
+		[
+			'the reading of refusals (WWW-Authenticate) and their errors',
+			/^src\/(session\/unauthorized|protocol\/www-authenticate|errors\/(step-up-required|insufficient-scope)-error)\.ts$/,
+		],
+		['refresh telemetry', /^src\/session\/telemetry\.ts$/],
 	])('leaves out %s', (_, module) => {
 		expect(firstLoad.modules.filter((loaded) => module.test(loaded))).toEqual([]);
 	});
