@@ -42,7 +42,6 @@ describe('the SPA first load', () => {
 			'the retry library, until a first attempt fails',
 			/node_modules\/(p-retry|is-network-error)\//,
 		],
-		['the WWW-Authenticate parser, until a 401', /^src\/protocol\/www-authenticate\.ts$/],
 		['DPoP, which has a figure of its own', /dpop/],
 		['pushed authorization requests', /^src\/protocol\/par\.ts$/],
 		['OAuth2Client, the client for many users', /^src\/session\/oauth2-client\.ts$/],
@@ -50,6 +49,11 @@ describe('the SPA first load', () => {
 			'discovery, the device flow and introspection',
 			/^src\/(protocol|session)\/(discovery|discover|device-authorization|device-flow|introspection|introspect)\.ts$/,
 		],
+		[
+			'the reading of refusals (WWW-Authenticate) and their errors',
+			/^src\/(session\/unauthorized|protocol\/www-authenticate|errors\/(step-up-required|insufficient-scope)-error)\.ts$/,
+		],
+		['refresh telemetry', /^src\/session\/telemetry\.ts$/],
 	])('leaves out %s', (_, module) => {
 		expect(firstLoad.modules.filter((loaded) => module.test(loaded))).toEqual([]);
 	});
