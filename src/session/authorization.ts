@@ -86,8 +86,13 @@ export function sessionAuthorizationUrl(
 	}
 	const redirectUri = options.redirectUri ?? session.redirectUri;
 	const scope = options.scope ?? session.scope;
+	// The grant must cover every API the session will ask a token for (RFC 8707 §2.1).
+	const resource = [...session.resources.values()].flatMap((api) => api.resource ?? []);
 	return authorizationUrl({
 		...options,
+		...(resource.length === 0 || options.params?.resource !== undefined
+			? {}
+			: { params: { resource, ...options.params } }),
 		authorizationEndpoint: endpoint,
 		clientId: session.clientId,
 		// What the profile needs (Google's access_type=offline, Microsoft's offline_access...).
