@@ -2,10 +2,10 @@ import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
+import { throwIfErrorResponse, withoutErrorCode } from './error-response.js';
 import { isRecord } from './fields.js';
 import { type Params, setParams } from './params.js';
 import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
-import { throwIfErrorResponse, withoutErrorCode } from './token-response.js';
 
 /**
  * What a request to an endpoint beside the token endpoint (revocation, introspection, device
@@ -44,7 +44,8 @@ export type TokenTypeHint = 'access_token' | 'refresh_token' | (string & {});
 export type EndpointName =
 	| 'revocation endpoint'
 	| 'introspection endpoint'
-	| 'device authorization endpoint';
+	| 'device authorization endpoint'
+	| 'pushed authorization request endpoint';
 
 /**
  * Builds a form `POST` to `endpoint`: `params`, the extra parameters, then client authentication.

@@ -18,6 +18,12 @@ import type { RetryOptions } from './request-token.js';
 /** How the session deals with an expired access token (requests-oauthlib's three modes). */
 export type RefreshMode = 'auto' | 'raise-updated' | 'manual';
 
+/**
+ * What `session.fetch` does with an `insufficient_scope` refusal (RFC 6750 §3.1): hand the response
+ * back (`'return'`), or throw `InsufficientScopeError` (`'throw'`).
+ */
+export type InsufficientScopeMode = 'return' | 'throw';
+
 /** The names of the client authentication methods built in (RFC 6749 §2.3, OpenID Connect). */
 export type ClientAuthenticationMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
@@ -219,6 +225,14 @@ export interface OAuth2SessionOptions {
 	 * @default 1_048_576 (1 MiB)
 	 */
 	maxResponseSize?: number | undefined;
+	/**
+	 * What a 401 or 403 answered with `WWW-Authenticate: Bearer error="insufficient_scope"` does:
+	 * `'return'` hands the response back, as any other; `'throw'` throws `InsufficientScopeError`
+	 * with the `scope` the resource server asked for. Either way nothing is refreshed: a new token
+	 * would carry the same scopes.
+	 * @default 'return'
+	 */
+	insufficientScope?: InsufficientScopeMode | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -257,6 +271,7 @@ export interface NormalizedOAuth2SessionOptions {
 	refreshWait: number;
 	unauthorizedRefreshInterval: number;
 	maxResponseSize: number | undefined;
+	insufficientScope: InsufficientScopeMode;
 }
 
 /** Every default, in one place. */
@@ -273,6 +288,7 @@ export const defaults = {
 	minRefreshInterval: 2_000,
 	refreshWait: 300,
 	unauthorizedRefreshInterval: 60_000,
+	insufficientScope: 'return',
 } as const satisfies Partial<NormalizedOAuth2SessionOptions>;
 
 const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
@@ -285,10 +301,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 	if (typeof options.clientId !== 'string' || options.clientId === '') {
 		throw new InvalidOptionsError('OAuth2Session needs a clientId');
 	}
-	const refresh = options.refresh ?? defaults.refresh;
-	if (!refreshModes.includes(refresh)) {
-		throw new InvalidOptionsError(`refresh must be one of ${refreshModes.join(', ')}`);
-	}
+	const refresh = oneOf(options.refresh, defaults.refresh, refreshModes, 'refresh');
 	const baseUrl = options.baseUrl === undefined ? undefined : webUrl(options.baseUrl, 'baseUrl');
 	const allowedOrigins = new Set(
 		(options.allowedOrigins ?? []).map((origin) => webUrl(origin, 'allowedOrigins').origin),
@@ -356,6 +369,12 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		),
 		// Checked, and defaulted, where it is used.
 		maxResponseSize: options.maxResponseSize,
+		insufficientScope: oneOf(
+			options.insufficientScope,
+			defaults.insufficientScope,
+			['return', 'throw'],
+			'insufficientScope',
+		),
 	};
 }
 
@@ -421,6 +440,19 @@ function nonNegative(value: number | undefined, fallback: number, option: string
 	if (value === undefined) return fallback;
 	if (typeof value !== 'number' || !(value >= 0)) {
 		throw new InvalidOptionsError(`${option} must be a number of milliseconds, 0 or more`);
+	}
+	return value;
+}
+
+function oneOf<T extends string>(
+	value: T | undefined,
+	fallback: T,
+	allowed: readonly T[],
+	option: string,
+): T {
+	if (value === undefined) return fallback;
+	if (!allowed.includes(value)) {
+		throw new InvalidOptionsError(`${option} must be one of ${allowed.join(', ')}`);
 	}
 	return value;
 }
