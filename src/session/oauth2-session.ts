@@ -124,10 +124,20 @@ export class OAuth2Session {
 
 	/**
 	 * The token to use now, refreshed first if it is due (following the refresh mode), for callers
-	 * that attach it themselves (a WebSocket, a gRPC channel).
+	 * that attach it themselves (a WebSocket, a gRPC channel). With `resource`, an origin of the
+	 * `resources` option, that API's token.
+	 * @throws {InvalidOptionsError} `resource` is not an origin of the `resources` option.
 	 */
-	getToken(): Promise<Token> {
-		return this.#keeper.tokenForRequest();
+	getToken(options?: {
+		/** An origin (or a URL on it) of the `resources` option. @default the session's own token */
+		resource?: string | URL | undefined;
+	}): Promise<Token> {
+		if (options?.resource === undefined) return this.#keeper.tokenForRequest();
+		const { origin } = new URL(options.resource);
+		if (!this.#options.resources.has(origin)) {
+			return Promise.reject(new InvalidOptionsError(`${origin} is not one of the resources`));
+		}
+		return this.#keeper.tokenForRequest(origin);
 	}
 
 	/** Resolves once the session has read its store. */
@@ -163,12 +173,17 @@ export class OAuth2Session {
 		if (hooks?.length) {
 			prepared = await applyProtectedRequestHooks(prepared, hooks);
 		}
-		this.#assertMayCarryToken(prepared.url);
+		// A `resources` API gets its own token, which no other origin may see.
+		const resource = this.#options.resources.has(prepared.url.origin)
+			? prepared.url.origin
+			: undefined;
+		if (resource === undefined) this.#assertMayCarryToken(prepared.url);
+		else assertSecureTransport(prepared.url, this.#options.allowInsecure);
 		// A caller that already gave up must not start a refresh on its way out.
 		prepared.init.signal?.throwIfAborted();
 		let token =
-			this.#keeper.freshToken() ??
-			(await whileNotAborted(this.#keeper.tokenForRequest(), prepared.init.signal));
+			this.#keeper.freshToken(resource) ??
+			(await whileNotAborted(this.#keeper.tokenForRequest(resource), prepared.init.signal));
 		for (let retried = false; ; retried = true) {
 			// prepared.init.headers is the session's own copy of the caller's headers.
 			prepared.init.headers.set('authorization', token.authorization);
@@ -176,7 +191,12 @@ export class OAuth2Session {
 			const first = await this.#options.fetch(prepared.url, prepared.init);
 			const { response, tokenSent } =
 				firstAnswer(prepared, first) ??
-				(await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryToken));
+				(await followRedirects(
+					this.#options.fetch,
+					prepared,
+					first,
+					resource === undefined ? this.#mayCarryToken : (url) => url.origin === resource,
+				));
 			if (response.status !== 401) {
 				// The token works: a later 401 means it was revoked, and a refresh may help.
 				this.#unproven = undefined;
@@ -186,7 +206,10 @@ export class OAuth2Session {
 			// A 401 from where a redirect took the request without the token says nothing of it.
 			if (!tokenSent || !(await this.#refreshMayHelp(response, token))) return response;
 			if (retried || !prepared.replayable) return response;
-			const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
+			const retryWith = await whileNotAborted(
+				this.#tokenAfter401(token, resource),
+				prepared.init.signal,
+			);
 			if (retryWith === undefined) return response;
 			await response.body?.cancel();
 			token = retryWith;
@@ -309,9 +332,10 @@ export class OAuth2Session {
 	}
 
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
-	async #tokenAfter401(used: Token): Promise<Token | undefined> {
+	async #tokenAfter401(used: Token, resource?: string): Promise<Token | undefined> {
 		await this.#keeper.ready;
-		const current = this.#keeper.token;
+		const current =
+			resource === undefined ? this.#keeper.token : this.#keeper.resourceToken(resource);
 		// Refreshed while this request was in flight: the new token has not been tried yet. Or
 		// ended: `undefined` hands the 401 back.
 		if (current?.accessToken !== used.accessToken) return current;
@@ -323,7 +347,7 @@ export class OAuth2Session {
 		) {
 			return undefined;
 		}
-		const next = await this.#keeper.refresh(current, 'unauthorized');
+		const next = await this.#keeper.refresh(current, 'unauthorized', resource);
 		this.#unproven = next.accessToken;
 		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
 		return next;
