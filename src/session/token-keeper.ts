@@ -8,7 +8,11 @@ import { TokenResponseError } from '../errors/token-response-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Token } from '../protocol/token.js';
-import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
+import {
+	decodeStoredRecord,
+	encodeStoredRecord,
+	type StoredDPoPKey,
+} from '../storage/token-store.js';
 import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 import { scheduleAt } from './timer.js';
@@ -16,8 +20,21 @@ import { scheduleAt } from './timer.js';
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
 	grant: Grant,
-	options: { params: Readonly<Record<string, string>>; signal: AbortSignal },
+	options: {
+		params: Readonly<Record<string, string>>;
+		signal: AbortSignal;
+		/** The token being refreshed, when the grant is its refresh token. */
+		base?: Token | undefined;
+	},
 ) => Promise<Token>;
+
+/** What a DPoP session's keeper stores with each token and reads back: the token's key. */
+export interface TokenKeys {
+	/** The key entry to store with `token`, once known. */
+	entryFor(token: Token): StoredDPoPKey | undefined;
+	/** Takes note of the key entry (or none) a token was read with. */
+	attach(token: Token, entry: StoredDPoPKey | undefined): void;
+}
 
 /** Why a refresh was asked for. */
 export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
@@ -34,6 +51,7 @@ export class TokenKeeper {
 	readonly events = new Emitter<OAuth2SessionEvents>();
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #obtain: ObtainToken;
+	readonly #keys: TokenKeys | undefined;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
@@ -56,9 +74,11 @@ export class TokenKeeper {
 		options: NormalizedOAuth2SessionOptions,
 		obtain: ObtainToken,
 		initial: Token | undefined,
+		keys?: TokenKeys,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
+		this.#keys = keys;
 		this.#ready = this.#load(initial).then(() => {
 			this.#loaded = true;
 		});
@@ -295,7 +315,11 @@ export class TokenKeeper {
 		let token: Token;
 		try {
 			const params = base?.refreshToken !== undefined ? this.#options.refreshParams : {};
-			token = await this.#obtain(grant, { params, signal });
+			token = await this.#obtain(grant, {
+				params,
+				signal,
+				base: base?.refreshToken !== undefined ? base : undefined,
+			});
 		} catch (error) {
 			return this.#refreshFailed(error, base, signal, locked, grant);
 		}
@@ -397,7 +421,7 @@ export class TokenKeeper {
 		}
 		let stored: Token;
 		try {
-			stored = decodeStoredRecord(record, this.#options.storeKey).token;
+			stored = this.#decode(record);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
@@ -471,11 +495,17 @@ export class TokenKeeper {
 		const { store, storeKey } = this.#options;
 		try {
 			const record = await store.get(storeKey);
-			return record === undefined ? undefined : decodeStoredRecord(record, storeKey).token;
+			return record === undefined ? undefined : this.#decode(record);
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
 		}
+	}
+
+	#decode(record: unknown): Token {
+		const { token, dpop } = decodeStoredRecord(record, this.#options.storeKey);
+		this.#keys?.attach(token, dpop);
+		return token;
 	}
 
 	/**
@@ -502,7 +532,7 @@ export class TokenKeeper {
 		const { store, storeKey } = this.#options;
 		this.#writing = token.accessToken;
 		try {
-			await store.set(storeKey, encodeStoredRecord(token));
+			await store.set(storeKey, encodeStoredRecord(token, Date.now(), this.#keys?.entryFor(token)));
 		} catch (error) {
 			this.#storeError(error, 'set');
 		} finally {
