@@ -216,8 +216,9 @@ describe('no secret in any printout', () => {
 		await signIn(session);
 		await session.fetch(`${server.api}/me`);
 		const record = (await store.get('default')) as StoredRecord;
-		const { privateKey } = record.dpop?.keyPair as CryptoKeyPair;
-		const exported = await crypto.subtle.exportKey('jwk', privateKey).catch(() => undefined); // Not extractable: nothing to find, which is the point.
+		const privateKey = record.dpop?.keyPair?.privateKey as CryptoKey;
+		// Not extractable: no context can read the key out, which is the point.
+		const exported = await crypto.subtle.exportKey('jwk', privateKey).catch(() => undefined);
 		expect(exported).toBeUndefined();
 		const secrets = [
 			...headers,
