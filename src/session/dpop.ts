@@ -110,10 +110,19 @@ export class DPoPBinding {
 			base !== undefined && base.tokenType === 'DPoP'
 				? await this.#keyOf(base)
 				: await this.#currentKey();
+		// The nonce the last attempt sent: a retry helps only with another one.
+		let sent: string | undefined;
 		const proofs: TokenRequestProofs = {
-			proof: (method, url) => held.key.proof(method, url, { nonce: this.#nonces.get(url.origin) }),
-			answered: (url, answer: TokenHttpResponse) =>
-				this.#observe(url, answer.headers) && isUseDPoPNonceError(answer.status, answer.body),
+			proof: (method, url) => {
+				sent = this.#nonces.get(url.origin);
+				return held.key.proof(method, url, { nonce: sent });
+			},
+			answered: (url, answer: TokenHttpResponse) => {
+				const nonce = this.#observe(url, answer.headers);
+				return (
+					nonce !== undefined && nonce !== sent && isUseDPoPNonceError(answer.status, answer.body)
+				);
+			},
 		};
 		const issued = (token: Token): Token => {
 			if (token.tokenType !== 'DPoP') {
@@ -137,32 +146,40 @@ export class DPoPBinding {
 		return { proofs, issued };
 	}
 
-	/** Sets the `DPoP` proof of a request to a resource server carrying `token`. */
-	async proveRequest(headers: Headers, method: string, url: URL, token: Token): Promise<void> {
+	/**
+	 * Sets the `DPoP` proof of a request to a resource server carrying `token`; returns the nonce
+	 * it carries, for `retryWithNonce`.
+	 */
+	async proveRequest(
+		headers: Headers,
+		method: string,
+		url: URL,
+		token: Token,
+	): Promise<string | undefined> {
 		const held = await this.#keyOf(token);
 		const { accessToken } = token;
 		if (this.#ath?.accessToken !== accessToken) {
 			this.#ath = { accessToken, ath: accessTokenHash(accessToken) };
 		}
-		const proof = await held.key.proof(method, url, {
-			nonce: this.#nonces.get(url.origin),
-			ath: await this.#ath.ath,
-		});
+		const nonce = this.#nonces.get(url.origin);
+		const proof = await held.key.proof(method, url, { nonce, ath: await this.#ath.ath });
 		headers.set('dpop', proof);
+		return nonce;
 	}
 
 	/**
 	 * Takes a resource server's answer: its nonce, and whether to send again with it (a 401
-	 * `use_dpop_nonce` with a nonce not sent yet, RFC 9449 §9).
+	 * `use_dpop_nonce` with a nonce other than the one the request sent, RFC 9449 §9). Requests
+	 * sent at once with no nonce all get one back: each retries, none refreshes the token.
 	 * @throws {DPoPError} `nonce-not-retried`: a retry is due, and the body cannot be sent again.
 	 */
 	retryWithNonce(
 		url: URL,
 		response: Response,
-		request: { retried: boolean; replayable: boolean },
+		request: { sent: string | undefined; retried: boolean; replayable: boolean },
 	): boolean {
-		const fresh = this.#observe(url, response.headers);
-		if (!fresh || request.retried) return false;
+		const nonce = this.#observe(url, response.headers);
+		if (nonce === undefined || nonce === request.sent || request.retried) return false;
 		if (!isUseDPoPNonceChallenge(response.status, response.headers)) return false;
 		if (!request.replayable) {
 			throw new DPoPError(
@@ -232,11 +249,11 @@ export class DPoPBinding {
 		}
 	}
 
-	#observe(url: URL, headers: Headers): boolean {
+	/** Remembers the answer's nonce, if it gave one, and returns it. */
+	#observe(url: URL, headers: Headers): string | undefined {
 		const nonce = dpopNonceOf(headers);
-		if (nonce === undefined || this.#nonces.get(url.origin) === nonce) return false;
-		this.#nonces.set(url.origin, nonce);
-		return true;
+		if (nonce !== undefined) this.#nonces.set(url.origin, nonce);
+		return nonce;
 	}
 }
 

@@ -195,7 +195,7 @@ export class OAuth2Session {
 			// prepared.init.headers is the session's own copy of the caller's headers.
 			prepared.init.headers.set('authorization', token.authorization);
 			const proved = this.#dpop !== undefined && token.tokenType === 'DPoP';
-			if (proved) await this.#prove(prepared.init.headers, prepared, token);
+			const nonce = proved ? await this.#prove(prepared.init.headers, prepared, token) : undefined;
 			// The first hop is sent here, not in a helper: one promise turn less on every request.
 			const first = await this.#options.fetch(prepared.url, prepared.init);
 			const { response, tokenSent } =
@@ -206,6 +206,7 @@ export class OAuth2Session {
 				proved &&
 				tokenSent &&
 				this.#dpopLoaded?.retryWithNonce(prepared.url, response, {
+					sent: nonce,
 					retried: nonceRetried,
 					replayable: prepared.replayable,
 				})
@@ -462,14 +463,14 @@ export class OAuth2Session {
 		return dpop === undefined ? token : dpop.issued(token);
 	}
 
-	/** Sets a fresh DPoP proof for a request carrying `token`. */
+	/** Sets a fresh DPoP proof for a request carrying `token`; returns the nonce it carries. */
 	async #prove(
 		headers: Headers,
 		request: { url: URL; init: { method?: string | undefined } },
 		token: Token,
-	): Promise<void> {
+	): Promise<string | undefined> {
 		const binding = this.#dpopLoaded ?? (await (this.#dpop as Promise<DPoPBinding>));
-		await binding.proveRequest(headers, request.init.method ?? 'GET', request.url, token);
+		return binding.proveRequest(headers, request.init.method ?? 'GET', request.url, token);
 	}
 
 	// A bound field, not a method: it is handed to followRedirects and the ky hooks as it is.

@@ -84,6 +84,24 @@ describe('authorization code + PKCE + DPoP', () => {
 		session.close();
 	});
 
+	it('requests fired at once before any nonce is known each retry once, and none refreshes', async () => {
+		const session = dpopSession(server);
+		await signIn(session, server);
+		const issued = server.stats.refreshesIssued;
+		const apiRequests = server.stats.apiRequests;
+		const challenges = dpopStats().nonceChallenges;
+		const statuses = await Promise.all(
+			Array.from({ length: 10 }, (_, i) =>
+				session.fetch(`${server.api}/burst/${i}`).then((response) => response.status),
+			),
+		);
+		expect(statuses).toEqual(Array(10).fill(200));
+		expect(dpopStats().nonceChallenges - challenges).toBe(10);
+		expect(server.stats.apiRequests - apiRequests).toBe(20);
+		expect(server.stats.refreshesIssued).toBe(issued);
+		session.close();
+	});
+
 	it('refreshes a DPoP-bound refresh token of a public client with the same key', async () => {
 		const session = dpopSession(server);
 		const first = await signIn(session, server);
