@@ -8,7 +8,11 @@ import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
-import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
+import {
+	decodeStoredRecord,
+	encodeStoredRecord,
+	type StoredDPoPKey,
+} from '../storage/token-store.js';
 import {
 	Emitter,
 	type OAuth2SessionEvents,
@@ -23,7 +27,12 @@ import { scheduleAt } from './timer.js';
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
 	grant: Grant,
-	options: { params: Params; signal: AbortSignal },
+	options: {
+		params: Params;
+		signal: AbortSignal;
+		/** The token being refreshed, when the grant is its refresh token. */
+		base?: Token | undefined;
+	},
 ) => Promise<Token>;
 
 export type { RefreshReason };
@@ -40,6 +49,14 @@ export interface KeeperPlace {
 	background: boolean;
 }
 
+/** What a DPoP session's keeper stores with each token and reads back: the token's key. */
+export interface TokenKeys {
+	/** The key entry to store with `token`, once known. */
+	entryFor(token: Token): StoredDPoPKey | undefined;
+	/** Takes note of the key entry (or none) a token was read with. */
+	attach(token: Token, entry: StoredDPoPKey | undefined): void;
+}
+
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
 
@@ -54,6 +71,7 @@ export class TokenKeeper {
 	readonly #obtain: ObtainToken;
 	readonly #key: string;
 	readonly #background: boolean;
+	readonly #keys: TokenKeys | undefined;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
@@ -83,11 +101,13 @@ export class TokenKeeper {
 		obtain: ObtainToken,
 		initial: Token | undefined,
 		place: KeeperPlace = { storeKey: options.storeKey, background: true },
+		keys?: TokenKeys,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
 		this.#key = place.storeKey;
 		this.#background = place.background;
+		this.#keys = keys;
 		this.#ready = this.#load(initial).then(() => {
 			this.#loaded = true;
 		});
@@ -382,6 +402,7 @@ export class TokenKeeper {
 				params:
 					resource === undefined ? params : { ...params, ...this.#options.resources.get(resource) },
 				signal,
+				base: base?.refreshToken !== undefined ? base : undefined,
 			});
 			this.#obtained++;
 		} catch (error) {
@@ -513,7 +534,7 @@ export class TokenKeeper {
 		}
 		let stored: Token;
 		try {
-			const decoded = decodeStoredRecord(record, this.#key);
+			const decoded = this.#decode(record);
 			stored = decoded.token;
 			this.#apis?.adopt(decoded.resources);
 		} catch (error) {
@@ -602,11 +623,17 @@ export class TokenKeeper {
 	): Promise<ReturnType<typeof decodeStoredRecord> | undefined> {
 		try {
 			const record = await this.#options.store.get(this.#key);
-			return record === undefined ? undefined : decodeStoredRecord(record, this.#key);
+			return record === undefined ? undefined : this.#decode(record);
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
 		}
+	}
+
+	#decode(record: unknown): ReturnType<typeof decodeStoredRecord> {
+		const decoded = decodeStoredRecord(record, this.#key);
+		this.#keys?.attach(decoded.token, decoded.dpop);
+		return decoded;
 	}
 
 	/**
@@ -634,7 +661,10 @@ export class TokenKeeper {
 		try {
 			await this.#options.store.set(
 				this.#key,
-				encodeStoredRecord(token, Date.now(), this.#apis?.tokens),
+				encodeStoredRecord(token, Date.now(), {
+					resources: this.#apis?.tokens,
+					dpop: this.#keys?.entryFor(token),
+				}),
 			);
 		} catch (error) {
 			this.#storeError(error, 'set');

@@ -13,7 +13,9 @@ const forA = new Token({ accessToken: 'at-a', expiresAt: now + 30_000, scope: ['
 
 describe('the stored record with the tokens of other resources (RFC 8707)', () => {
 	it('keeps each resource token beside the shared one, and reads them back', () => {
-		const record = encodeStoredRecord(primary, now, new Map([['https://api-a.example', forA]]));
+		const record = encodeStoredRecord(primary, now, {
+			resources: new Map([['https://api-a.example', forA]]),
+		});
 		expect(record.version).toBe(1);
 		expect(record.resources).toEqual({
 			'https://api-a.example': expect.objectContaining({ access_token: 'at-a', scope: ['read'] }),
