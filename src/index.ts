@@ -41,7 +41,6 @@ export {
 	wellKnownUrl,
 } from './protocol/discovery.js';
 export type { EndpointRequestOptions, TokenTypeHint } from './protocol/endpoint-request.js';
-export { describeErrorCode } from './protocol/error-codes.js';
 export {
 	authorizationCodeGrant,
 	clientCredentialsGrant,
@@ -71,6 +70,7 @@ export {
 	pushedAuthorizationRequest,
 	pushedAuthorizationUrl,
 } from './protocol/par.js';
+export type { Params, ParamValue } from './protocol/params.js';
 export {
 	type CodeChallengeMethod,
 	computeCodeChallenge,
@@ -171,8 +171,10 @@ export {
 	OAuth2Session,
 	type SessionAuthorizationUrlOptions,
 } from './session/oauth2-session.js';
+// 401s by cause: what session.fetch does with insufficient_scope.
 export type {
 	ClientAuthenticationMethod,
+	InsufficientScopeMode,
 	OAuth2SessionOptions,
 	RefreshMode,
 } from './session/options.js';

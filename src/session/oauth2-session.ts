@@ -5,9 +5,10 @@ import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
-import { assertSecureTransport, isLoopbackHost } from '../utils/secure-transport.js';
+import { assertSecureTransport } from '../utils/secure-transport.js';
 import type {
 	AuthorizationResponseOptions,
 	ImplicitResponseOptions,
@@ -15,19 +16,15 @@ import type {
 } from './authorization.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
-import {
-	type NormalizedOAuth2SessionOptions,
-	normalizeOptions,
-	type OAuth2SessionOptions,
-} from './options.js';
+import type { NormalizedOAuth2SessionOptions, OAuth2SessionOptions } from './options.js';
 import { requestToken } from './request-token.js';
 import {
 	applyProtectedRequestHooks,
 	firstAnswer,
 	followRedirects,
-	isInsufficientScope,
 	prepareRequest,
 } from './send.js';
+import { SharedSetup, UserSetup } from './session-setup.js';
 import { TokenKeeper } from './token-keeper.js';
 
 export type {
@@ -42,7 +39,7 @@ export type FetchTokenOptions =
 			/** Any grant: `passwordGrant(...)`, `clientCredentialsGrant()`, `tokenExchangeGrant(...)`... */
 			grant: Grant;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  }
@@ -59,7 +56,7 @@ export type FetchTokenOptions =
 			/** @default the session's `redirectUri` */
 			redirectUri?: string | undefined;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  };
@@ -82,36 +79,41 @@ export type FetchTokenOptions =
 export class OAuth2Session {
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #keeper: TokenKeeper;
-	/**
-	 * The allowed origins the token may go to over their scheme: `https:`, loopback, or anything
-	 * with `allowInsecure`. Worked out once, since every request and redirect hop asks.
-	 */
+	/** `SharedSetup.tokenOrigins`. */
 	readonly #tokenOrigins: ReadonlySet<string>;
 	#pending: AuthorizationRequest | undefined;
-	/** The states callbacks were read with: each is good for one, whatever comes of it. */
-	readonly #spentStates = new Set<string>();
+	/**
+	 * The states callbacks were read with: each is good for one, whatever comes of it. Made on
+	 * first use: most sessions of an `OAuth2Client` only call APIs.
+	 */
+	#spentStates: Set<string> | undefined;
 	/** The access token a 401 refreshed to, until an answer other than 401 shows it works. */
 	#unproven: string | undefined;
 
 	constructor(options: OAuth2SessionOptions) {
-		this.#options = normalizeOptions(options);
-		this.#tokenOrigins = new Set(
-			[...this.#options.allowedOrigins].filter((origin) => {
-				const { protocol, hostname } = new URL(origin);
-				return protocol === 'https:' || this.#options.allowInsecure || isLoopbackHost(hostname);
-			}),
-		);
-		const initial = options.token === undefined ? undefined : toToken(options.token);
+		// An OAuth2Client's user: the options were normalised once, for every user of the client.
+		const user =
+			(options as unknown) instanceof UserSetup ? (options as unknown as UserSetup) : undefined;
+		const shared = user?.shared ?? new SharedSetup(options);
+		this.#options = shared.options;
+		this.#tokenOrigins = shared.tokenOrigins;
+		const initial =
+			user === undefined && options.token !== undefined ? toToken(options.token) : undefined;
 		this.#keeper = new TokenKeeper(
 			this.#options,
 			(grant, { params, signal }) => this.#requestToken(grant, params, signal),
 			initial,
+			user === undefined
+				? { storeKey: this.#options.storeKey, background: true }
+				: { storeKey: user.storeKey, background: false },
 		);
 		registerInternals(this, {
+			storeChanged: (record) => this.#keeper.storeChanged(record),
 			assertMayCarryToken: (url) => this.#assertMayCarryToken(url),
 			mayCarryToken: this.#mayCarryToken,
 			tokenForRequest: () => this.#keeper.tokenForRequest(),
 			tokenAfter401: (used) => this.#tokenAfter401(used),
+			refreshMayHelp: (response, sent) => this.#refreshMayHelp(response, sent),
 		});
 	}
 
@@ -137,8 +139,10 @@ export class OAuth2Session {
 	 * `fetch` with the access token attached. Bound, with fetch's exact signature, so it can be
 	 * handed to any library that takes a fetch.
 	 *
-	 * A 401 (other than `insufficient_scope`) refreshes the token and retries once, unless the
-	 * token already changed, in which case it retries with the new one at once. The token a 401
+	 * A 401 whose challenge blames the token (`invalid_token`, or no error code) refreshes the
+	 * token and retries once, unless the token already changed, in which case it retries with the
+	 * new one at once. A 401 with another error code (`insufficient_scope`, `invalid_request`) is
+	 * handed back without a refresh: a new token would meet the same answer. The token a 401
 	 * refreshed to is not refreshed again by a 401 for `unauthorizedRefreshInterval`, unless an
 	 * answer other than 401 showed it works: its 401 is handed back.
 	 *
@@ -147,6 +151,10 @@ export class OAuth2Session {
 	 * @throws {TokenExpiredError} In `manual` mode, when the token has expired.
 	 * @throws {TokenUpdated} In `raise-updated` mode, after a refresh; the request was not sent.
 	 * @throws {ReauthenticationRequiredError} The session has ended; sign in again.
+	 * @throws {StepUpRequiredError} A 401 `insufficient_user_authentication` (RFC 9470): sign in
+	 *   again with `authorizationUrl({ stepUp: error })`. Nothing was refreshed.
+	 * @throws {InsufficientScopeError} A 401 or 403 `insufficient_scope`, with the
+	 *   `insufficientScope: 'throw'` option.
 	 */
 	readonly fetch: typeof fetch = async (input, init) => {
 		let prepared = prepareRequest(input, init, this.#options.baseUrl);
@@ -172,11 +180,12 @@ export class OAuth2Session {
 			if (response.status !== 401) {
 				// The token works: a later 401 means it was revoked, and a refresh may help.
 				this.#unproven = undefined;
+				if (response.status === 403 && tokenSent) await this.#refreshMayHelp(response, token);
 				return response;
 			}
-			if (retried || !tokenSent || !prepared.replayable || isInsufficientScope(response)) {
-				return response;
-			}
+			// A 401 from where a redirect took the request without the token says nothing of it.
+			if (!tokenSent || !(await this.#refreshMayHelp(response, token))) return response;
+			if (retried || !prepared.replayable) return response;
 			const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
 			if (retryWith === undefined) return response;
 			await response.body?.cancel();
@@ -290,6 +299,19 @@ export class OAuth2Session {
 		this.#keeper.close();
 	}
 
+	/**
+	 * Whether a refresh may change a refusal's answer, read from its challenge; throws the typed
+	 * errors of the causes the caller must act on (step-up, and scope when asked to). A 401 without
+	 * a challenge blames the token, as it always did, without loading the parser.
+	 */
+	async #refreshMayHelp(response: Response, sent: Token): Promise<boolean> {
+		const { status } = response;
+		if (status === 403 && this.#options.insufficientScope === 'return') return false;
+		if (status === 401 && !response.headers.has('www-authenticate')) return true;
+		const { refreshMayHelp } = await import('./unauthorized.js');
+		return refreshMayHelp(response, sent.authorization, this.#options.insufficientScope);
+	}
+
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
 	async #tokenAfter401(used: Token): Promise<Token | undefined> {
 		await this.#keeper.ready;
@@ -321,6 +343,7 @@ export class OAuth2Session {
 		}
 		// Spent before the callback is even read: after a failed exchange or a refused callback, a
 		// second code under the same state (replayed, or injected) must not reach the token endpoint.
+		this.#spentStates ??= new Set();
 		if (this.#spentStates.has(state)) throw new StateMismatchError('used');
 		this.#spentStates.add(state);
 		return state;
@@ -330,7 +353,7 @@ export class OAuth2Session {
 		options: Exclude<FetchTokenOptions, ImplicitResponseOptions> | undefined,
 	): Promise<{
 		grant: Grant;
-		params: Record<string, string> | undefined;
+		params: Params | undefined;
 		signal: AbortSignal | undefined;
 	}> {
 		if (options === undefined) {
@@ -373,7 +396,7 @@ export class OAuth2Session {
 
 	async #requestToken(
 		grant: Grant,
-		params: Readonly<Record<string, string>>,
+		params: Params,
 		signal: AbortSignal | undefined,
 	): Promise<Token> {
 		const { tokenEndpoint, profile } = this.#options;

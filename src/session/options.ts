@@ -7,6 +7,7 @@ import {
 } from '../protocol/client-authentication.js';
 import type { AuthorizationServerMetadata } from '../protocol/discovery.js';
 import type { Grant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { ProviderProfile } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
 import type { TokenInput } from '../protocol/token-record.js';
@@ -16,6 +17,12 @@ import type { RetryOptions } from './request-token.js';
 
 /** How the session deals with an expired access token (requests-oauthlib's three modes). */
 export type RefreshMode = 'auto' | 'raise-updated' | 'manual';
+
+/**
+ * What `session.fetch` does with an `insufficient_scope` refusal (RFC 6750 §3.1): hand the response
+ * back (`'return'`), or throw `InsufficientScopeError` (`'throw'`).
+ */
+export type InsufficientScopeMode = 'return' | 'throw';
 
 /** The names of the client authentication methods built in (RFC 6749 §2.3, OpenID Connect). */
 export type ClientAuthenticationMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
@@ -91,8 +98,12 @@ export interface OAuth2SessionOptions {
 	 * @default 'auto'
 	 */
 	refresh?: RefreshMode | undefined;
-	/** Extra parameters sent with every refresh request (requests-oauthlib's `auto_refresh_kwargs`). */
-	refreshParams?: Readonly<Record<string, string>> | undefined;
+	/**
+	 * Extra parameters sent with every refresh request (requests-oauthlib's `auto_refresh_kwargs`).
+	 * A list is sent as repeated parameters.
+	 * @default {}
+	 */
+	refreshParams?: Params | undefined;
 	/**
 	 * Called with each token the session obtains (refresh or `fetchToken`), after it is saved to
 	 * `store` (requests-oauthlib's `token_updater`). A rejection is reported as a `storeError` event.
@@ -189,6 +200,14 @@ export interface OAuth2SessionOptions {
 	 * @default 1_048_576 (1 MiB)
 	 */
 	maxResponseSize?: number | undefined;
+	/**
+	 * What a 401 or 403 answered with `WWW-Authenticate: Bearer error="insufficient_scope"` does:
+	 * `'return'` hands the response back, as any other; `'throw'` throws `InsufficientScopeError`
+	 * with the `scope` the resource server asked for. Either way nothing is refreshed: a new token
+	 * would carry the same scopes.
+	 * @default 'return'
+	 */
+	insufficientScope?: InsufficientScopeMode | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -215,7 +234,7 @@ export interface NormalizedOAuth2SessionOptions {
 	allowedOrigins: ReadonlySet<string>;
 	baseUrl: URL | undefined;
 	refresh: RefreshMode;
-	refreshParams: Readonly<Record<string, string>>;
+	refreshParams: Params;
 	onTokenUpdated: ((token: Token) => void | Promise<void>) | undefined;
 	store: TokenStore;
 	storeKey: string;
@@ -232,6 +251,7 @@ export interface NormalizedOAuth2SessionOptions {
 	refreshWait: number;
 	unauthorizedRefreshInterval: number;
 	maxResponseSize: number | undefined;
+	insufficientScope: InsufficientScopeMode;
 }
 
 /** Every default, in one place. */
@@ -248,6 +268,7 @@ export const defaults = {
 	minRefreshInterval: 2_000,
 	refreshWait: 300,
 	unauthorizedRefreshInterval: 60_000,
+	insufficientScope: 'return',
 } as const satisfies Partial<NormalizedOAuth2SessionOptions>;
 
 const refreshModes: readonly RefreshMode[] = ['auto', 'raise-updated', 'manual'];
@@ -260,10 +281,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 	if (typeof options.clientId !== 'string' || options.clientId === '') {
 		throw new InvalidOptionsError('OAuth2Session needs a clientId');
 	}
-	const refresh = options.refresh ?? defaults.refresh;
-	if (!refreshModes.includes(refresh)) {
-		throw new InvalidOptionsError(`refresh must be one of ${refreshModes.join(', ')}`);
-	}
+	const refresh = oneOf(options.refresh, defaults.refresh, refreshModes, 'refresh');
 	const baseUrl = options.baseUrl === undefined ? undefined : webUrl(options.baseUrl, 'baseUrl');
 	const allowedOrigins = new Set(
 		(options.allowedOrigins ?? []).map((origin) => webUrl(origin, 'allowedOrigins').origin),
@@ -331,6 +349,12 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		),
 		// Checked, and defaulted, where it is used.
 		maxResponseSize: options.maxResponseSize,
+		insufficientScope: oneOf(
+			options.insufficientScope,
+			defaults.insufficientScope,
+			['return', 'throw'],
+			'insufficientScope',
+		),
 	};
 }
 
@@ -373,6 +397,19 @@ function nonNegative(value: number | undefined, fallback: number, option: string
 	if (value === undefined) return fallback;
 	if (typeof value !== 'number' || !(value >= 0)) {
 		throw new InvalidOptionsError(`${option} must be a number of milliseconds, 0 or more`);
+	}
+	return value;
+}
+
+function oneOf<T extends string>(
+	value: T | undefined,
+	fallback: T,
+	allowed: readonly T[],
+	option: string,
+): T {
+	if (value === undefined) return fallback;
+	if (!allowed.includes(value)) {
+		throw new InvalidOptionsError(`${option} must be one of ${allowed.join(', ')}`);
 	}
 	return value;
 }

@@ -20,7 +20,7 @@ import {
 	type TokenRequestParts,
 	toFetchArguments,
 } from '../protocol/token-request.js';
-import { parseTokenResponse } from '../protocol/token-response.js';
+import { isErrorAnswer, tokenFromAnswer } from '../protocol/token-response.js';
 import { delay } from '../utils/delay.js';
 import { assertSecureTransport } from '../utils/secure-transport.js';
 
@@ -166,15 +166,20 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 		return sent;
 	}, options);
 	const { status, body } = runTokenResponseHooks(profile, phase, answer);
-	return parseTokenResponse(
-		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers, status),
-		{
-			requestedAt: answer.requestedAt,
-			status,
-			scopeSeparator,
-			response: answer.response,
-		},
-	);
+	const redacted =
+		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers, status);
+	if (isErrorAnswer(redacted, status)) {
+		// Loaded on first use, as sign-in is: a page whose refreshes succeed never reads an error
+		// answer, nor downloads the error classes and the specification's text for each code.
+		const { throwErrorAnswer } = await import('../protocol/error-response.js');
+		throwErrorAnswer(redacted, status, answer.response);
+	}
+	return tokenFromAnswer(redacted, {
+		requestedAt: answer.requestedAt,
+		status,
+		scopeSeparator,
+		response: answer.response,
+	});
 }
 
 /**

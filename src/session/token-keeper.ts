@@ -1,5 +1,4 @@
 import { OAuth2Error } from '../errors/oauth2-error.js';
-import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
 import { StorageError } from '../errors/storage-error.js';
 import { TokenExpiredError } from '../errors/token-expired-error.js';
@@ -7,6 +6,7 @@ import { TokenRequestError } from '../errors/token-request-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
 import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
@@ -16,11 +16,23 @@ import { scheduleAt } from './timer.js';
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
 	grant: Grant,
-	options: { params: Readonly<Record<string, string>>; signal: AbortSignal },
+	options: { params: Params; signal: AbortSignal },
 ) => Promise<Token>;
 
 /** Why a refresh was asked for. */
 export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
+
+/** Where a keeper's token lives, and whether the keeper watches it on its own. */
+export interface KeeperPlace {
+	/** The key of the token's record in the store. */
+	storeKey: string;
+	/**
+	 * Whether the keeper runs timers (proactive refresh, refresh token warning) and subscribes to
+	 * its key itself: a single-user session does; the users of an `OAuth2Client` do not (the client
+	 * holds one subscription for all of them and hands changes to `storeChanged`).
+	 */
+	background: boolean;
+}
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -34,6 +46,8 @@ export class TokenKeeper {
 	readonly events = new Emitter<OAuth2SessionEvents>();
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #obtain: ObtainToken;
+	readonly #key: string;
+	readonly #background: boolean;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
@@ -56,9 +70,12 @@ export class TokenKeeper {
 		options: NormalizedOAuth2SessionOptions,
 		obtain: ObtainToken,
 		initial: Token | undefined,
+		place: KeeperPlace = { storeKey: options.storeKey, background: true },
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
+		this.#key = place.storeKey;
+		this.#background = place.background;
 		this.#ready = this.#load(initial).then(() => {
 			this.#loaded = true;
 		});
@@ -187,7 +204,7 @@ export class TokenKeeper {
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		try {
-			await this.#options.store.delete(this.#options.storeKey);
+			await this.#options.store.delete(this.#key);
 		} catch (cause) {
 			this.#storeError(cause, 'delete');
 		}
@@ -206,10 +223,8 @@ export class TokenKeeper {
 		const { store } = this.#options;
 		// Subscribed before reading, so a write landing between the read and the subscription is
 		// not missed.
-		if (store.subscribe !== undefined) {
-			this.#unsubscribe = store.subscribe(this.#options.storeKey, (record) =>
-				this.#onStoreChange(record),
-			);
+		if (this.#background && store.subscribe !== undefined) {
+			this.#unsubscribe = store.subscribe(this.#key, (record) => this.storeChanged(record));
 		}
 		let unreadable = false;
 		const stored = await this.#read((error) => {
@@ -230,7 +245,7 @@ export class TokenKeeper {
 	}
 
 	async #refreshOnce(stale: Token | undefined): Promise<Token> {
-		const { store, storeKey, refreshTimeout } = this.#options;
+		const { store, refreshTimeout } = this.#options;
 		// Each timeout starts when the refresh can start: a wait for the lock (a killed holder's
 		// lock lives out its ttl) must not use up the time the refresh itself is given.
 		const timeout = () => AbortSignal.timeout(refreshTimeout);
@@ -238,7 +253,7 @@ export class TokenKeeper {
 		let refreshed: Token | undefined;
 		try {
 			return await store.lock(
-				storeKey,
+				this.#key,
 				async () => {
 					refreshed = await this.#refreshUnderLock(stale, timeout());
 					return refreshed;
@@ -316,7 +331,7 @@ export class TokenKeeper {
 		// Only invalid_grant says the grant itself is gone (RFC 6749 §5.2). invalid_client and
 		// unauthorized_client are about this client's configuration: ending on them would delete the
 		// refresh token of every context sharing the store for a secret that can be fixed.
-		if (error instanceof OAuth2ResponseError && error.error === 'invalid_grant') {
+		if (saysInvalidGrant(error) && (await isOAuth2ResponseError(error))) {
 			// Another context may have rotated the refresh token under us: without a lock, or with
 			// one a failover lost (Redis replicates asynchronously; a promoted replica may lack it).
 			const stored = await this.#read();
@@ -329,7 +344,7 @@ export class TokenKeeper {
 				return this.#refreshFrom(undefined, signal, locked);
 			}
 			const ended = new ReauthenticationRequiredError(
-				`The authorization server refused the refresh (${error.error})`,
+				'The authorization server refused the refresh (invalid_grant)',
 				{ cause: error },
 			);
 			await this.end(ended);
@@ -384,7 +399,8 @@ export class TokenKeeper {
 		this.#schedule();
 	}
 
-	#onStoreChange(record: unknown): void {
+	/** Takes a change another context made to the record: a newer token, or the end (`undefined`). */
+	storeChanged(record: unknown): void {
 		if (this.#closed) return;
 		if (record === undefined) {
 			// Another context ended the session (or logged out): its refresh token was ours too.
@@ -397,7 +413,7 @@ export class TokenKeeper {
 		}
 		let stored: Token;
 		try {
-			stored = decodeStoredRecord(record, this.#options.storeKey).token;
+			stored = decodeStoredRecord(record, this.#key).token;
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
@@ -414,6 +430,7 @@ export class TokenKeeper {
 		const token = this.#token;
 		if (
 			this.#closed ||
+			!this.#background ||
 			!this.#options.proactiveRefresh ||
 			this.#options.refresh !== 'auto' ||
 			token?.expiresAt === undefined ||
@@ -443,7 +460,9 @@ export class TokenKeeper {
 		this.#cancelWarning = undefined;
 		const token = this.#token;
 		const expiresAt = token?.refreshTokenExpiresAt;
-		if (this.#closed || token === undefined || expiresAt === undefined) return;
+		if (this.#closed || !this.#background || token === undefined || expiresAt === undefined) {
+			return;
+		}
 		const lifetime = token.issuedAt === undefined ? undefined : expiresAt - token.issuedAt;
 		const ahead = Math.min(
 			this.#options.refreshTokenWarning,
@@ -468,10 +487,10 @@ export class TokenKeeper {
 	}
 
 	async #read(onError?: (error: StorageError) => void): Promise<Token | undefined> {
-		const { store, storeKey } = this.#options;
+		const { store } = this.#options;
 		try {
-			const record = await store.get(storeKey);
-			return record === undefined ? undefined : decodeStoredRecord(record, storeKey).token;
+			const record = await store.get(this.#key);
+			return record === undefined ? undefined : decodeStoredRecord(record, this.#key).token;
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
@@ -499,10 +518,9 @@ export class TokenKeeper {
 	}
 
 	async #save(token: Token): Promise<void> {
-		const { store, storeKey } = this.#options;
 		this.#writing = token.accessToken;
 		try {
-			await store.set(storeKey, encodeStoredRecord(token));
+			await this.#options.store.set(this.#key, encodeStoredRecord(token));
 		} catch (error) {
 			this.#storeError(error, 'set');
 		} finally {
@@ -530,7 +548,7 @@ export class TokenKeeper {
 						`The token store failed (${operation})`,
 						{
 							problem: 'unavailable',
-							key: this.#options.storeKey,
+							key: this.#key,
 						},
 						{ cause: error },
 					);
@@ -563,4 +581,17 @@ function scopeChange(
 	if (before.length === after.length && before.every((scope, i) => scope === after[i]))
 		return undefined;
 	return { previous: previous.scope, current: current.scope };
+}
+
+function saysInvalidGrant(error: unknown): boolean {
+	return error instanceof OAuth2Error && 'error' in error && error.error === 'invalid_grant';
+}
+
+/**
+ * `instanceof OAuth2ResponseError`, with the class imported on first use: it loads with the error
+ * answer that made it (request-token), not with the page.
+ */
+async function isOAuth2ResponseError(error: unknown): Promise<boolean> {
+	const { OAuth2ResponseError } = await import('../errors/oauth2-response-error.js');
+	return error instanceof OAuth2ResponseError;
 }

@@ -44,6 +44,12 @@ export interface LockOptions {
 export type StoreListener = (record: StoredRecord | undefined) => void;
 
 /**
+ * Called when another context wrote or deleted the record under any key of the store, with the key
+ * and what `StoreListener` gets.
+ */
+export type StoreChangeListener = (key: string, record: StoredRecord | undefined) => void;
+
+/**
  * Where a session keeps its token. `get`, `set` and `delete` are all a store needs; `lock` and
  * `subscribe` let several tabs, processes or machines share one token with one refresh per expiry.
  *
@@ -67,6 +73,13 @@ export interface TokenStore {
 	lock?<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T>;
 	/** Calls `listener` when another context changes the record under `key`. Returns an unsubscribe function. */
 	subscribe?(key: string, listener: StoreListener): () => void;
+	/**
+	 * Calls `listener` when another context changes the record under any key: one subscription for
+	 * the many users of an `OAuth2Client`, where `subscribe` would take one per user. Returns an
+	 * unsubscribe function. Without it, a client's users learn of other contexts' tokens under the
+	 * lock, when they refresh.
+	 */
+	subscribeAll?(listener: StoreChangeListener): () => void;
 	/** Releases what the store holds open (connections, channels, watchers). */
 	close?(): Promise<void>;
 }
