@@ -189,6 +189,10 @@ export type {
 	RefreshMode,
 } from './session/options.js';
 export {
+	type PushAuthorizationRequestOptions,
+	pushAuthorizationRequest,
+} from './session/pushed-authorization.js';
+export {
 	type RequestTokenOptions,
 	type RetryOptions,
 	requestToken,
