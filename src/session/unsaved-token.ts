@@ -1,8 +1,7 @@
 // Loaded by TokenKeeper on the first save a store could not take: most sessions never need it.
 import { StorageError } from '../errors/storage-error.js';
 import type { Token } from '../protocol/token.js';
-import { encodeStoredRecord, setIfUnchanged } from '../storage/token-store.js';
-import type { NormalizedOAuth2SessionOptions } from './options.js';
+import { type StoredRecord, setIfUnchanged, type TokenStore } from '../storage/token-store.js';
 import { scheduleAt } from './timer.js';
 
 /** Bounds of the wait between two tries to save a token the store could not take, in ms. */
@@ -11,7 +10,11 @@ const RETRY_MAX = 5_000;
 
 /** What an `UnsavedToken` needs of its session's keeper. */
 export interface UnsavedTokenHost {
-	readonly options: NormalizedOAuth2SessionOptions;
+	readonly store: TokenStore;
+	/** The store key of the record. */
+	readonly key: string;
+	/** The record a save writes for a token. */
+	encode(token: Token): StoredRecord;
 	/** The lock options a write under the store's lock takes. */
 	readonly lock: { ttl: number; waitTimeout: number };
 	readonly closed: boolean;
@@ -73,7 +76,7 @@ export class UnsavedToken {
 	/** Another context wrote the record: the token waiting is superseded, and that is reported. */
 	superseded(): void {
 		this.drop();
-		const key = this.#host.options.storeKey;
+		const { key } = this.#host;
 		this.#host.report(
 			new StorageError(
 				`The token refreshed or set while the store was unavailable was not saved: the record under "${key}" was written by another context meanwhile, and is kept`,
@@ -95,14 +98,13 @@ export class UnsavedToken {
 		const pending = this.#pending;
 		if (pending === undefined) return;
 		const host = this.#host;
-		const { store, storeKey } = host.options;
 		let written: boolean;
 		host.writing(pending.token.accessToken);
 		try {
 			written = await setIfUnchanged(
-				store,
-				storeKey,
-				encodeStoredRecord(pending.token),
+				host.store,
+				host.key,
+				host.encode(pending.token),
 				pending.replaces,
 				host.lock,
 			);

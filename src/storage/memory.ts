@@ -3,6 +3,7 @@ import { StoreListeners } from './store-listeners.js';
 import {
 	type LockOptions,
 	refuseToReplaceNewer,
+	type StoreChangeListener,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,
@@ -17,6 +18,8 @@ export class MemoryStore implements TokenStore {
 	readonly #records = new Map<string, StoredRecord>();
 	readonly #locks = new Map<string, Promise<void>>();
 	readonly #listeners = new StoreListeners();
+	/** Records are structured clones: a DPoP key pair is kept as it is, not as a JWK. */
+	readonly keepsCryptoKeys = true;
 
 	async get(key: string): Promise<StoredRecord | undefined> {
 		const record = this.#records.get(key);
@@ -68,6 +71,10 @@ export class MemoryStore implements TokenStore {
 
 	subscribe(key: string, listener: StoreListener): () => void {
 		return this.#listeners.add(key, listener);
+	}
+
+	subscribeAll(listener: StoreChangeListener): () => void {
+		return this.#listeners.addAll(listener);
 	}
 }
 
