@@ -20,8 +20,8 @@ import {
 	toFetchArguments,
 } from '../protocol/token-request.js';
 import { isErrorAnswer, tokenFromAnswer } from '../protocol/token-response.js';
-import { delay } from '../utils/delay.js';
 import { assertSecureTransport } from '../utils/secure-transport.js';
+import type { NormalizedRetry } from './retry.js';
 
 /** When and how often a token request is tried again after a transient failure. */
 export interface RetryOptions {
@@ -215,7 +215,6 @@ export async function sendTokenRequest(
 	const started = performance.now();
 	// The first attempt is sent as p-retry sends it, without p-retry: it loads only when a
 	// transient failure is to be retried, which a page whose refreshes succeed never sees.
-	let first: unknown;
 	try {
 		options.signal?.throwIfAborted();
 		const answer = await send(1);
@@ -225,36 +224,15 @@ export async function sendTokenRequest(
 		options.signal?.throwIfAborted();
 		if (!isTransient(error)) throw error instanceof Error ? error : new Error(String(error));
 		if (retry === undefined || retry.retries === 0) throw error;
-		first = error;
+		const { retryAfterFirstFailure } = await import('./retry.js');
+		return retryAfterFirstFailure(error, retry, {
+			send,
+			isTransient,
+			retryAfter: (failure) => retryAfter.get(failure),
+			started,
+			signal: options.signal,
+		});
 	}
-	const { default: pRetry, AbortError } = await import('p-retry');
-	// p-retry judges the first failure as if it had sent the attempt itself; the clock it keeps
-	// for maxRetryTime starts now, so it gets what is left of it.
-	const attempt = (attemptNumber: number) =>
-		attemptNumber === 1
-			? Promise.reject(first)
-			: send(attemptNumber).catch((error: unknown) => {
-					if (isTransient(error)) throw error;
-					throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-				});
-	return pRetry(attempt, {
-		retries: retry.retries,
-		minTimeout: retry.minTimeout,
-		maxTimeout: retry.maxTimeout,
-		maxRetryTime: Math.max(0, retry.maxRetryTime - (performance.now() - started)),
-		// Jitter, so clients that failed together do not all come back at the same moment.
-		randomize: true,
-		signal: options.signal,
-		shouldRetry: async ({ error, retryDelay }) => {
-			const wanted = retryAfter.get(error);
-			if (wanted === undefined) return true;
-			const elapsed = performance.now() - started;
-			if (wanted > retry.maxRetryAfter || elapsed + wanted > retry.maxRetryTime) return false;
-			// p-retry waits retryDelay after this; only the rest of what the server asked is waited here.
-			await delay(wanted - retryDelay, options.signal);
-			return true;
-		},
-	});
 }
 
 /**
@@ -455,9 +433,9 @@ function positive(
 	return value;
 }
 
-function normalizeRetry(retry: RetryOptions): { [K in keyof RetryOptions]-?: number } {
+function normalizeRetry(retry: RetryOptions): NormalizedRetry {
 	const defaults = sendTokenRequestDefaults.retry;
-	const normalized = {
+	const normalized: NormalizedRetry = {
 		retries: retry.retries ?? defaults.retries,
 		minTimeout: retry.minTimeout ?? defaults.minTimeout,
 		maxTimeout: retry.maxTimeout ?? defaults.maxTimeout,

@@ -39,8 +39,8 @@ describe('the SPA first load', () => {
 		['the OAuth 2 error of an error answer', /^src\/errors\/oauth2-response-error\.ts$/],
 		["the specification's text for each error code", /error-code/],
 		[
-			'the retry library, until a first attempt fails',
-			/node_modules\/(p-retry|is-network-error)\//,
+			'the retry library and how retries are judged, until a first attempt fails',
+			/node_modules\/(p-retry|is-network-error)\/|^src\/session\/retry\.ts$/,
 		],
 		['the WWW-Authenticate parser, until a 401', /^src\/protocol\/www-authenticate\.ts$/],
 		['DPoP, which has a figure of its own', /dpop/],
