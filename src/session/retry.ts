@@ -3,6 +3,7 @@
 // never downloads it.
 import pRetry, { AbortError } from 'p-retry';
 import { delay } from '../utils/delay.js';
+import { retryAfterOf } from './request-failure.js';
 
 /** The retry options with every default filled in. */
 export interface NormalizedRetry {
@@ -19,8 +20,6 @@ export interface RetryContext<T> {
 	send: (attemptNumber: number) => Promise<T>;
 	/** Whether a failure is worth another attempt; any other ends the retries. */
 	isTransient: (error: unknown) => boolean;
-	/** The wait a failure's answer asked for with `Retry-After`, in milliseconds. */
-	retryAfter: (error: Error) => number | undefined;
 	/** When the first attempt started, from `performance.now()`. */
 	started: number;
 	signal: AbortSignal | undefined;
@@ -52,7 +51,7 @@ export function retryAfterFirstFailure<T>(
 		randomize: true,
 		signal: context.signal,
 		shouldRetry: async ({ error, retryDelay }) => {
-			const wanted = context.retryAfter(error);
+			const wanted = retryAfterOf(error);
 			if (wanted === undefined) return true;
 			const elapsed = performance.now() - context.started;
 			if (wanted > retry.maxRetryAfter || elapsed + wanted > retry.maxRetryTime) return false;

@@ -42,6 +42,7 @@ describe('the SPA first load', () => {
 			'the retry library and how retries are judged, until a first attempt fails',
 			/node_modules\/(p-retry|is-network-error)\/|^src\/session\/retry\.ts$/,
 		],
+		['the messages of a request that got no usable answer', /^src\/session\/request-failure\.ts$/],
 		['the WWW-Authenticate parser, until a 401', /^src\/protocol\/www-authenticate\.ts$/],
 		['DPoP, which has a figure of its own', /dpop/],
 		['pushed authorization requests', /^src\/protocol\/par\.ts$/],
