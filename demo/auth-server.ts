@@ -19,6 +19,7 @@ import Provider, {
 	type JWK,
 	type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { DPoPResource, type DPoPResourceStats } from './dpop-resource.js';
 
 /** Options of `startAuthServer`. All optional. */
 export interface AuthServerOptions {
@@ -43,6 +44,19 @@ export interface AuthServerOptions {
 	 * @default 'http://127.0.0.1/callback'
 	 */
 	redirectUri?: string | undefined;
+	/**
+	 * DPoP (RFC 9449) at both ends, nonces required: the token endpoint binds tokens to the proof's
+	 * key, and the API takes only `Authorization: DPoP` with a proof it checks (signature, `htm`,
+	 * `htu`, `ath`, `jti` replay, the key against the token's binding, its own nonce).
+	 * @default false
+	 */
+	dpop?: boolean | undefined;
+	/**
+	 * Take only pushed authorization requests (RFC 9126), from every client; the metadata says
+	 * `require_pushed_authorization_requests: true`.
+	 * @default false: only the clients registered so (`parPublic`, `parConfidential`) must push
+	 */
+	requirePushedAuthorizationRequests?: boolean | undefined;
 }
 
 /** The clients registered at the server, with what a client needs to authenticate. */
@@ -63,6 +77,10 @@ export interface AuthServerClients {
 	readonly clientSecretJwt: { readonly clientId: string; readonly clientSecret: string };
 	/** Device authorization grant + refresh, no client authentication. */
 	readonly device: { readonly clientId: string };
+	/** As `public`, but registered to push its authorization requests (RFC 9126) or be refused. */
+	readonly parPublic: { readonly clientId: string };
+	/** As `confidential`, but registered to push its authorization requests or be refused. */
+	readonly parConfidential: { readonly clientId: string; readonly clientSecret: string };
 }
 
 /** What the server has seen since it started. */
@@ -75,6 +93,12 @@ export interface AuthServerStats {
 	apiRequests: number;
 	/** API requests refused with 401. */
 	api401: number;
+	/** Refreshes that issued a token (not counting refusals such as `use_dpop_nonce`). */
+	refreshesIssued: number;
+	/** With `dpop`: what the API saw of proofs. */
+	dpop: DPoPResourceStats | undefined;
+	/** Requests to the pushed authorization request endpoint. */
+	parRequests: number;
 }
 
 export interface AuthServer {
@@ -87,6 +111,8 @@ export interface AuthServer {
 	/** The resource indicator the access tokens are issued for (the API's base URL). */
 	readonly resource: string;
 	readonly tokenEndpoint: string;
+	/** The pushed authorization request endpoint (RFC 9126), `<origin>/request`. */
+	readonly pushedAuthorizationRequestEndpoint: string;
 	readonly authorizationEndpoint: string;
 	readonly redirectUri: string;
 	/** The scopes the API knows: `api:read api:write`. */
@@ -100,6 +126,8 @@ export interface AuthServer {
 	approve(url: string | URL, options?: { account?: string }): Promise<string>;
 	/** Approves a device authorization by its user code, as the user on their phone would. */
 	approveDevice(userCode: string, options?: { account?: string }): Promise<void>;
+	/** With `dpop`: the API's DPoP check, whose nonce a test may rotate. */
+	readonly dpopResource: DPoPResource | undefined;
 	/** Revokes every grant and token issued so far: the API refuses them all. */
 	revokeAll(): void;
 	/** Stops the server and drops open connections. */
@@ -113,11 +141,15 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 	const accessTokenTtl = options.accessTokenTtl ?? 3600;
 	const refreshTokenTtl = options.refreshTokenTtl ?? 86_400;
 	const redirectUri = options.redirectUri ?? 'http://127.0.0.1/callback';
+	const dpopResource = options.dpop === true ? new DPoPResource() : undefined;
 	const stats: AuthServerStats = {
 		tokenRequests: 0,
 		refreshRequests: 0,
 		apiRequests: 0,
 		api401: 0,
+		refreshesIssued: 0,
+		dpop: dpopResource?.stats,
+		parRequests: 0,
 	};
 
 	let handle: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
@@ -174,7 +206,17 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 			clientCredentials: { enabled: true },
 			introspection: { enabled: true, allowedPolicy: () => true },
 			revocation: { enabled: true },
+			dPoP: {
+				enabled: options.dpop === true,
+				...(options.dpop === true
+					? { nonceSecret: randomBytes(32), requireNonce: () => true }
+					: {}),
+			},
 			deviceFlow: { enabled: true },
+			pushedAuthorizationRequests: {
+				enabled: true,
+				requirePushedAuthorizationRequests: options.requirePushedAuthorizationRequests ?? false,
+			},
 			resourceIndicators: {
 				enabled: true,
 				// Every token is for the API unless a request names it: opaque, looked up by the API.
@@ -191,7 +233,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 	} satisfies Configuration);
 
 	provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
-		if (ctx.oidc.params?.grant_type === 'refresh_token') stats.refreshRequests++;
+		if (ctx.oidc.params?.grant_type === 'refresh_token') {
+			stats.refreshRequests++;
+			stats.refreshesIssued++;
+		}
 	});
 	provider.on('grant.error', (ctx: KoaContextWithOIDC) => {
 		if (ctx.oidc.params?.grant_type === 'refresh_token') stats.refreshRequests++;
@@ -201,7 +246,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 	handle = (request, response) => {
 		const url = new URL(request.url ?? '/', origin);
 		if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
-			void answerApi(provider, request, response, stats).catch(() => {
+			void answerApi(provider, request, response, stats, dpopResource, origin).catch(() => {
 				if (!response.headersSent) response.writeHead(500);
 				response.end();
 			});
@@ -216,6 +261,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 			return;
 		}
 		if (url.pathname === '/token' && request.method === 'POST') stats.tokenRequests++;
+		if (url.pathname === '/request' && request.method === 'POST') stats.parRequests++;
 		void providerCallback(request, response);
 	};
 
@@ -225,11 +271,13 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		api: resource,
 		resource,
 		tokenEndpoint: `${origin}/token`,
+		pushedAuthorizationRequestEndpoint: `${origin}/request`,
 		authorizationEndpoint: `${origin}/auth`,
 		redirectUri,
 		scope: API_SCOPE,
 		clients,
 		stats,
+		dpopResource,
 		approve: (url, approveOptions) =>
 			playBrowser(new URL(url), origin, approveOptions?.account ?? 'alice'),
 		approveDevice: async (userCode, approveOptions) => {
@@ -270,15 +318,33 @@ async function answerApi(
 	request: IncomingMessage,
 	response: ServerResponse,
 	stats: AuthServerStats,
+	dpop: DPoPResource | undefined,
+	origin: string,
 ): Promise<void> {
 	stats.apiRequests++;
 	request.resume();
-	const value = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+	const scheme = dpop === undefined ? 'Bearer' : 'DPoP';
+	const value = new RegExp(`^${scheme} (\\S+)$`, 'i').exec(
+		request.headers.authorization ?? '',
+	)?.[1];
 	const token =
 		value === undefined
 			? undefined
 			: ((await provider.AccessToken.find(value)) ??
 				(await provider.ClientCredentials.find(value)));
+	if (dpop !== undefined && value !== undefined && token?.isValid) {
+		const refusal = await dpop.check(request, origin, value, token.jkt);
+		if (refusal !== undefined) {
+			stats.api401++;
+			response.writeHead(401, {
+				'www-authenticate': `DPoP error="${refusal.error}", error_description="${refusal.description}", algs="ES256 EdDSA RS256 PS256"`,
+				'dpop-nonce': dpop.nonce,
+				'content-type': 'application/json',
+			});
+			response.end(JSON.stringify({ error: refusal.error }));
+			return;
+		}
+	}
 	if (token === undefined || !token.isValid) {
 		stats.api401++;
 		response.writeHead(401, {
@@ -424,6 +490,8 @@ async function makeClients(): Promise<{ clients: AuthServerClients; clientJwk: J
 		},
 		clientSecretJwt: { clientId: 'jwt-secret-service', clientSecret: secret() },
 		device: { clientId: 'tv' },
+		parPublic: { clientId: 'par-spa' },
+		parConfidential: { clientId: 'par-web-app', clientSecret: secret() },
 	};
 	return { clients, clientJwk };
 }
@@ -475,6 +543,18 @@ function clientMetadata(
 			grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
 			response_types: [],
 			redirect_uris: [],
+		},
+		{
+			client_id: clients.parPublic.clientId,
+			token_endpoint_auth_method: 'none',
+			require_pushed_authorization_requests: true,
+			...code,
+		},
+		{
+			client_id: clients.parConfidential.clientId,
+			client_secret: clients.parConfidential.clientSecret,
+			require_pushed_authorization_requests: true,
+			...code,
 		},
 	];
 }

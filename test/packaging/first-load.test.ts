@@ -34,6 +34,7 @@ describe('the SPA first load', () => {
 			/^src\/(session\/authorization|protocol\/(authorization-url|authorization-callback|pkce))\.ts$/,
 		],
 		['logout', /^src\/(session\/revoke|protocol\/revocation)\.ts$/],
+		['pushed authorization requests', /^src\/(session\/pushed-authorization|protocol\/par)\.ts$/],
 		['record encryption and the lease lock', /^src\/storage\/indexeddb\/(cipher|lease-lock)\.ts$/],
 		['the reader of error answers', /^src\/protocol\/error-response\.ts$/],
 		['the OAuth 2 error of an error answer', /^src\/errors\/oauth2-response-error\.ts$/],
@@ -43,14 +44,17 @@ describe('the SPA first load', () => {
 			/node_modules\/(p-retry|is-network-error)\/|^src\/session\/retry\.ts$/,
 		],
 		['the messages of a request that got no usable answer', /^src\/session\/request-failure\.ts$/],
-		['the WWW-Authenticate parser, until a 401', /^src\/protocol\/www-authenticate\.ts$/],
 		['DPoP, which has a figure of its own', /dpop/],
-		['pushed authorization requests', /^src\/protocol\/par\.ts$/],
 		['OAuth2Client, the client for many users', /^src\/session\/oauth2-client\.ts$/],
 		[
 			'discovery, the device flow and introspection',
 			/^src\/(protocol|session)\/(discovery|discover|device-authorization|device-flow|introspection|introspect)\.ts$/,
 		],
+		[
+			'the reading of refusals (WWW-Authenticate) and their errors',
+			/^src\/(session\/unauthorized|protocol\/www-authenticate|errors\/(step-up-required|insufficient-scope)-error)\.ts$/,
+		],
+		['refresh telemetry', /^src\/session\/telemetry\.ts$/],
 	])('leaves out %s', (_, module) => {
 		expect(firstLoad.modules.filter((loaded) => module.test(loaded))).toEqual([]);
 	});
