@@ -28,6 +28,34 @@ interface DiagnosticsChannel {
 	tracingChannel(name: string): TracingChannel;
 }
 
+/**
+ * The context of a trace on the `oauth2-session:refresh` tracing channel: `reason` and `storeKey`
+ * from `start` on; `outcome` and `durationMs` set before `asyncEnd` (and `error` before `error`).
+ * It never holds the token: the traced function returns nothing, so `result` stays `undefined`.
+ */
+export interface RefreshTrace {
+	/** Why the refresh was asked for. */
+	reason: RefreshReason;
+	/** The store key of the session refreshing (`storeKey`; a user's key in `OAuth2Client`). */
+	storeKey: string;
+	/** How it ended; set before `asyncEnd`. */
+	outcome?: RefreshOutcome;
+	/** How long it took, in milliseconds; set before `asyncEnd`. */
+	durationMs?: number;
+	/** What it failed with; set by the channel before `error`. */
+	error?: unknown;
+}
+
+/** A message of the `oauth2-session:lock` channel: a wait for the store's lock, ended. */
+export interface LockWaitMessage {
+	/** How the wait ended. */
+	outcome: LockWaitOutcome;
+	/** How long it took, in milliseconds. */
+	durationMs: number;
+	/** The store key whose lock was waited for. */
+	storeKey: string;
+}
+
 let channels: { refresh: TracingChannel; lock: Channel } | null | undefined;
 
 /** The package's channels, made at the first refresh; `undefined` where the runtime has none. */
@@ -86,7 +114,7 @@ export async function reportRefresh(
 	const channel = diagnostics()?.refresh;
 	if (channel?.hasSubscribers !== true) return measured();
 	let token: Token | undefined;
-	const trace = { reason, storeKey };
+	const trace: RefreshTrace = { reason, storeKey };
 	// The traced function returns nothing: the channel puts its result in the context.
 	await channel.tracePromise(async () => {
 		token = await measured(trace);
@@ -107,7 +135,9 @@ export function lockWait(
 		const durationMs = performance.now() - started;
 		events.emit('lockWaited', { outcome, durationMs });
 		const channel = diagnostics()?.lock;
-		if (channel?.hasSubscribers) channel.publish({ outcome, durationMs, storeKey });
+		if (channel?.hasSubscribers) {
+			channel.publish({ outcome, durationMs, storeKey } satisfies LockWaitMessage);
+		}
 	};
 	return {
 		acquired: () => report('acquired'),
