@@ -158,7 +158,6 @@ export {
 	MetadataCache,
 	type MetadataCacheOptions,
 } from './session/discover.js';
-// Telemetry: what refreshStarted, refreshFinished and lockWaited carry.
 export type {
 	LockWaitOutcome,
 	OAuth2SessionEvents,
@@ -201,6 +200,7 @@ export {
 	type TokenEndpointAnswer,
 } from './session/request-token.js';
 export { type RevokeTokenOptions, revokeToken } from './session/revoke.js';
+export type { LockWaitMessage, RefreshTrace } from './session/telemetry.js';
 export { MemoryStore } from './storage/memory.js';
 export {
 	decodeStoredRecord,

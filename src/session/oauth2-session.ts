@@ -499,6 +499,7 @@ export class OAuth2Session {
 			retry: this.#options.retry,
 			allowInsecure: this.#options.allowInsecure,
 			maxResponseSize: this.#options.maxResponseSize,
+			decoder: this.#options.decoder,
 			...(profile === undefined ? {} : { profile }),
 			...(signal === undefined ? {} : { signal }),
 			...(dpop === undefined ? {} : { dpop: dpop.proofs }),

@@ -95,8 +95,8 @@ export class TokenKeeper {
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
-	/** Tokens got from the server: telemetry tells a refresh from an adopted token by it. */
-	#obtained = 0;
+	/** Tokens got from the server, by API: telemetry tells a refresh from an adopted token by it. */
+	readonly #obtained = new Map<string | undefined, number>();
 	/** Loaded at the first refresh: a page whose token never expires does not carry it. */
 	#telemetry: typeof Telemetry | undefined;
 
@@ -229,7 +229,7 @@ export class TokenKeeper {
 				{ cause: this.#lastFailure },
 			);
 		}
-		const run = this.#reported(reason, () => this.#refreshOnce(stale, api)).finally(() => {
+		const run = this.#reported(reason, api, () => this.#refreshOnce(stale, api)).finally(() => {
 			if (this.#inflight === run) this.#inflight = undefined;
 			if (api !== undefined && apis?.inflight.get(api) === run) apis.inflight.delete(api);
 		});
@@ -307,18 +307,16 @@ export class TokenKeeper {
 		this.#schedule();
 	}
 
-	async #reported(reason: RefreshReason, refresh: () => Promise<Token>): Promise<Token> {
+	async #reported(
+		reason: RefreshReason,
+		resource: string | undefined,
+		refresh: () => Promise<Token>,
+	): Promise<Token> {
 		// A chunk that cannot be loaded (a deploy replaced it) must not cost the refresh.
 		this.#telemetry ??= await import('./telemetry.js').catch(() => undefined);
-		return (
-			this.#telemetry?.reportRefresh(
-				this.events,
-				reason,
-				this.#key,
-				refresh,
-				() => this.#obtained,
-			) ?? refresh()
-		);
+		const subject = { reason, resource, storeKey: this.#key };
+		const obtained = () => this.#obtained.get(resource) ?? 0;
+		return this.#telemetry?.reportRefresh(this.events, subject, refresh, obtained) ?? refresh();
 	}
 
 	async #refreshOnce(stale: Token | undefined, resource: string | undefined): Promise<Token> {
@@ -409,7 +407,7 @@ export class TokenKeeper {
 				signal,
 				base: base?.refreshToken !== undefined ? base : undefined,
 			});
-			this.#obtained++;
+			this.#obtained.set(resource, (this.#obtained.get(resource) ?? 0) + 1);
 		} catch (error) {
 			return this.#refreshFailed(error, base, signal, locked, grant, resource);
 		}
