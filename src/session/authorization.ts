@@ -101,7 +101,9 @@ export function sessionAuthorizationUrl(
 	const acrValues = options.acrValues ?? stepUp?.acrValues;
 	const maxAge = options.maxAge ?? stepUp?.maxAge;
 	// The grant must cover every API the session will ask a token for (RFC 8707 §2.1).
-	const resource = [...session.resources.values()].flatMap((api) => api.resource ?? []);
+	const resource = [...session.resources].flatMap(
+		([origin, api]) => api.resource ?? (api.audience === undefined ? origin : []),
+	);
 	return authorizationUrl({
 		...rest,
 		...(acrValues === undefined ? {} : { acrValues }),

@@ -8,7 +8,11 @@ import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
-import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
+import {
+	decodeStoredRecord,
+	encodeStoredRecord,
+	type StoredRecord,
+} from '../storage/token-store.js';
 import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 import type { ResourceTokens } from './resource-tokens.js';
@@ -246,7 +250,7 @@ export class TokenKeeper {
 		const { store } = this.#options;
 		if (this.#options.resources.size > 0) {
 			const { ResourceTokens } = await import('./resource-tokens.js');
-			this.#apis = new ResourceTokens();
+			this.#apis = new ResourceTokens(this.#options.resources);
 		}
 		// Subscribed before reading, so a write landing between the read and the subscription is
 		// not missed.
@@ -259,7 +263,7 @@ export class TokenKeeper {
 			if (error.problem === 'unavailable') this.#readError = error;
 		});
 		const stored = record?.token;
-		if (record !== undefined) this.#apis?.adopt(record.resources);
+		this.#apis?.adopt(record?.resources);
 		// A notification may already have brought a token newer than what the read saw.
 		if (this.#token === undefined) {
 			if (stored !== undefined) {
@@ -320,7 +324,7 @@ export class TokenKeeper {
 		const stored = await this.#readRecord();
 		const latest = stored?.token ?? this.#token;
 		// What this context writes next must not drop a resource token another context got.
-		if (stored !== undefined) this.#apis?.adopt(stored.resources);
+		this.#apis?.adopt(stored?.resources);
 		const wanted = resource === undefined ? latest : this.#apis?.tokens.get(resource);
 		if (wanted !== undefined && wanted.accessToken !== stale?.accessToken && !this.isDue(wanted)) {
 			if (resource === undefined && wanted.accessToken !== this.#token?.accessToken) {
@@ -354,7 +358,7 @@ export class TokenKeeper {
 			const params = base?.refreshToken !== undefined ? this.#options.refreshParams : {};
 			token = await this.#obtain(grant, {
 				params:
-					resource === undefined ? params : { ...params, ...this.#options.resources.get(resource) },
+					resource === undefined ? params : { ...params, ...this.#apis?.params.get(resource) },
 				signal,
 			});
 		} catch (error) {
@@ -486,9 +490,8 @@ export class TokenKeeper {
 		}
 		let stored: Token;
 		try {
-			const decoded = decodeStoredRecord(record, this.#key);
-			stored = decoded.token;
-			this.#apis?.adopt(decoded.resources);
+			stored = decodeStoredRecord(record, this.#key).token;
+			this.#apis?.adopt((record as StoredRecord).resources);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
@@ -572,10 +575,12 @@ export class TokenKeeper {
 
 	async #readRecord(
 		onError?: (error: StorageError) => void,
-	): Promise<ReturnType<typeof decodeStoredRecord> | undefined> {
+	): Promise<{ token: Token; resources: StoredRecord['resources'] | undefined } | undefined> {
 		try {
 			const record = await this.#options.store.get(this.#key);
-			return record === undefined ? undefined : decodeStoredRecord(record, this.#key);
+			return record === undefined
+				? undefined
+				: { token: decodeStoredRecord(record, this.#key).token, resources: record.resources };
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
@@ -605,10 +610,9 @@ export class TokenKeeper {
 	async #save(token: Token): Promise<void> {
 		this.#writing = token.accessToken;
 		try {
-			await this.#options.store.set(
-				this.#key,
-				encodeStoredRecord(token, Date.now(), this.#apis?.tokens),
-			);
+			const record = encodeStoredRecord(token);
+			this.#apis?.encode(record);
+			await this.#options.store.set(this.#key, record);
 		} catch (error) {
 			this.#storeError(error, 'set');
 		} finally {

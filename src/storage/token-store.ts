@@ -24,9 +24,10 @@ export interface StoredRecord {
 	/** When the record was written, in epoch milliseconds. */
 	writtenAt: number;
 	/**
-	 * The access tokens for the session's other resources (RFC 8707), by the origin they go to; the
-	 * refresh token they were obtained with is `token`'s. Holds secrets. Optional within version 1:
-	 * a reader that ignores it keeps working, and what it writes without it is fetched again.
+	 * The access tokens of the session's `resources` APIs (RFC 8707), as token records by the origin
+	 * they go to; the refresh token they were obtained with is `token`'s. Holds secrets. Optional
+	 * within version 1: a reader that ignores it keeps working, and a record written without it
+	 * only costs a token request per API. The session reads it; an entry it cannot read is left out.
 	 */
 	resources?: Record<string, TokenRecord>;
 }
@@ -130,24 +131,9 @@ export function storedRecordOr<T>(
 	return value as StoredRecord;
 }
 
-/** Builds the record a store keeps for a token, and the tokens of other resources, if any. */
-export function encodeStoredRecord(
-	token: Token,
-	now: number = Date.now(),
-	resources?: ReadonlyMap<string, Token>,
-): StoredRecord {
-	const record: StoredRecord = {
-		version: STORED_RECORD_VERSION,
-		token: tokenToRecord(token, now),
-		writtenAt: now,
-	};
-	if (resources !== undefined && resources.size > 0) {
-		record.resources = {};
-		for (const [origin, resourceToken] of resources) {
-			record.resources[origin] = tokenToRecord(resourceToken, now);
-		}
-	}
-	return record;
+/** Builds the record a store keeps for a token. */
+export function encodeStoredRecord(token: Token, now: number = Date.now()): StoredRecord {
+	return { version: STORED_RECORD_VERSION, token: tokenToRecord(token, now), writtenAt: now };
 }
 
 /**
@@ -162,8 +148,6 @@ export function decodeStoredRecord(
 	token: Token;
 	/** When the record was written, in epoch milliseconds by the writer's clock. */
 	writtenAt: number;
-	/** The tokens of the session's other resources, by origin; empty when there are none. */
-	resources: ReadonlyMap<string, Token>;
 } {
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
 		throw new StorageError(`The record under "${key}" is not an object`, {
@@ -188,16 +172,7 @@ export function decodeStoredRecord(
 		});
 	}
 	try {
-		const resources = new Map<string, Token>();
-		if (record.resources !== undefined) {
-			if (typeof record.resources !== 'object' || record.resources === null) {
-				throw new TypeError('resources is not an object');
-			}
-			for (const [origin, value] of Object.entries(record.resources)) {
-				resources.set(origin, tokenFromRecord(value));
-			}
-		}
-		return { token: tokenFromRecord(record.token), writtenAt: record.writtenAt, resources };
+		return { token: tokenFromRecord(record.token), writtenAt: record.writtenAt };
 	} catch (error) {
 		throw new StorageError(
 			`The record under "${key}" holds no valid token`,
