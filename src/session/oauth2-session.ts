@@ -302,7 +302,7 @@ export class OAuth2Session {
 
 	/**
 	 * Listens to an event: `tokenUpdated`, `refreshFailed`, `refreshTokenExpiring`, `sessionEnded`,
-	 * `storeError`.
+	 * `storeError`, and the telemetry of `refreshStarted`, `refreshFinished` and `lockWaited`.
 	 * Returns a function that removes the listener.
 	 */
 	on<E extends keyof OAuth2SessionEvents>(name: E, listener: OAuth2SessionListener<E>): () => void {
@@ -324,13 +324,9 @@ export class OAuth2Session {
 
 	/**
 	 * Whether a refresh may change a refusal's answer, read from its challenge; throws the typed
-	 * errors of the causes the caller must act on (step-up, and scope when asked to). A 401 without
-	 * a challenge blames the token, as it always did, without loading the parser.
+	 * errors of the causes the caller must act on (step-up, and scope when asked to).
 	 */
 	async #refreshMayHelp(response: Response, sent: Token): Promise<boolean> {
-		const { status } = response;
-		if (status === 403 && this.#options.insufficientScope === 'return') return false;
-		if (status === 401 && !response.headers.has('www-authenticate')) return true;
 		const { refreshMayHelp } = await import('./unauthorized.js');
 		return refreshMayHelp(response, sent.authorization, this.#options.insufficientScope);
 	}

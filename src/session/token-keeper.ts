@@ -13,9 +13,15 @@ import {
 	encodeStoredRecord,
 	type StoredRecord,
 } from '../storage/token-store.js';
-import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
+import {
+	Emitter,
+	type OAuth2SessionEvents,
+	type RefreshReason,
+	type TokenSource,
+} from './events.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 import type { ResourceTokens } from './resource-tokens.js';
+import type * as Telemetry from './telemetry.js';
 import { scheduleAt } from './timer.js';
 
 /** Sends a token request for a grant; the session supplies it. */
@@ -24,8 +30,7 @@ export type ObtainToken = (
 	options: { params: Params; signal: AbortSignal },
 ) => Promise<Token>;
 
-/** Why a refresh was asked for. */
-export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
+export type { RefreshReason };
 
 /** Where a keeper's token lives, and whether the keeper watches it on its own. */
 export interface KeeperPlace {
@@ -72,6 +77,10 @@ export class TokenKeeper {
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
+	/** Tokens got from the server: telemetry tells a refresh from an adopted token by it. */
+	#obtained = 0;
+	/** Loaded at the first refresh: a page whose token never expires does not carry it. */
+	#telemetry: typeof Telemetry | undefined;
 
 	constructor(
 		options: NormalizedOAuth2SessionOptions,
@@ -199,7 +208,7 @@ export class TokenKeeper {
 				{ cause: this.#lastFailure },
 			);
 		}
-		const run = this.#refreshOnce(stale, api).finally(() => {
+		const run = this.#reported(reason, () => this.#refreshOnce(stale, api)).finally(() => {
 			if (this.#inflight === run) this.#inflight = undefined;
 			if (api !== undefined && apis?.inflight.get(api) === run) apis.inflight.delete(api);
 		});
@@ -277,6 +286,20 @@ export class TokenKeeper {
 		this.#schedule();
 	}
 
+	async #reported(reason: RefreshReason, refresh: () => Promise<Token>): Promise<Token> {
+		// A chunk that cannot be loaded (a deploy replaced it) must not cost the refresh.
+		this.#telemetry ??= await import('./telemetry.js').catch(() => undefined);
+		return (
+			this.#telemetry?.reportRefresh(
+				this.events,
+				reason,
+				this.#key,
+				refresh,
+				() => this.#obtained,
+			) ?? refresh()
+		);
+	}
+
 	async #refreshOnce(stale: Token | undefined, resource: string | undefined): Promise<Token> {
 		const { store, refreshTimeout } = this.#options;
 		// Each timeout starts when the refresh can start: a wait for the lock (a killed holder's
@@ -286,16 +309,19 @@ export class TokenKeeper {
 			return this.#refreshFrom(this.#token, timeout(), false, resource);
 		}
 		let refreshed: Token | undefined;
+		const waited = this.#telemetry?.lockWait(this.events, this.#key);
 		try {
 			return await store.lock(
 				this.#key,
 				async () => {
+					waited?.acquired();
 					refreshed = await this.#refreshUnderLock(stale, timeout(), resource);
 					return refreshed;
 				},
 				{ ttl: refreshTimeout + LOCK_MARGIN, waitTimeout: refreshTimeout + LOCK_MARGIN },
 			);
 		} catch (error) {
+			waited?.failed(error);
 			// Releasing failed after the work was done: the token is good, only the store is not.
 			if (refreshed !== undefined) {
 				this.#storeError(error, 'lock');
@@ -361,6 +387,7 @@ export class TokenKeeper {
 					resource === undefined ? params : { ...params, ...this.#apis?.params.get(resource) },
 				signal,
 			});
+			this.#obtained++;
 		} catch (error) {
 			return this.#refreshFailed(error, base, signal, locked, grant, resource);
 		}
