@@ -50,6 +50,23 @@ export interface ResourceOptions {
 	scope?: string | readonly string[] | undefined;
 }
 
+/** Options of a DPoP session (RFC 9449), beyond `dpop: true`. */
+export interface DPoPOptions {
+	/**
+	 * Your own key pair, instead of one the session makes and stores: ES256 (P-256), EdDSA
+	 * (Ed25519), RS256 or PS256 (2048 bits or more), its public key exportable. The store then
+	 * keeps only its thumbprint, and every context sharing the store must be given the same pair.
+	 * @default undefined: an ES256 key pair made on first use and kept in the store with the token
+	 */
+	keyPair?: CryptoKeyPair | undefined;
+	/**
+	 * Accepts a `Bearer` token from a token endpoint asked for a DPoP-bound one (a server without
+	 * DPoP support). Off, such an answer fails with a `DPoPError` (`bearer-downgrade`).
+	 * @default false
+	 */
+	allowBearer?: boolean | undefined;
+}
+
 /** Options of `new OAuth2Session(...)`. Only `clientId` is required. */
 export interface OAuth2SessionOptions {
 	/** The client identifier issued by the authorization server. */
@@ -233,6 +250,16 @@ export interface OAuth2SessionOptions {
 	 * @default 'return'
 	 */
 	insufficientScope?: InsufficientScopeMode | undefined;
+	/**
+	 * Sender-constrained tokens (DPoP, RFC 9449): every token request carries a proof signed with
+	 * the session's key, the tokens are bound to that key, and every request to an allowed origin
+	 * carries `Authorization: DPoP <token>` and a fresh proof. The key is kept with the token in
+	 * `store`, so every context sharing the record signs with the same key. `true` makes an ES256
+	 * key on first use; `{ keyPair }` takes yours.
+	 * @default false
+	 * @example new OAuth2Session({ clientId: 'app', tokenEndpoint, store, dpop: true })
+	 */
+	dpop?: boolean | DPoPOptions | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -272,6 +299,8 @@ export interface NormalizedOAuth2SessionOptions {
 	unauthorizedRefreshInterval: number;
 	maxResponseSize: number | undefined;
 	insufficientScope: InsufficientScopeMode;
+	/** DPoP, when on. */
+	dpop: { keyPair: CryptoKeyPair | undefined; allowBearer: boolean } | undefined;
 }
 
 /** Every default, in one place. */
@@ -375,6 +404,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			['return', 'throw'],
 			'insufficientScope',
 		),
+		dpop: dpopFrom(options.dpop),
 	};
 }
 
@@ -410,6 +440,21 @@ function clientAuthenticationFrom(options: OAuth2SessionOptions): ClientAuthenti
 	throw new InvalidOptionsError(
 		"clientAuthentication must be 'client_secret_basic', 'client_secret_post', 'none' or a function",
 	);
+}
+
+function dpopFrom(dpop: OAuth2SessionOptions['dpop']): NormalizedOAuth2SessionOptions['dpop'] {
+	if (dpop === undefined || dpop === false) return undefined;
+	if (dpop === true) return { keyPair: undefined, allowBearer: false };
+	if (typeof dpop !== 'object' || dpop === null) {
+		throw new InvalidOptionsError('dpop must be true, false or { keyPair, allowBearer }');
+	}
+	if (
+		dpop.keyPair !== undefined &&
+		(typeof dpop.keyPair !== 'object' || dpop.keyPair === null || !('privateKey' in dpop.keyPair))
+	) {
+		throw new InvalidOptionsError('dpop.keyPair must be a CryptoKeyPair');
+	}
+	return { keyPair: dpop.keyPair, allowBearer: dpop.allowBearer === true };
 }
 
 function toUrl(value: string | URL, option: string): URL {

@@ -105,8 +105,24 @@ export interface SendTokenRequestOptions {
 	now?: (() => number) | undefined;
 }
 
+/**
+ * What a DPoP session adds to a token request (RFC 9449 §5, §8): a fresh proof on each attempt, and
+ * the nonces the token endpoint answers with.
+ */
+export interface TokenRequestProofs {
+	/** The `DPoP` header of one attempt. */
+	proof(method: string, url: URL): Promise<string>;
+	/** Takes the answer's `DPoP-Nonce`; whether to send once more with it (`use_dpop_nonce`). */
+	answered(url: URL, answer: TokenHttpResponse): boolean;
+}
+
 /** Options of `requestToken`: what to send, and how. */
 export interface RequestTokenOptions extends BuildTokenRequestOptions, SendTokenRequestOptions {
+	/**
+	 * DPoP proofs for the request; the answer may then be a `DPoP` token.
+	 * @default undefined: no proof, only `Bearer` tokens accepted
+	 */
+	dpop?: TokenRequestProofs | undefined;
 	/**
 	 * A provider profile: its token endpoint method, scope separator and token hooks are used.
 	 * `method` and `scopeSeparator`, when given, win over the profile's.
@@ -158,12 +174,21 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 		scopeSeparator,
 		method: options.method ?? profile?.tokenEndpointMethod,
 	};
+	const { dpop } = options;
 	let sent: TokenRequestParts | undefined;
-	const answer = await sendTokenRequest(async () => {
+	const prepare = async () => {
 		sent = await buildTokenRequest(build);
 		await runTokenRequestHooks(profile, phase, sent);
+		// Last, and on every attempt: each proof has its own jti, and covers the final URL.
+		if (dpop !== undefined) sent.headers.set('dpop', await dpop.proof(sent.method, sent.url));
 		return sent;
-	}, options);
+	};
+	let answer = await sendTokenRequest(prepare, options);
+	// One more try, with the nonce the server just gave (RFC 9449 §8); a form body replays.
+	if (dpop !== undefined && sent !== undefined && dpop.answered(sent.url, answer)) {
+		answer = await sendTokenRequest(prepare, options);
+		dpop.answered(sent.url, answer);
+	}
 	const { status, body } = runTokenResponseHooks(profile, phase, answer);
 	const redacted =
 		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers, status);
@@ -178,6 +203,7 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 		status,
 		scopeSeparator,
 		response: answer.response,
+		tokenTypes: dpop === undefined ? undefined : ['DPoP', 'Bearer'],
 	});
 }
 

@@ -11,6 +11,7 @@ import type { Token } from '../protocol/token.js';
 import {
 	decodeStoredRecord,
 	encodeStoredRecord,
+	type StoredDPoPKey,
 	type StoredRecord,
 } from '../storage/token-store.js';
 import {
@@ -27,7 +28,12 @@ import { scheduleAt } from './timer.js';
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
 	grant: Grant,
-	options: { params: Params; signal: AbortSignal },
+	options: {
+		params: Params;
+		signal: AbortSignal;
+		/** The token being refreshed, when the grant is its refresh token. */
+		base?: Token | undefined;
+	},
 ) => Promise<Token>;
 
 export type { RefreshReason };
@@ -44,6 +50,19 @@ export interface KeeperPlace {
 	background: boolean;
 }
 
+/** What a DPoP session's keeper stores with each token and reads back: the token's key. */
+export interface TokenKeys {
+	/** The key entry to store with `token`, once known. */
+	entryFor(token: Token): StoredDPoPKey | undefined;
+	/** Takes note of the key entry (or none) a token was read with. */
+	attach(token: Token, entry: StoredDPoPKey | undefined): void;
+}
+
+/** A record read from the store: checked, but for the `resources` entries. */
+type DecodedRecord = ReturnType<typeof decodeStoredRecord> & {
+	resources?: StoredRecord['resources'] | undefined;
+};
+
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
 
@@ -58,6 +77,7 @@ export class TokenKeeper {
 	readonly #obtain: ObtainToken;
 	readonly #key: string;
 	readonly #background: boolean;
+	readonly #keys: TokenKeys | undefined;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
@@ -87,11 +107,13 @@ export class TokenKeeper {
 		obtain: ObtainToken,
 		initial: Token | undefined,
 		place: KeeperPlace = { storeKey: options.storeKey, background: true },
+		keys?: TokenKeys,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
 		this.#key = place.storeKey;
 		this.#background = place.background;
+		this.#keys = keys;
 		this.#ready = this.#load(initial).then(() => {
 			this.#loaded = true;
 		});
@@ -386,6 +408,7 @@ export class TokenKeeper {
 				params:
 					resource === undefined ? params : { ...params, ...this.#apis?.params.get(resource) },
 				signal,
+				base: base?.refreshToken !== undefined ? base : undefined,
 			});
 			this.#obtained++;
 		} catch (error) {
@@ -517,8 +540,9 @@ export class TokenKeeper {
 		}
 		let stored: Token;
 		try {
-			stored = decodeStoredRecord(record, this.#key).token;
-			this.#apis?.adopt((record as StoredRecord).resources);
+			const decoded = this.#decode(record);
+			stored = decoded.token;
+			this.#apis?.adopt(decoded.resources);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
@@ -600,18 +624,21 @@ export class TokenKeeper {
 		return (await this.#readRecord(onError))?.token;
 	}
 
-	async #readRecord(
-		onError?: (error: StorageError) => void,
-	): Promise<{ token: Token; resources: StoredRecord['resources'] | undefined } | undefined> {
+	async #readRecord(onError?: (error: StorageError) => void): Promise<DecodedRecord | undefined> {
 		try {
 			const record = await this.#options.store.get(this.#key);
-			return record === undefined
-				? undefined
-				: { token: decodeStoredRecord(record, this.#key).token, resources: record.resources };
+			return record === undefined ? undefined : this.#decode(record);
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
 		}
+	}
+
+	#decode(record: unknown): DecodedRecord {
+		const decoded = decodeStoredRecord(record, this.#key);
+		this.#keys?.attach(decoded.token, decoded.dpop);
+		// The resource tokens' own module reads them, and leaves out an entry it cannot read.
+		return { ...decoded, resources: (record as StoredRecord).resources };
 	}
 
 	/**
@@ -637,7 +664,7 @@ export class TokenKeeper {
 	async #save(token: Token): Promise<void> {
 		this.#writing = token.accessToken;
 		try {
-			const record = encodeStoredRecord(token);
+			const record = encodeStoredRecord(token, Date.now(), { dpop: this.#keys?.entryFor(token) });
 			this.#apis?.encode(record);
 			await this.#options.store.set(this.#key, record);
 		} catch (error) {
