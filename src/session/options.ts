@@ -306,8 +306,8 @@ export interface NormalizedOAuth2SessionOptions {
 	scope: string | readonly string[] | undefined;
 	grant: Grant | undefined;
 	allowedOrigins: ReadonlySet<string>;
-	/** The parameters each resource's token is asked for with, by origin. */
-	resources: ReadonlyMap<string, Params>;
+	/** The `resources` APIs, by origin. */
+	resources: ReadonlyMap<string, ResourceOptions>;
 	baseUrl: URL | undefined;
 	refresh: RefreshMode;
 	refreshParams: Params;
@@ -445,22 +445,15 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 function resourcesFrom(
 	resources: OAuth2SessionOptions['resources'],
 	allowedOrigins: ReadonlySet<string>,
-): ReadonlyMap<string, Params> {
-	const normalized = new Map<string, Params>();
+): ReadonlyMap<string, ResourceOptions> {
+	const normalized = new Map<string, ResourceOptions>();
 	for (const [key, api] of Object.entries(resources ?? {})) {
 		const { origin } = webUrl(key, 'resources');
-		// One origin, one token: a second one could reach an API that must not see it.
+		// One origin, one token: the other could reach an API that must not see it.
 		if (allowedOrigins.has(origin) || normalized.has(origin)) {
-			throw new InvalidOptionsError(
-				`${origin} is named twice in resources and allowedOrigins: each origin takes one token`,
-			);
+			throw new InvalidOptionsError(`${origin} is named twice in resources and allowedOrigins`);
 		}
-		const { resource, audience, scope } = api ?? {};
-		normalized.set(origin, {
-			resource: resource ?? (audience === undefined ? origin : undefined),
-			audience,
-			scope: typeof scope === 'string' || scope === undefined ? scope : scope.join(' '),
-		});
+		normalized.set(origin, api ?? {});
 	}
 	return normalized;
 }

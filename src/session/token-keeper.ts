@@ -12,6 +12,7 @@ import {
 	decodeStoredRecord,
 	encodeStoredRecord,
 	type StoredDPoPKey,
+	type StoredRecord,
 } from '../storage/token-store.js';
 import {
 	Emitter,
@@ -60,6 +61,11 @@ export interface TokenKeys {
 	/** Takes note of the key entry (or none) a token was read with. */
 	attach(token: Token, entry: StoredDPoPKey | undefined): void;
 }
+
+/** A record read from the store: checked, but for the `resources` entries. */
+type DecodedRecord = ReturnType<typeof decodeStoredRecord> & {
+	resources?: StoredRecord['resources'] | undefined;
+};
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -280,7 +286,7 @@ export class TokenKeeper {
 		const { store } = this.#options;
 		if (this.#options.resources.size > 0) {
 			const { ResourceTokens } = await import('./resource-tokens.js');
-			this.#apis = new ResourceTokens();
+			this.#apis = new ResourceTokens(this.#options.resources);
 		}
 		// Subscribed before reading, so a write landing between the read and the subscription is
 		// not missed.
@@ -293,7 +299,7 @@ export class TokenKeeper {
 			if (error.problem === 'unavailable') this.#readError = error;
 		});
 		const stored = record?.token;
-		if (record !== undefined) this.#apis?.adopt(record.resources);
+		this.#apis?.adopt(record?.resources);
 		// A notification may already have brought a token newer than what the read saw.
 		if (this.#token === undefined) {
 			if (stored !== undefined) {
@@ -369,7 +375,7 @@ export class TokenKeeper {
 		const stored = await this.#readRecord();
 		const latest = stored?.token ?? this.#token;
 		// What this context writes next must not drop a resource token another context got.
-		if (stored !== undefined) this.#apis?.adopt(stored.resources);
+		this.#apis?.adopt(stored?.resources);
 		const wanted = resource === undefined ? latest : this.#apis?.tokens.get(resource);
 		if (wanted !== undefined && wanted.accessToken !== stale?.accessToken && !this.isDue(wanted)) {
 			if (resource === undefined && wanted.accessToken !== this.#token?.accessToken) {
@@ -403,7 +409,7 @@ export class TokenKeeper {
 			const params = base?.refreshToken !== undefined ? this.#options.refreshParams : {};
 			token = await this.#obtain(grant, {
 				params:
-					resource === undefined ? params : { ...params, ...this.#options.resources.get(resource) },
+					resource === undefined ? params : { ...params, ...this.#apis?.params.get(resource) },
 				signal,
 				base: base?.refreshToken !== undefined ? base : undefined,
 			});
@@ -621,9 +627,7 @@ export class TokenKeeper {
 		return (await this.#readRecord(onError))?.token;
 	}
 
-	async #readRecord(
-		onError?: (error: StorageError) => void,
-	): Promise<ReturnType<typeof decodeStoredRecord> | undefined> {
+	async #readRecord(onError?: (error: StorageError) => void): Promise<DecodedRecord | undefined> {
 		try {
 			const record = await this.#options.store.get(this.#key);
 			return record === undefined ? undefined : this.#decode(record);
@@ -633,10 +637,11 @@ export class TokenKeeper {
 		}
 	}
 
-	#decode(record: unknown): ReturnType<typeof decodeStoredRecord> {
+	#decode(record: unknown): DecodedRecord {
 		const decoded = decodeStoredRecord(record, this.#key);
 		this.#keys?.attach(decoded.token, decoded.dpop);
-		return decoded;
+		// The resource tokens' own module reads them, and leaves out an entry it cannot read.
+		return { ...decoded, resources: (record as StoredRecord).resources };
 	}
 
 	/**
@@ -662,13 +667,9 @@ export class TokenKeeper {
 	async #save(token: Token): Promise<void> {
 		this.#writing = token.accessToken;
 		try {
-			await this.#options.store.set(
-				this.#key,
-				encodeStoredRecord(token, Date.now(), {
-					resources: this.#apis?.tokens,
-					dpop: this.#keys?.entryFor(token),
-				}),
-			);
+			const record = encodeStoredRecord(token, Date.now(), { dpop: this.#keys?.entryFor(token) });
+			this.#apis?.encode(record);
+			await this.#options.store.set(this.#key, record);
 		} catch (error) {
 			this.#storeError(error, 'set');
 		} finally {
