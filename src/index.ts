@@ -40,6 +40,20 @@ export {
 	type WellKnown,
 	wellKnownUrl,
 } from './protocol/discovery.js';
+// DPoP (RFC 9449): the session option's type, what a token request adds, the pure wire formats.
+export {
+	accessTokenHash,
+	type DPoPAlgorithm,
+	type DPoPProofClaims,
+	type DPoPProofHeader,
+	type DPoPPublicJwk,
+	dpopHtu,
+	dpopNonceOf,
+	dpopProofClaims,
+	isUseDPoPNonceChallenge,
+	isUseDPoPNonceError,
+	jwkThumbprint,
+} from './protocol/dpop.js';
 export type { EndpointRequestOptions, TokenTypeHint } from './protocol/endpoint-request.js';
 export { describeErrorCode } from './protocol/error-codes.js';
 export {
@@ -165,9 +179,11 @@ export {
 } from './session/oauth2-session.js';
 export type {
 	ClientAuthenticationMethod,
+	DPoPOptions,
 	OAuth2SessionOptions,
 	RefreshMode,
 } from './session/options.js';
+export type { TokenRequestProofs } from './session/request-token.js';
 export {
 	type RequestTokenOptions,
 	type RetryOptions,
@@ -182,6 +198,7 @@ export {
 	decodeStoredRecord,
 	encodeStoredRecord,
 	type LockOptions,
+	type StoredDPoPKey,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,

@@ -58,8 +58,14 @@ export class DPoPBinding {
 	 * Takes note of a token from the store, the `token` option or `setToken()`, with the key entry
 	 * stored beside it. Checked lazily: a fault surfaces when the token is used, as a `DPoPError`.
 	 */
-	attach(token: Token, entry: StoredDPoPKey | undefined): void {
+	attach(token: Token, stored: StoredDPoPKey | undefined): void {
 		if (this.#keys.has(token.accessToken)) return;
+		// The record's entry is checked here, not when the store decodes it: only DPoP sessions
+		// load this. One that is no object names no key, and is refused as such.
+		const entry: StoredDPoPKey | undefined =
+			stored === undefined || (typeof stored === 'object' && stored !== null)
+				? stored
+				: { jkt: '' };
 		if (entry === undefined) {
 			if (token.tokenType !== 'DPoP') return;
 			// Without a stored key, only the user's own key can be the one: a new key never is.

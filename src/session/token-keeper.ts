@@ -32,8 +32,10 @@ export type ObtainToken = (
 export interface TokenKeys {
 	/** The key entry to store with `token`, once known. */
 	entryFor(token: Token): StoredDPoPKey | undefined;
-	/** Takes note of the key entry (or none) a token was read with. */
+	/** Takes note of the key entry (or none) a token was read or given with. */
 	attach(token: Token, entry: StoredDPoPKey | undefined): void;
+	/** Forgets every key: the session ended, and its key with its token. */
+	forget(): void;
 }
 
 /** Why a refresh was asked for. */
@@ -51,7 +53,7 @@ export class TokenKeeper {
 	readonly events = new Emitter<OAuth2SessionEvents>();
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #obtain: ObtainToken;
-	readonly #keys: TokenKeys | undefined;
+	#keys: TokenKeys | undefined;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
@@ -74,12 +76,11 @@ export class TokenKeeper {
 		options: NormalizedOAuth2SessionOptions,
 		obtain: ObtainToken,
 		initial: Token | undefined,
-		keys?: TokenKeys,
+		keys?: Promise<TokenKeys>,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
-		this.#keys = keys;
-		this.#ready = this.#load(initial).then(() => {
+		this.#ready = this.#load(initial, keys).then(() => {
 			this.#loaded = true;
 		});
 	}
@@ -194,6 +195,7 @@ export class TokenKeeper {
 	/** Replaces the token (from `setToken` or `fetchToken`), saves it and tells listeners. */
 	async replace(token: Token, source: Extract<TokenSource, 'set' | 'fetch'>): Promise<void> {
 		await this.#ready;
+		this.#keys?.attach(token, undefined);
 		this.#backoffUntil = 0;
 		await this.#save(token);
 		if (source === 'fetch') await this.#notifyUpdater(token);
@@ -204,6 +206,8 @@ export class TokenKeeper {
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
 		this.#token = undefined;
+		// The key goes with the token: the next sign-in, here or in any context, gets a new one.
+		this.#keys?.forget();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		try {
@@ -222,7 +226,9 @@ export class TokenKeeper {
 		this.#unsubscribe?.();
 	}
 
-	async #load(initial: Token | undefined): Promise<void> {
+	async #load(initial: Token | undefined, keys: Promise<TokenKeys> | undefined): Promise<void> {
+		// A DPoP session's keys come first: every token read from here on is read with its key.
+		if (keys !== undefined) this.#keys = await keys;
 		const { store } = this.#options;
 		// Subscribed before reading, so a write landing between the read and the subscription is
 		// not missed.
@@ -241,6 +247,7 @@ export class TokenKeeper {
 			if (stored !== undefined) {
 				this.#token = stored;
 			} else if (initial !== undefined) {
+				this.#keys?.attach(initial, undefined);
 				this.#token = initial;
 				// An unreadable record is reported, not overwritten: whoever looks finds it as it was.
 				if (!unreadable) await this.#save(initial);
