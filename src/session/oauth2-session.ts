@@ -5,9 +5,10 @@ import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
-import { assertSecureTransport, isLoopbackHost } from '../utils/secure-transport.js';
+import { assertSecureTransport } from '../utils/secure-transport.js';
 import type {
 	AuthorizationResponseOptions,
 	ImplicitResponseOptions,
@@ -16,19 +17,15 @@ import type {
 import type { DPoPBinding } from './dpop.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
-import {
-	type NormalizedOAuth2SessionOptions,
-	normalizeOptions,
-	type OAuth2SessionOptions,
-} from './options.js';
+import type { NormalizedOAuth2SessionOptions, OAuth2SessionOptions } from './options.js';
 import { requestToken } from './request-token.js';
 import {
 	applyProtectedRequestHooks,
 	firstAnswer,
 	followRedirects,
-	isInsufficientScope,
 	prepareRequest,
 } from './send.js';
+import { SharedSetup, UserSetup } from './session-setup.js';
 import { TokenKeeper } from './token-keeper.js';
 
 export type {
@@ -43,7 +40,7 @@ export type FetchTokenOptions =
 			/** Any grant: `passwordGrant(...)`, `clientCredentialsGrant()`, `tokenExchangeGrant(...)`... */
 			grant: Grant;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  }
@@ -60,7 +57,7 @@ export type FetchTokenOptions =
 			/** @default the session's `redirectUri` */
 			redirectUri?: string | undefined;
 			/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-			params?: Record<string, string>;
+			params?: Params;
 			/** Aborts the request (and its retries). */
 			signal?: AbortSignal;
 	  };
@@ -83,28 +80,28 @@ export type FetchTokenOptions =
 export class OAuth2Session {
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #keeper: TokenKeeper;
-	/**
-	 * The allowed origins the token may go to over their scheme: `https:`, loopback, or anything
-	 * with `allowInsecure`. Worked out once, since every request and redirect hop asks.
-	 */
+	/** `SharedSetup.tokenOrigins`. */
 	readonly #tokenOrigins: ReadonlySet<string>;
 	#pending: AuthorizationRequest | undefined;
-	/** The states callbacks were read with: each is good for one, whatever comes of it. */
-	readonly #spentStates = new Set<string>();
+	/**
+	 * The states callbacks were read with: each is good for one, whatever comes of it. Made on
+	 * first use: most sessions of an `OAuth2Client` only call APIs.
+	 */
+	#spentStates: Set<string> | undefined;
 	/** The access token a 401 refreshed to, until an answer other than 401 shows it works. */
 	#unproven: string | undefined;
 	/** A DPoP session's key and nonce holder, loaded on construction: other sessions never load it. */
 	readonly #dpop: Promise<DPoPBinding> | undefined;
 
 	constructor(options: OAuth2SessionOptions) {
-		this.#options = normalizeOptions(options);
-		this.#tokenOrigins = new Set(
-			[...this.#options.allowedOrigins].filter((origin) => {
-				const { protocol, hostname } = new URL(origin);
-				return protocol === 'https:' || this.#options.allowInsecure || isLoopbackHost(hostname);
-			}),
-		);
-		const initial = options.token === undefined ? undefined : toToken(options.token);
+		// An OAuth2Client's user: the options were normalised once, for every user of the client.
+		const user =
+			(options as unknown) instanceof UserSetup ? (options as unknown as UserSetup) : undefined;
+		const shared = user?.shared ?? new SharedSetup(options);
+		this.#options = shared.options;
+		this.#tokenOrigins = shared.tokenOrigins;
+		const initial =
+			user === undefined && options.token !== undefined ? toToken(options.token) : undefined;
 		const { dpop, store } = this.#options;
 		// Loaded only by DPoP sessions; the keeper reads the store once it is there.
 		this.#dpop =
@@ -117,13 +114,18 @@ export class OAuth2Session {
 			this.#options,
 			(grant, { params, signal, base }) => this.#requestToken(grant, params, signal, base),
 			initial,
+			user === undefined
+				? { storeKey: this.#options.storeKey, background: true }
+				: { storeKey: user.storeKey, background: false },
 			this.#dpop,
 		);
 		registerInternals(this, {
+			storeChanged: (record) => this.#keeper.storeChanged(record),
 			assertMayCarryToken: (url) => this.#assertMayCarryToken(url),
 			mayCarryToken: this.#mayCarryToken,
 			tokenForRequest: () => this.#keeper.tokenForRequest(),
 			tokenAfter401: (used) => this.#tokenAfter401(used),
+			refreshMayHelp: (response, sent) => this.#refreshMayHelp(response, sent),
 		});
 	}
 
@@ -134,10 +136,20 @@ export class OAuth2Session {
 
 	/**
 	 * The token to use now, refreshed first if it is due (following the refresh mode), for callers
-	 * that attach it themselves (a WebSocket, a gRPC channel).
+	 * that attach it themselves (a WebSocket, a gRPC channel). With `resource`, an origin of the
+	 * `resources` option, that API's token.
+	 * @throws {InvalidOptionsError} `resource` is not an origin of the `resources` option.
 	 */
-	getToken(): Promise<Token> {
-		return this.#keeper.tokenForRequest();
+	getToken(options?: {
+		/** An origin (or a URL on it) of the `resources` option. @default the session's own token */
+		resource?: string | URL | undefined;
+	}): Promise<Token> {
+		if (options?.resource === undefined) return this.#keeper.tokenForRequest();
+		const { origin } = new URL(options.resource);
+		if (!this.#options.resources.has(origin)) {
+			return Promise.reject(new InvalidOptionsError(`${origin} is not one of the resources`));
+		}
+		return this.#keeper.tokenForRequest(origin);
 	}
 
 	/** Resolves once the session has read its store. */
@@ -149,8 +161,10 @@ export class OAuth2Session {
 	 * `fetch` with the access token attached. Bound, with fetch's exact signature, so it can be
 	 * handed to any library that takes a fetch.
 	 *
-	 * A 401 (other than `insufficient_scope`) refreshes the token and retries once, unless the
-	 * token already changed, in which case it retries with the new one at once. The token a 401
+	 * A 401 whose challenge blames the token (`invalid_token`, or no error code) refreshes the
+	 * token and retries once, unless the token already changed, in which case it retries with the
+	 * new one at once. A 401 with another error code (`insufficient_scope`, `invalid_request`) is
+	 * handed back without a refresh: a new token would meet the same answer. The token a 401
 	 * refreshed to is not refreshed again by a 401 for `unauthorizedRefreshInterval`, unless an
 	 * answer other than 401 showed it works: its 401 is handed back.
 	 *
@@ -159,6 +173,10 @@ export class OAuth2Session {
 	 * @throws {TokenExpiredError} In `manual` mode, when the token has expired.
 	 * @throws {TokenUpdated} In `raise-updated` mode, after a refresh; the request was not sent.
 	 * @throws {ReauthenticationRequiredError} The session has ended; sign in again.
+	 * @throws {StepUpRequiredError} A 401 `insufficient_user_authentication` (RFC 9470): sign in
+	 *   again with `authorizationUrl({ stepUp: error })`. Nothing was refreshed.
+	 * @throws {InsufficientScopeError} A 401 or 403 `insufficient_scope`, with the
+	 *   `insufficientScope: 'throw'` option.
 	 */
 	readonly fetch: typeof fetch = async (input, init) => {
 		let prepared = prepareRequest(input, init, this.#options.baseUrl);
@@ -167,12 +185,17 @@ export class OAuth2Session {
 		if (hooks?.length) {
 			prepared = await applyProtectedRequestHooks(prepared, hooks);
 		}
-		this.#assertMayCarryToken(prepared.url);
+		// A `resources` API gets its own token, which no other origin may see.
+		const resource = this.#options.resources.has(prepared.url.origin)
+			? prepared.url.origin
+			: undefined;
+		if (resource === undefined) this.#assertMayCarryToken(prepared.url);
+		else assertSecureTransport(prepared.url, this.#options.allowInsecure);
 		// A caller that already gave up must not start a refresh on its way out.
 		prepared.init.signal?.throwIfAborted();
 		let token =
-			this.#keeper.freshToken() ??
-			(await whileNotAborted(this.#keeper.tokenForRequest(), prepared.init.signal));
+			this.#keeper.freshToken(resource) ??
+			(await whileNotAborted(this.#keeper.tokenForRequest(resource), prepared.init.signal));
 		let retried = false;
 		let nonceRetried = false;
 		for (;;) {
@@ -191,7 +214,12 @@ export class OAuth2Session {
 			const first = await this.#options.fetch(prepared.url, prepared.init);
 			const { response, tokenSent } =
 				firstAnswer(prepared, first) ??
-				(await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryToken));
+				(await followRedirects(
+					this.#options.fetch,
+					prepared,
+					first,
+					resource === undefined ? this.#mayCarryToken : (url) => url.origin === resource,
+				));
 			// A nonce the server asks for is sent at once, once, and does not use up the 401 retry.
 			if (
 				proved &&
@@ -209,12 +237,16 @@ export class OAuth2Session {
 			if (response.status !== 401) {
 				// The token works: a later 401 means it was revoked, and a refresh may help.
 				this.#unproven = undefined;
+				if (response.status === 403 && tokenSent) await this.#refreshMayHelp(response, token);
 				return response;
 			}
-			if (retried || !tokenSent || !prepared.replayable || isInsufficientScope(response)) {
-				return response;
-			}
-			const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
+			// A 401 from where a redirect took the request without the token says nothing of it.
+			if (!tokenSent || !(await this.#refreshMayHelp(response, token))) return response;
+			if (retried || !prepared.replayable) return response;
+			const retryWith = await whileNotAborted(
+				this.#tokenAfter401(token, resource),
+				prepared.init.signal,
+			);
 			if (retryWith === undefined) return response;
 			await response.body?.cancel();
 			token = retryWith;
@@ -322,7 +354,7 @@ export class OAuth2Session {
 
 	/**
 	 * Listens to an event: `tokenUpdated`, `refreshFailed`, `refreshTokenExpiring`, `sessionEnded`,
-	 * `storeError`.
+	 * `storeError`, and the telemetry of `refreshStarted`, `refreshFinished` and `lockWaited`.
 	 * Returns a function that removes the listener.
 	 */
 	on<E extends keyof OAuth2SessionEvents>(name: E, listener: OAuth2SessionListener<E>): () => void {
@@ -342,10 +374,20 @@ export class OAuth2Session {
 		this.#keeper.close();
 	}
 
+	/**
+	 * Whether a refresh may change a refusal's answer, read from its challenge; throws the typed
+	 * errors of the causes the caller must act on (step-up, and scope when asked to).
+	 */
+	async #refreshMayHelp(response: Response, sent: Token): Promise<boolean> {
+		const { refreshMayHelp } = await import('./unauthorized.js');
+		return refreshMayHelp(response, sent.authorization, this.#options.insufficientScope);
+	}
+
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
-	async #tokenAfter401(used: Token): Promise<Token | undefined> {
+	async #tokenAfter401(used: Token, resource?: string): Promise<Token | undefined> {
 		await this.#keeper.ready;
-		const current = this.#keeper.token;
+		const current =
+			resource === undefined ? this.#keeper.token : this.#keeper.resourceToken(resource);
 		// Refreshed while this request was in flight: the new token has not been tried yet. Or
 		// ended: `undefined` hands the 401 back.
 		if (current?.accessToken !== used.accessToken) return current;
@@ -357,7 +399,7 @@ export class OAuth2Session {
 		) {
 			return undefined;
 		}
-		const next = await this.#keeper.refresh(current, 'unauthorized');
+		const next = await this.#keeper.refresh(current, 'unauthorized', resource);
 		this.#unproven = next.accessToken;
 		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
 		return next;
@@ -373,6 +415,7 @@ export class OAuth2Session {
 		}
 		// Spent before the callback is even read: after a failed exchange or a refused callback, a
 		// second code under the same state (replayed, or injected) must not reach the token endpoint.
+		this.#spentStates ??= new Set();
 		if (this.#spentStates.has(state)) throw new StateMismatchError('used');
 		this.#spentStates.add(state);
 		return state;
@@ -382,7 +425,7 @@ export class OAuth2Session {
 		options: Exclude<FetchTokenOptions, ImplicitResponseOptions> | undefined,
 	): Promise<{
 		grant: Grant;
-		params: Record<string, string> | undefined;
+		params: Params | undefined;
 		signal: AbortSignal | undefined;
 	}> {
 		if (options === undefined) {
@@ -425,7 +468,7 @@ export class OAuth2Session {
 
 	async #requestToken(
 		grant: Grant,
-		params: Readonly<Record<string, string>>,
+		params: Params,
 		signal: AbortSignal | undefined,
 		base?: Token,
 	): Promise<Token> {

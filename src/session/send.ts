@@ -215,12 +215,6 @@ export interface SentRequest {
 	tokenSent: boolean;
 }
 
-/** Whether a 401 says the token lacks scope (RFC 6750 §3.1): a refresh would not help. */
-export function isInsufficientScope(response: Response): boolean {
-	const challenge = response.headers.get('www-authenticate');
-	return challenge !== null && /error\s*=\s*"?insufficient_scope\b/i.test(challenge);
-}
-
 function isStream(body: unknown): boolean {
 	return (
 		(typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) ||

@@ -9,6 +9,7 @@ import {
 	type LockOptions,
 	newerRecordLeftInPlace,
 	STORED_RECORD_VERSION,
+	type StoreChangeListener,
 	type StoredRecord,
 	type StoreListener,
 	storedRecordOr,
@@ -273,11 +274,22 @@ export class PostgresStore implements TokenStore {
 		if (this.#closed) return () => {};
 		// Wrapped, so one function subscribed twice is two subscriptions, each ended by its own call.
 		const remove = this.#listeners.add(key, (record) => listener(record));
-		if (!this.#listening) {
-			this.#listening = true;
-			void this.#listen();
-		}
+		this.#startListening();
 		return remove;
+	}
+
+	/** Every key's changes arrive on the table's one channel: no more than `subscribe` costs. */
+	subscribeAll(listener: StoreChangeListener): () => void {
+		if (this.#closed) return () => {};
+		const remove = this.#listeners.addAll(listener);
+		this.#startListening();
+		return remove;
+	}
+
+	#startListening(): void {
+		if (this.#listening) return;
+		this.#listening = true;
+		void this.#listen();
 	}
 
 	/**

@@ -50,6 +50,12 @@ export interface StoredRecord {
 	token: TokenRecord;
 	/** When the record was written, in epoch milliseconds. */
 	writtenAt: number;
+	/**
+	 * The access tokens for the session's other resources (RFC 8707), by the origin they go to; the
+	 * refresh token they were obtained with is `token`'s. Holds secrets. Optional within version 1:
+	 * a reader that ignores it keeps working, and what it writes without it is fetched again.
+	 */
+	resources?: Record<string, TokenRecord>;
 	/** The DPoP key the token is bound to (version 2). Holds a private key. */
 	dpop?: StoredDPoPKey | undefined;
 }
@@ -71,6 +77,12 @@ export interface LockOptions {
  * store that shares records across processes may report only the latest state of quick changes.
  */
 export type StoreListener = (record: StoredRecord | undefined) => void;
+
+/**
+ * Called when another context wrote or deleted the record under any key of the store, with the key
+ * and what `StoreListener` gets.
+ */
+export type StoreChangeListener = (key: string, record: StoredRecord | undefined) => void;
 
 /**
  * Where a session keeps its token. `get`, `set` and `delete` are all a store needs; `lock` and
@@ -96,6 +108,13 @@ export interface TokenStore {
 	lock?<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T>;
 	/** Calls `listener` when another context changes the record under `key`. Returns an unsubscribe function. */
 	subscribe?(key: string, listener: StoreListener): () => void;
+	/**
+	 * Calls `listener` when another context changes the record under any key: one subscription for
+	 * the many users of an `OAuth2Client`, where `subscribe` would take one per user. Returns an
+	 * unsubscribe function. Without it, a client's users learn of other contexts' tokens under the
+	 * lock, when they refresh.
+	 */
+	subscribeAll?(listener: StoreChangeListener): () => void;
 	/** Releases what the store holds open (connections, channels, watchers). */
 	close?(): Promise<void>;
 	/**
@@ -147,17 +166,32 @@ export function storedRecordOr<T>(
 	return value as StoredRecord;
 }
 
-/** Builds the record a store keeps for a token, and the DPoP key it is bound to. */
+/**
+ * Builds the record a store keeps for a token, with the tokens of the session's other resources
+ * and the DPoP key the tokens are bound to, if any.
+ */
 export function encodeStoredRecord(
 	token: Token,
 	now: number = Date.now(),
-	dpop?: StoredDPoPKey,
+	extras: {
+		/** The tokens of the session's other resources, by origin. */
+		resources?: ReadonlyMap<string, Token> | undefined;
+		/** The DPoP key the tokens are bound to. */
+		dpop?: StoredDPoPKey | undefined;
+	} = {},
 ): StoredRecord {
+	const { resources, dpop } = extras;
 	const record: StoredRecord = {
 		version: dpop === undefined ? PLAIN_RECORD_VERSION : STORED_RECORD_VERSION,
 		token: tokenToRecord(token, now),
 		writtenAt: now,
 	};
+	if (resources !== undefined && resources.size > 0) {
+		record.resources = {};
+		for (const [origin, resourceToken] of resources) {
+			record.resources[origin] = tokenToRecord(resourceToken, now);
+		}
+	}
 	if (dpop !== undefined) record.dpop = dpop;
 	return record;
 }
@@ -174,6 +208,8 @@ export function decodeStoredRecord(
 	token: Token;
 	/** When the record was written, in epoch milliseconds by the writer's clock. */
 	writtenAt: number;
+	/** The tokens of the session's other resources, by origin; empty when there are none. */
+	resources: ReadonlyMap<string, Token>;
 	/** The DPoP key stored with the token, unchecked against it (the session checks). */
 	dpop?: StoredDPoPKey | undefined;
 } {
@@ -202,10 +238,19 @@ export function decodeStoredRecord(
 	// Checked by the DPoP session that reads it, in its own module: other sessions never load it.
 	const dpop = record.version === STORED_RECORD_VERSION ? record.dpop : undefined;
 	try {
+		const resources = new Map<string, Token>();
+		if (record.resources !== undefined) {
+			if (typeof record.resources !== 'object' || record.resources === null) {
+				throw new TypeError('resources is not an object');
+			}
+			for (const [origin, value] of Object.entries(record.resources)) {
+				resources.set(origin, tokenFromRecord(value));
+			}
+		}
 		const token = tokenFromRecord(record.token);
 		return dpop === undefined
-			? { token, writtenAt: record.writtenAt }
-			: { token, writtenAt: record.writtenAt, dpop };
+			? { token, writtenAt: record.writtenAt, resources }
+			: { token, writtenAt: record.writtenAt, resources, dpop };
 	} catch (error) {
 		throw new StorageError(
 			`The record under "${key}" holds no valid token`,

@@ -1,6 +1,6 @@
 /**
  * The contract every token store passes. A store's test file calls `describeStoreContract` with a
- * factory; stores with `lock` and `subscribe` are held to those parts too.
+ * factory; stores with `lock`, `subscribe` and `subscribeAll` are held to those parts too.
  */
 import { describe, expect, it } from 'vitest';
 import { Token } from '../../src/protocol/token.js';
@@ -187,6 +187,32 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 			await peer.set('k', record('three'));
 			await new Promise((r) => setTimeout(r, 100));
 			expect(seen).toEqual(['one', undefined]);
+			await cleanup();
+		});
+
+		it('subscribeAll tells a handle about writes and deletes under every key, with the key', async () => {
+			const { store, peer, cleanup } = await factory.create();
+			if (store.subscribeAll === undefined) return cleanup();
+			const seen: [string, string | undefined][] = [];
+			// A factory may write keys of its own (a warm-up that waits for the feed to be up).
+			const mine = new Set(['a', 'b', 'c']);
+			const unsubscribe = store.subscribeAll((key, r) => {
+				if (mine.has(key)) seen.push([key, r?.token.access_token]);
+			});
+			await peer.set('a', record('one'));
+			await peer.set('b', record('two'));
+			await peer.delete('a');
+			await expect
+				.poll(() => seen, { timeout: 5_000 })
+				.toEqual([
+					['a', 'one'],
+					['b', 'two'],
+					['a', undefined],
+				]);
+			unsubscribe();
+			await peer.set('c', record('three'));
+			await new Promise((r) => setTimeout(r, 100));
+			expect(seen).toHaveLength(3);
 			await cleanup();
 		});
 	});
