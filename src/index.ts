@@ -183,6 +183,12 @@ export type {
 } from './session/events.js';
 export { type IntrospectTokenOptions, introspectToken } from './session/introspect.js';
 export {
+	OAuth2Client,
+	type OAuth2ClientEvents,
+	type OAuth2ClientListener,
+	type OAuth2ClientOptions,
+} from './session/oauth2-client.js';
+export {
 	type AuthorizationResponseOptions,
 	type FetchTokenOptions,
 	type ImplicitResponseOptions,
@@ -197,6 +203,10 @@ export type {
 	OAuth2SessionOptions,
 	RefreshMode,
 } from './session/options.js';
+export {
+	type PushAuthorizationRequestOptions,
+	pushAuthorizationRequest,
+} from './session/pushed-authorization.js';
 export type { TokenRequestProofs } from './session/request-token.js';
 export {
 	type RequestTokenOptions,
@@ -212,6 +222,7 @@ export {
 	decodeStoredRecord,
 	encodeStoredRecord,
 	type LockOptions,
+	type StoreChangeListener,
 	type StoredDPoPKey,
 	type StoredRecord,
 	type StoreListener,

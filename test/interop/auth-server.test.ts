@@ -105,6 +105,7 @@ describe('startAuthServer', () => {
 			api401: before.api401 + 2,
 			refreshesIssued: before.refreshesIssued,
 			dpop: undefined,
+			parRequests: before.parRequests,
 		});
 	});
 });
