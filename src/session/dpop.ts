@@ -8,7 +8,9 @@ import {
 } from '../protocol/dpop.js';
 import type { TokenHttpResponse } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
+import type { TokenRequestParts } from '../protocol/token-request.js';
 import type { StoredDPoPKey } from '../storage/token-store.js';
+import type { PushHooks } from './authorization.js';
 import { DPoPKey } from './dpop-key.js';
 import type { TokenRequestProofs } from './request-token.js';
 
@@ -150,6 +152,36 @@ export class DPoPBinding {
 			return token;
 		};
 		return { proofs, issued };
+	}
+
+	/**
+	 * Runs a push (RFC 9126) with the key new tokens are asked with: its thumbprint as `dpop_jkt`,
+	 * which binds the code to it (RFC 9449 §10), and a proof on each attempt. A `use_dpop_nonce`
+	 * refusal with a nonce not sent yet is pushed once more with it.
+	 */
+	async push<T>(run: (hooks: PushHooks) => Promise<T>): Promise<T> {
+		const { key } = await this.#currentKey();
+		let url: URL | undefined;
+		let sent: string | undefined;
+		const hooks: PushHooks = {
+			dpopJkt: key.thumbprint,
+			prepareRequest: async (request: TokenRequestParts) => {
+				url = request.url;
+				sent = this.#nonces.get(url.origin);
+				request.headers.set('dpop', await key.proof(request.method, url, { nonce: sent }));
+			},
+		};
+		try {
+			return await run(hooks);
+		} catch (error) {
+			const { error: code, response } = error as { error?: unknown; response?: Response };
+			const nonce =
+				code === 'use_dpop_nonce' && url !== undefined && response !== undefined
+					? this.#observe(url, response.headers)
+					: undefined;
+			if (nonce === undefined || nonce === sent) throw error;
+			return run(hooks);
+		}
 	}
 
 	/**

@@ -277,7 +277,15 @@ export class OAuth2Session {
 		options: SessionAuthorizationUrlOptions = {},
 	): Promise<AuthorizationRequest> {
 		const { sessionAuthorizationUrl } = await import('./authorization.js');
-		const request = await sessionAuthorizationUrl(this.#options, options);
+		const request =
+			this.#dpop === undefined
+				? await sessionAuthorizationUrl(this.#options, options)
+				: // The key of a stored token is the one the code must be bound to: read it first.
+					await this.#keeper.ready.then(async () =>
+						(await (this.#dpop as Promise<DPoPBinding>)).push((hooks) =>
+							sessionAuthorizationUrl(this.#options, options, hooks),
+						),
+					);
 		this.#pending = request;
 		return request;
 	}
