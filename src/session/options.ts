@@ -438,7 +438,14 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			'insufficientScope',
 		),
 		decoder: functionOrUndefined(options.decoder, 'decoder'),
-		dpop: dpopFrom(options.dpop),
+		// The key pair is checked when the DPoP module loads, so other sessions never carry the check.
+		dpop:
+			options.dpop === undefined || options.dpop === false
+				? undefined
+				: {
+						keyPair: options.dpop === true ? undefined : options.dpop.keyPair,
+						allowBearer: options.dpop !== true && options.dpop.allowBearer === true,
+					},
 	};
 }
 
@@ -474,21 +481,6 @@ function clientAuthenticationFrom(options: OAuth2SessionOptions): ClientAuthenti
 	throw new InvalidOptionsError(
 		"clientAuthentication must be 'client_secret_basic', 'client_secret_post', 'none' or a function",
 	);
-}
-
-function dpopFrom(dpop: OAuth2SessionOptions['dpop']): NormalizedOAuth2SessionOptions['dpop'] {
-	if (dpop === undefined || dpop === false) return undefined;
-	if (dpop === true) return { keyPair: undefined, allowBearer: false };
-	if (typeof dpop !== 'object' || dpop === null) {
-		throw new InvalidOptionsError('dpop must be true, false or { keyPair, allowBearer }');
-	}
-	if (
-		dpop.keyPair !== undefined &&
-		(typeof dpop.keyPair !== 'object' || dpop.keyPair === null || !('privateKey' in dpop.keyPair))
-	) {
-		throw new InvalidOptionsError('dpop.keyPair must be a CryptoKeyPair');
-	}
-	return { keyPair: dpop.keyPair, allowBearer: dpop.allowBearer === true };
 }
 
 function toUrl(value: string | URL, option: string): URL {
