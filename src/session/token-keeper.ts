@@ -104,8 +104,6 @@ export class TokenKeeper {
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
-	/** The access token the store holds as far as this context knows (read, written or announced). */
-	#stored: string | undefined;
 	/** Saves a token the store could not take while unavailable: loaded on the first such save. */
 	#unsaved: Promise<UnsavedToken | undefined> | undefined;
 	/** `#unsaved` once loaded, for the hot path. */
@@ -149,7 +147,7 @@ export class TokenKeeper {
 	 * almost every request gets. `undefined` sends the caller to `tokenForRequest()`.
 	 */
 	freshToken(resource?: string): Token | undefined {
-		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
+		void this.#unsavedLoaded?.save();
 		const token = resource === undefined ? this.#token : this.#apis?.tokens.get(resource);
 		return this.#loaded && token !== undefined && !this.isDue(token) ? token : undefined;
 	}
@@ -161,7 +159,7 @@ export class TokenKeeper {
 	 */
 	async tokenForRequest(resource?: string): Promise<Token> {
 		await this.#ready;
-		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
+		void this.#unsavedLoaded?.save();
 		if (this.#apis !== undefined && resource !== undefined) {
 			return this.#apis.forRequest(this, resource, this.#options.refresh);
 		}
@@ -555,7 +553,6 @@ export class TokenKeeper {
 	storeChanged(record: unknown): void {
 		if (this.#closed) return;
 		if (record === undefined) {
-			this.#stored = undefined;
 			this.#dropUnsaved();
 			// Another context ended the session (or logged out): its refresh token was ours too.
 			if (this.#token !== undefined && this.#inflight === undefined) {
@@ -574,7 +571,6 @@ export class TokenKeeper {
 			this.#storeError(error, 'notify');
 			return;
 		}
-		this.#stored = stored.accessToken;
 		// A refresh token rotated by another API's refresh comes with the same access token.
 		if (
 			(stored.accessToken !== this.#token?.accessToken ||
@@ -658,7 +654,6 @@ export class TokenKeeper {
 		try {
 			const record = await this.#options.store.get(this.#key);
 			const decoded = record === undefined ? undefined : this.#decode(record);
-			this.#stored = decoded?.token.accessToken;
 			return decoded;
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
@@ -711,12 +706,12 @@ export class TokenKeeper {
 		this.#writing = token.accessToken;
 		try {
 			await this.#options.store.set(this.#key, this.#encode(token));
-			this.#stored = token.accessToken;
 			this.#dropUnsaved();
 		} catch (error) {
 			// Kept to be written once the store is back; other problems do not pass by retrying.
 			if (this.#storeError(error, 'set').problem === 'unavailable') {
-				const replaces = this.#stored;
+				// The token this one replaces is what the store holds, as far as this context knows.
+				const replaces = this.#token?.accessToken;
 				const moot = this.#unsavedMoot;
 				this.#unsaved ??= this.#loadUnsaved();
 				void this.#unsaved.then((unsaved) => {
@@ -734,32 +729,23 @@ export class TokenKeeper {
 	}
 
 	#loadUnsaved(): Promise<UnsavedToken | undefined> {
-		const keeper = this;
-		const { refreshTimeout } = this.#options;
-		const wait = refreshTimeout + LOCK_MARGIN;
+		const wait = this.#options.refreshTimeout + LOCK_MARGIN;
 		return import('./unsaved-token.js').then(
-			({ UnsavedToken }) => {
-				this.#unsavedLoaded = new UnsavedToken({
+			({ UnsavedToken }) =>
+				(this.#unsavedLoaded = new UnsavedToken({
 					store: this.#options.store,
 					key: this.#key,
-					encode: (token) => this.#encode(token),
 					lock: { ttl: wait, waitTimeout: wait },
-					get closed() {
-						return keeper.#closed;
-					},
-					current: () => this.#token,
+					encode: (token) => this.#encode(token),
 					read: () => this.#read(),
-					adopt: (token) => this.#accept(token, 'store'),
+					adopt: (token) => {
+						if (token.accessToken !== this.#token?.accessToken) this.#accept(token, 'store');
+					},
 					report: (error) => this.#storeError(error, 'set'),
 					writing: (accessToken) => {
 						this.#writing = accessToken;
 					},
-					stored: (accessToken) => {
-						this.#stored = accessToken;
-					},
-				});
-				return this.#unsavedLoaded;
-			},
+				})),
 			() => {
 				// The chunk did not load (offline): the next failed save tries again.
 				this.#unsaved = undefined;
