@@ -123,6 +123,8 @@ export class PostgresStore implements TokenStore {
 	readonly #name: string;
 	readonly #commandTimeout: number;
 	readonly #listeners = new StoreListeners();
+	/** The listeners of every key (`subscribeAll`). */
+	readonly #everyKey = new Set<StoreChangeListener>();
 	/** The connection that LISTENs, while it is up. */
 	#listener: pg.PoolClient | undefined;
 	#listening = false;
@@ -281,9 +283,13 @@ export class PostgresStore implements TokenStore {
 	/** Every key's changes arrive on the table's one channel: no more than `subscribe` costs. */
 	subscribeAll(listener: StoreChangeListener): () => void {
 		if (this.#closed) return () => {};
-		const remove = this.#listeners.addAll(listener);
+		// Wrapped, so one function subscribed twice is two subscriptions, each ended by its own call.
+		const wrapped: StoreChangeListener = (key, record) => listener(key, record);
+		this.#everyKey.add(wrapped);
 		this.#startListening();
-		return remove;
+		return () => {
+			this.#everyKey.delete(wrapped);
+		};
 	}
 
 	#startListening(): void {
@@ -300,6 +306,7 @@ export class PostgresStore implements TokenStore {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#listeners.clear();
+		this.#everyKey.clear();
 		this.#listener?.release(true);
 		this.#listener = undefined;
 		if (this.#ownsPool) await this.#pool.end().catch(() => {});
@@ -377,7 +384,7 @@ export class PostgresStore implements TokenStore {
 			return;
 		}
 		const { key } = notice;
-		if (!this.#listeners.has(key)) return;
+		if (!this.#listeners.has(key) && this.#everyKey.size === 0) return;
 		this.#deliveries = this.#deliveries.then(async () => {
 			let record: StoredRecord | undefined;
 			try {
@@ -392,6 +399,9 @@ export class PostgresStore implements TokenStore {
 				return;
 			}
 			this.#listeners.notify(key, record);
+			for (const listener of this.#everyKey) {
+				listener(key, record === undefined ? undefined : structuredClone(record));
+			}
 		});
 	}
 
