@@ -41,7 +41,6 @@ export {
 	wellKnownUrl,
 } from './protocol/discovery.js';
 export type { EndpointRequestOptions, TokenTypeHint } from './protocol/endpoint-request.js';
-export { describeErrorCode } from './protocol/error-codes.js';
 export {
 	authorizationCodeGrant,
 	clientCredentialsGrant,
@@ -63,6 +62,15 @@ export {
 	parseIntrospectionResponse,
 	type TokenIntrospection,
 } from './protocol/introspection.js';
+export {
+	type PushedAuthorization,
+	type PushedAuthorizationRequestOptions,
+	type PushedAuthorizationRequestParts,
+	parsePushedAuthorizationResponse,
+	pushedAuthorizationRequest,
+	pushedAuthorizationUrl,
+} from './protocol/par.js';
+export type { Params, ParamValue } from './protocol/params.js';
 export {
 	type CodeChallengeMethod,
 	computeCodeChallenge,
@@ -150,9 +158,13 @@ export {
 	MetadataCache,
 	type MetadataCacheOptions,
 } from './session/discover.js';
+// Telemetry: what refreshStarted, refreshFinished and lockWaited carry.
 export type {
+	LockWaitOutcome,
 	OAuth2SessionEvents,
 	OAuth2SessionListener,
+	RefreshOutcome,
+	RefreshReason,
 	TokenSource,
 } from './session/events.js';
 export { type IntrospectTokenOptions, introspectToken } from './session/introspect.js';
@@ -169,8 +181,10 @@ export {
 	OAuth2Session,
 	type SessionAuthorizationUrlOptions,
 } from './session/oauth2-session.js';
+// 401s by cause: what session.fetch does with insufficient_scope.
 export type {
 	ClientAuthenticationMethod,
+	InsufficientScopeMode,
 	OAuth2SessionOptions,
 	RefreshMode,
 } from './session/options.js';

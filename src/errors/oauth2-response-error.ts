@@ -1,4 +1,4 @@
-import { describeErrorCode } from '../protocol/error-codes.js';
+import { describeErrorCode } from './error-codes.js';
 import { OAuth2Error, type OAuth2ErrorCode } from './oauth2-error.js';
 
 /** The error fields of an RFC 6749 §5.2 (or §4.1.2.1) answer. */

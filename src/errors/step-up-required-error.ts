@@ -3,7 +3,7 @@ import { OAuth2Error } from './oauth2-error.js';
 /**
  * The resource server answered 401 `insufficient_user_authentication` (RFC 9470): the token is fine,
  * but the user must sign in again more strongly or more recently. A refresh would not help, so none
- * was made. Start a sign-in with `session.authorizationUrl({ acrValues, maxAge })` from this error.
+ * was made. Start the sign-in it asks for with `session.authorizationUrl({ stepUp: error })`.
  */
 export class StepUpRequiredError extends OAuth2Error {
 	override name = 'StepUpRequiredError';

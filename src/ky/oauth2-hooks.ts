@@ -2,7 +2,6 @@ import ky, { type Hooks, type KyRequest } from 'ky';
 import type { Token } from '../protocol/token.js';
 import { internalsOf } from '../session/internals.js';
 import type { OAuth2Session } from '../session/oauth2-session.js';
-import { isInsufficientScope } from '../session/send.js';
 
 /** One ky call, across its attempts. */
 interface CallState {
@@ -25,8 +24,11 @@ export const TOKEN_RETRY_CODE = 'OAUTH2_TOKEN_REFRESHED';
  *   session's refresh mode (`TokenExpiredError` in `manual` mode, `TokenUpdated` in
  *   `raise-updated` mode, both thrown through ky);
  * - `beforeRetry`: sets the then-current token again, since ky's retries resend the same request;
- * - `afterResponse`: on a 401 (other than `insufficient_scope`), gets the token to retry with (a
- *   refresh, shared with every request that needs it) and retries once with `ky.retry()`.
+ * - `afterResponse`: on a 401 whose challenge blames the token (`invalid_token`, or no error
+ *   code), gets the token to retry with (a refresh, shared with every request that needs it) and
+ *   retries once with `ky.retry()`. A step-up challenge throws `StepUpRequiredError`, and
+ *   `insufficient_scope` throws `InsufficientScopeError` when the session's `insufficientScope` is
+ *   `'throw'`; any other 401 is handed back without a refresh.
  *
  * The retry after a 401 is a ky retry: it runs your `beforeRetry` hooks, honours `timeout` and
  * `totalTimeout`, and counts against `retry.limit`. With no retry left (`retry: 0`, or a limit
@@ -94,11 +96,14 @@ export function oauth2Hooks(session: OAuth2Session): Hooks {
 		beforeRetry: [({ request, options }) => authorize(request, options.context)],
 		afterResponse: [
 			async ({ request, response, options, retryCount }) => {
-				if (response.status !== 401 || isInsufficientScope(response)) return;
+				const { status } = response;
+				if (status !== 401 && status !== 403) return;
 				const state = calls.get(options.context);
+				if (state === undefined || answeredElsewhere(request, response)) return;
+				// Throws the typed errors a step-up or scope challenge asks for, whatever ky's retries.
+				if (!(await internals.refreshMayHelp(response, state.sent)) || status !== 401) return;
 				// ky.retry() past the limit would throw a ForceRetryError instead of the 401.
-				if (state === undefined || state.retried401 || retryCount >= options.retry.limit) return;
-				if (answeredElsewhere(request, response)) return;
+				if (state.retried401 || retryCount >= options.retry.limit) return;
 				const next = await internals.tokenAfter401(state.sent);
 				if (next === undefined) return;
 				state.retried401 = true;

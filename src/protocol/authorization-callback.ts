@@ -3,7 +3,7 @@ import { InvalidCallbackError } from '../errors/invalid-callback-error.js';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import type { Token } from './token.js';
-import { parseTokenResponse } from './token-response.js';
+import { tokenFromAnswer } from './token-response.js';
 
 /** How an authorization callback is checked. */
 export interface CallbackOptions {
@@ -144,7 +144,8 @@ export function parseImplicitCallback(
 	delete body.state;
 	delete body.iss;
 	return {
-		token: parseTokenResponse(body, { requestedAt: options.requestedAt ?? Date.now() }),
+		// An error answer was thrown above, so this reads a token's fields, as parseTokenResponse does.
+		token: tokenFromAnswer(body, { requestedAt: options.requestedAt ?? Date.now() }),
 		state: params.get('state') ?? undefined,
 		issuer: params.get('iss') ?? undefined,
 	};

@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { type Params, setParams } from './params.js';
 import {
 	type CodeChallengeMethod,
 	computeCodeChallenge,
@@ -60,12 +61,26 @@ export interface AuthorizationUrlOptions {
 	 */
 	nonce?: string | undefined;
 	/**
-	 * Other parameters, sent after the standard ones; `undefined` values are left out. They cannot set a
-	 * parameter this function owns (`client_id`, `state`, `code_challenge`...): that throws.
+	 * The authentication context classes to ask for (OpenID Connect `acr_values`), most wanted
+	 * first; what a `StepUpRequiredError` carries (RFC 9470 §4). A list is joined with spaces.
+	 * @default none
+	 * @example ['phr']
+	 */
+	acrValues?: string | readonly string[] | undefined;
+	/**
+	 * The most seconds since the user last authenticated actively (OpenID Connect `max_age`); `0`
+	 * asks the user to authenticate again now. What a `StepUpRequiredError` carries (RFC 9470 §4).
+	 * @default none
+	 */
+	maxAge?: number | undefined;
+	/**
+	 * Other parameters, sent after the standard ones; a list is sent as repeated parameters (several
+	 * RFC 8707 `resource`s); `undefined` values are left out. They cannot set a parameter this
+	 * function owns (`client_id`, `state`, `code_challenge`...): that throws.
 	 * @default {}
 	 * @example { access_type: 'offline', prompt: 'consent' }
 	 */
-	params?: Readonly<Record<string, string | undefined>> | undefined;
+	params?: Params | undefined;
 	/**
 	 * A provider profile: its `authorizationParams` go before `params` (which win), its
 	 * `authorizationScopes` (Microsoft's and Auth0's `offline_access`) are added to `scope` when
@@ -108,7 +123,8 @@ const OWN_PARAMS = new Set([
  * (server side, tied to the user's session) for the callback and the token request.
  *
  * Parameters come in a fixed order: the endpoint's own query, `response_type`, `client_id`,
- * `redirect_uri`, `scope`, `state`, `code_challenge`, `code_challenge_method`, `nonce`, then `params`.
+ * `redirect_uri`, `scope`, `state`, `code_challenge`, `code_challenge_method`, `nonce`,
+ * `acr_values`, `max_age`, then `params`.
  *
  * @throws {InvalidOptionsError} The endpoint is not an absolute http(s) URL or has a fragment, an
  *   option has the wrong form, `params` (or the endpoint's query) sets a parameter this function owns,
@@ -117,17 +133,23 @@ const OWN_PARAMS = new Set([
 export async function authorizationUrl(
 	options: AuthorizationUrlOptions,
 ): Promise<AuthorizationRequest> {
-	const url = absoluteUrl(options.authorizationEndpoint, 'authorizationEndpoint');
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-		throw new InvalidOptionsError('authorizationEndpoint must be an http: or https: URL');
-	}
-	for (const name of url.searchParams.keys()) {
-		if (OWN_PARAMS.has(name)) {
-			throw new InvalidOptionsError(
-				`authorizationEndpoint already has a ${name} parameter; pass it as an option instead`,
-			);
-		}
-	}
+	const url = authorizationEndpointUrl(options.authorizationEndpoint, OWN_PARAMS);
+	const { params, ...request } = await authorizationParameters(options);
+	// A parameter also in the endpoint's query replaces it; a list (several `resource`s) stays whole.
+	for (const name of new Set(params.keys())) url.searchParams.delete(name);
+	for (const [name, value] of params) url.searchParams.append(name, value);
+	return { url: url.href, ...request };
+}
+
+/**
+ * The parameters of an authorization request, in the order of `authorizationUrl()`, and what to
+ * keep for the callback: what a pushed authorization request (RFC 9126) sends in its body.
+ *
+ * @throws {InvalidOptionsError} As `authorizationUrl()`, the endpoint aside.
+ */
+export async function authorizationParameters(
+	options: Omit<AuthorizationUrlOptions, 'authorizationEndpoint'>,
+): Promise<Omit<AuthorizationRequest, 'url'> & { params: URLSearchParams }> {
 	const responseType = options.responseType ?? 'code';
 	if (responseType !== 'code' && responseType !== 'token') {
 		throw new InvalidOptionsError("responseType must be 'code' or 'token'");
@@ -141,7 +163,7 @@ export async function authorizationUrl(
 	const codeVerifier =
 		pkce === false ? undefined : (options.codeVerifier ?? generateCodeVerifier());
 
-	const query = url.searchParams;
+	const query = new URLSearchParams();
 	query.set('response_type', responseType);
 	query.set('client_id', options.clientId);
 	if (options.redirectUri !== undefined) query.set('redirect_uri', options.redirectUri);
@@ -158,22 +180,68 @@ export async function authorizationUrl(
 		query.set('code_challenge_method', pkce);
 	}
 	if (options.nonce !== undefined) query.set('nonce', options.nonce);
-	for (const [name, value] of Object.entries({
-		...profile?.authorizationParams,
-		...options.params,
-	})) {
-		if (OWN_PARAMS.has(name)) {
+	const stepUp = stepUpParams(options);
+	for (const [name, value] of stepUp) query.set(name, value);
+	const extra = { ...profile?.authorizationParams, ...options.params };
+	for (const name of Object.keys(extra)) {
+		if (OWN_PARAMS.has(name) || stepUp.has(name)) {
 			throw new InvalidOptionsError(
 				`params cannot set ${name}: it is set from the options of authorizationUrl()`,
 			);
 		}
-		if (value !== undefined) query.set(name, value);
 	}
-	return { url: url.href, state, codeVerifier, nonce: options.nonce };
+	setParams(query, extra);
+	return { params: query, state, codeVerifier, nonce: options.nonce };
+}
+
+/**
+ * The authorization endpoint as a URL, checked: absolute, `http(s):`, no fragment, and none of
+ * `owned` in its query.
+ *
+ * @throws {InvalidOptionsError} It is not.
+ */
+export function authorizationEndpointUrl(endpoint: string | URL, owned: ReadonlySet<string>): URL {
+	const url = absoluteUrl(endpoint, 'authorizationEndpoint');
+	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+		throw new InvalidOptionsError('authorizationEndpoint must be an http: or https: URL');
+	}
+	for (const name of url.searchParams.keys()) {
+		if (owned.has(name)) {
+			throw new InvalidOptionsError(
+				`authorizationEndpoint already has a ${name} parameter; pass it as an option instead`,
+			);
+		}
+	}
+	return url;
+}
+
+/**
+ * `acr_values` and `max_age`, when asked for. Not parameters this function always owns: an app
+ * may still send them through `params`, but not both ways at once.
+ */
+function stepUpParams(
+	options: Pick<AuthorizationUrlOptions, 'acrValues' | 'maxAge'>,
+): Map<string, string> {
+	const params = new Map<string, string>();
+	const { acrValues, maxAge } = options;
+	if (acrValues !== undefined) {
+		const list = typeof acrValues === 'string' ? [acrValues] : acrValues;
+		if (!list.every((value) => typeof value === 'string' && /^[^\s]+$/.test(value))) {
+			throw new InvalidOptionsError('Each of acrValues must be a non-empty string without spaces');
+		}
+		if (list.length > 0) params.set('acr_values', list.join(' '));
+	}
+	if (maxAge !== undefined) {
+		if (!Number.isSafeInteger(maxAge) || maxAge < 0) {
+			throw new InvalidOptionsError('maxAge must be a whole number of seconds, 0 or more');
+		}
+		params.set('max_age', String(maxAge));
+	}
+	return params;
 }
 
 function pkceMethod(
-	options: AuthorizationUrlOptions,
+	options: Pick<AuthorizationUrlOptions, 'pkce' | 'codeVerifier'>,
 	responseType: 'code' | 'token',
 ): CodeChallengeMethod | false {
 	const pkce = options.pkce ?? (responseType === 'code' ? 'S256' : false);

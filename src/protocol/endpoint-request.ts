@@ -2,9 +2,10 @@ import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
 import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
+import { throwIfErrorResponse, withoutErrorCode } from './error-response.js';
 import { isRecord } from './fields.js';
+import { type Params, setParams } from './params.js';
 import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
-import { throwIfErrorResponse, withoutErrorCode } from './token-response.js';
 
 /**
  * What a request to an endpoint beside the token endpoint (revocation, introspection, device
@@ -19,12 +20,12 @@ export interface EndpointRequestOptions {
 	 */
 	clientAuthentication?: ClientAuthentication | undefined;
 	/**
-	 * Extra parameters, such as a provider's own. They replace a parameter of the same name; an
-	 * `undefined` value is left out.
+	 * Extra parameters, such as a provider's own. They replace a parameter of the same name; a list
+	 * is sent as repeated parameters; an `undefined` value is left out.
 	 * @default {}
 	 * @example { resource: 'https://api.example.com' }
 	 */
-	params?: Readonly<Record<string, string | undefined>> | undefined;
+	params?: Params | undefined;
 	/**
 	 * Extra headers. `Accept` is always `application/json`.
 	 * @default {}
@@ -43,7 +44,8 @@ export type TokenTypeHint = 'access_token' | 'refresh_token' | (string & {});
 export type EndpointName =
 	| 'revocation endpoint'
 	| 'introspection endpoint'
-	| 'device authorization endpoint';
+	| 'device authorization endpoint'
+	| 'pushed authorization request endpoint';
 
 /**
  * Builds a form `POST` to `endpoint`: `params`, the extra parameters, then client authentication.
@@ -65,9 +67,7 @@ export async function buildEndpointRequest(
 	}
 	const headers = headersFrom(options.headers, 'headers');
 	headers.set('accept', 'application/json');
-	for (const [key, value] of Object.entries(options.params ?? {})) {
-		if (value !== undefined) params.set(key, value);
-	}
+	setParams(params, options.params);
 	const request: TokenRequestParts = { url, method: 'POST', headers, params };
 	await options.clientAuthentication?.(request);
 	return request;

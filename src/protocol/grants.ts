@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import { setParams } from './params.js';
 
 /** What a grant is applied with: settings of the request being built. */
 export interface GrantContext {
@@ -192,11 +193,7 @@ function grant(grantType: string, values: Readonly<Record<string, Value>>, scope
 	return Object.freeze({
 		grantType,
 		apply(params: URLSearchParams, context: GrantContext = {}): void {
-			for (const [key, value] of Object.entries(values)) {
-				if (value === undefined) continue;
-				params.delete(key);
-				for (const item of typeof value === 'string' ? [value] : value) params.append(key, item);
-			}
+			setParams(params, values);
 			const formatted = formatScope(scope, context.scopeSeparator);
 			if (formatted !== undefined) params.set('scope', formatted);
 		},

@@ -3,6 +3,7 @@ import { TokenResponseError } from '../errors/token-response-error.js';
 import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import type { Grant } from './grants.js';
+import { type Params, setParams } from './params.js';
 import { redactDeep, sentSecrets } from './redact.js';
 
 /**
@@ -33,10 +34,12 @@ export interface BuildTokenRequestOptions {
 	clientAuthentication?: ClientAuthentication | undefined;
 	/**
 	 * Extra parameters, such as `resource` or a provider's own. They replace a grant parameter of
-	 * the same name; an `undefined` value is left out.
+	 * the same name; a list is sent as repeated parameters (several `resource`s); an `undefined`
+	 * value is left out.
 	 * @default {}
+	 * @example { resource: ['https://api-a.example', 'https://api-b.example'] }
 	 */
-	params?: Readonly<Record<string, string | undefined>> | undefined;
+	params?: Params | undefined;
 	/**
 	 * The HTTP method. RFC 6749 says `POST`; old Facebook endpoints take `GET`.
 	 * @default 'POST'
@@ -80,9 +83,7 @@ export async function buildTokenRequest(
 	headers.set('accept', 'application/json');
 	const params = new URLSearchParams({ grant_type: grant.grantType });
 	grant.apply(params, { scopeSeparator: options.scopeSeparator });
-	for (const [key, value] of Object.entries(options.params ?? {})) {
-		if (value !== undefined) params.set(key, value);
-	}
+	setParams(params, options.params);
 	const request: TokenRequestParts = {
 		url: endpointUrl(options.tokenEndpoint),
 		method,

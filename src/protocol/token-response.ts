@@ -1,7 +1,6 @@
-import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
+import { throwErrorAnswer } from './error-response.js';
 import { type FieldKind, firstInvalidField, isRecord, otherFields } from './fields.js';
-import { redactDeep, redactText } from './redact.js';
 import { isSendableToken, normalizeTokenType, Token } from './token.js';
 
 /** How a token response is read. */
@@ -24,6 +23,11 @@ export interface ParseTokenResponseOptions {
 	scopeSeparator?: ' ' | ',' | undefined;
 	/** The raw response, attached (not enumerable) to the errors thrown. */
 	response?: Response | undefined;
+	/**
+	 * The token types accepted (as `normalizeTokenType` writes them); a DPoP session adds `DPoP`.
+	 * @default ['Bearer']
+	 */
+	tokenTypes?: readonly string[] | undefined;
 }
 
 const successFields = {
@@ -49,8 +53,6 @@ interface SuccessBody {
 	refresh_token_expires_in?: number | string | null;
 }
 
-const secretFields = ['access_token', 'refresh_token', 'id_token'] as const;
-
 // Dates past ±8.64e15 ms are invalid; a server sending a huge expires_in must not make one.
 const MAX_TIME = 8.64e15;
 
@@ -66,6 +68,24 @@ const MAX_TIME = 8.64e15;
  *   no access token, or a field has the wrong type.
  */
 export function parseTokenResponse(body: unknown, options: ParseTokenResponseOptions): Token {
+	if (isErrorAnswer(body, options.status)) throwErrorAnswer(body, options.status, options.response);
+	return tokenFromAnswer(body, options);
+}
+
+/**
+ * Whether a decoded token endpoint answer is an error answer: an object with an `error` field, or
+ * an object answered outside 2xx. `throwErrorAnswer` (in `error-response.ts`, which the session
+ * loads on first use) throws its error; anything else is for `tokenFromAnswer`.
+ */
+export function isErrorAnswer(body: unknown, status = 200): body is Record<string, unknown> {
+	return (
+		isRecord(body) &&
+		((body.error !== undefined && body.error !== null) || status < 200 || status > 299)
+	);
+}
+
+/** `parseTokenResponse` for an answer `isErrorAnswer` said is none. */
+export function tokenFromAnswer(body: unknown, options: ParseTokenResponseOptions): Token {
 	const status = options.status ?? 200;
 	if (!isRecord(body)) {
 		throw new TokenResponseError(
@@ -73,9 +93,6 @@ export function parseTokenResponse(body: unknown, options: ParseTokenResponseOpt
 			{ problem: 'not-an-object', status },
 		);
 	}
-	throwIfErrorResponse(body, status, options.response);
-	if (status < 200 || status > 299) throw withoutErrorCode(body, status, 'token endpoint');
-
 	const field = firstInvalidField(body, successFields);
 	if (field === 'access_token') {
 		throw new TokenResponseError(
@@ -97,11 +114,12 @@ export function parseTokenResponse(body: unknown, options: ParseTokenResponseOpt
 		);
 	}
 	const tokenType = normalizeTokenType(data.token_type ?? undefined);
-	if (tokenType !== 'Bearer') {
+	const accepted = options.tokenTypes ?? ['Bearer'];
+	if (!accepted.includes(tokenType)) {
 		// Named only when it is a short plain word: the field is the server's, and may hold anything.
 		const named = /^[\w.-]{1,20}$/.test(tokenType) ? ` ${tokenType}` : '';
 		throw new TokenResponseError(
-			`The token endpoint answered with token_type${named}; only Bearer can be sent`,
+			`The token endpoint answered with token_type${named}; only ${accepted.join(' or ')} can be sent${tokenType === 'DPoP' ? ' (DPoP needs the dpop option)' : ''}`,
 			{ problem: 'unsupported-token-type', status },
 		);
 	}
@@ -123,38 +141,6 @@ export function parseTokenResponse(body: unknown, options: ParseTokenResponseOpt
 		idToken: data.id_token || undefined,
 		extra,
 	});
-}
-
-/**
- * Throws `OAuth2ResponseError` when a decoded answer carries an `error` code (RFC 6749 §5.2), and
- * `TokenResponseError` when an `error` field is there but is not a code. Returns otherwise.
- * Shared by every endpoint that answers in that form (token, revocation, device authorization).
- *
- * `endpoint` names where the answer came from in the message (`token endpoint` by default).
- */
-export function throwIfErrorResponse(
-	body: Record<string, unknown>,
-	status: number,
-	response?: Response,
-	endpoint = 'token endpoint',
-): void {
-	if (body.error === undefined || body.error === null) return;
-	if (typeof body.error !== 'string' || body.error === '') {
-		throw withoutErrorCode(body, status, endpoint);
-	}
-	const secrets = tokensIn(body);
-	const description = messageOf(body);
-	throw new OAuth2ResponseError(
-		{
-			error: redactText(body.error, secrets),
-			errorDescription: description === undefined ? undefined : redactText(description, secrets),
-			errorUri:
-				typeof body.error_uri === 'string' ? redactText(body.error_uri, secrets) : undefined,
-			status,
-			response,
-		},
-		{ context: `The ${endpoint}` },
-	);
 }
 
 /** Splits a `scope` value into scopes; a list is kept, `null` means "not said". */
@@ -205,55 +191,6 @@ function expiryFrom(
 	const secondsLeft = parseSeconds(value, field, status);
 	if (secondsLeft === undefined) return undefined;
 	return Math.min(MAX_TIME, Math.max(-MAX_TIME, requestedAt + secondsLeft * 1000));
-}
-
-/**
- * The error of an answer that is not RFC 6749's (Strava's `errors`, Twitch's `message`, Facebook's
- * `error` object), keeping what helps: the status, the provider's message and the other fields.
- * Tokens stay out; what the request sent was redacted before this.
- */
-export function withoutErrorCode(
-	body: Record<string, unknown>,
-	status: number,
-	endpoint: string,
-): TokenResponseError {
-	const secrets = tokensIn(body);
-	const said = messageOf(body);
-	const providerMessage = said === undefined ? undefined : redactText(said, secrets);
-	const quoted = providerMessage === undefined ? '' : `: ${providerMessage.slice(0, 300)}`;
-	return new TokenResponseError(
-		`The ${endpoint} answered HTTP ${status} without an OAuth 2 error code${quoted}`,
-		{
-			problem: 'missing-error-code',
-			status,
-			providerMessage,
-			// Left out by name: a field named like a token or a secret is one, whatever it holds.
-			fields: redactDeep(body, secrets, /(^|_)(token|secret|assertion)$/i) as Record<
-				string,
-				unknown
-			>,
-		},
-	);
-}
-
-// Where providers that do not follow RFC 6749 §5.2 put their message, most specific first.
-function messageOf(body: Record<string, unknown>): string | undefined {
-	const nested = isRecord(body.error) ? body.error : {};
-	const first = Array.isArray(body.errors) && isRecord(body.errors[0]) ? body.errors[0] : {};
-	return [
-		body.error_description,
-		nested.message,
-		body.message,
-		body.reason,
-		body.error_message,
-		first.message,
-	].find((value): value is string => typeof value === 'string' && value !== '');
-}
-
-function tokensIn(body: Record<string, unknown>): string[] {
-	return secretFields
-		.map((field) => body[field])
-		.filter((value): value is string => typeof value === 'string' && value.length >= 6);
 }
 
 function describe(value: unknown): string {

@@ -85,12 +85,21 @@ export function parseWwwAuthenticate(header: string | null | undefined): Authent
 }
 
 /**
- * The challenge a bearer-token request can act on: the first `Bearer` (or `DPoP`) challenge.
+ * The challenge a bearer-token request can act on: among the `Bearer` and `DPoP` challenges, the
+ * first that carries an `error`, those of the `scheme` the request used first (a server offering
+ * both schemes says what went wrong in the one that was used, RFC 9449 §7.1); else the first.
  */
 export function tokenChallenge(
 	challenges: readonly AuthenticationChallenge[],
+	scheme?: string,
 ): AuthenticationChallenge | undefined {
-	return challenges.find((c) => c.scheme === 'bearer' || c.scheme === 'dpop');
+	const candidates = challenges.filter((c) => c.scheme === 'bearer' || c.scheme === 'dpop');
+	const used = scheme?.toLowerCase();
+	const ordered = [
+		...candidates.filter((c) => c.scheme === used),
+		...candidates.filter((c) => c.scheme !== used),
+	];
+	return ordered.find((c) => c.params.error !== undefined) ?? candidates[0];
 }
 
 /** A 401 whose token is the problem (`invalid_token`, or no error code): a refresh may help. */
@@ -131,10 +140,17 @@ export type UnauthorizedCause = TokenProblem | StepUpProblem | ScopeProblem | Ot
 const words = (value: string | undefined): string[] =>
 	value === undefined ? [] : value.split(' ').filter((word) => word !== '');
 
-/** Sorts a 401 by its cause; see {@link UnauthorizedCause}. */
-export function unauthorizedCause(header: string | null | undefined): UnauthorizedCause {
-	const params = tokenChallenge(parseWwwAuthenticate(header))?.params;
-	const error = params?.error;
+/**
+ * Sorts a 401 by its cause; see {@link UnauthorizedCause}. `scheme` is the one the request's
+ * `Authorization` used (`Bearer`, `DPoP`): its challenge is read first. Error codes are compared
+ * without case, as servers that upper-case them mean the same.
+ */
+export function unauthorizedCause(
+	header: string | null | undefined,
+	scheme?: string,
+): UnauthorizedCause {
+	const params = tokenChallenge(parseWwwAuthenticate(header), scheme)?.params;
+	const error = params?.error?.toLowerCase();
 	if (params === undefined || error === undefined || error === 'invalid_token') {
 		return { kind: 'token' };
 	}

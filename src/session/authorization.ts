@@ -2,6 +2,7 @@
 // the callback. The session loads this module with `import()` on first use, so bundlers put it in
 // a chunk of its own and an app's pages that only call APIs do not carry it.
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
+import type { StepUpRequiredError } from '../errors/step-up-required-error.js';
 import {
 	type CallbackOptions,
 	parseAuthorizationCallback,
@@ -13,6 +14,7 @@ import {
 	authorizationUrl,
 } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 
@@ -22,6 +24,16 @@ export type SessionAuthorizationUrlOptions = Partial<
 > & {
 	/** @default the session's `authorizationEndpoint` */
 	authorizationEndpoint?: string | URL;
+	/**
+	 * A `StepUpRequiredError` (or what it carries) to answer: its `acrValues` and `maxAge` are
+	 * asked for, unless `acrValues` or `maxAge` are given as well, which win.
+	 * @default none
+	 * @example
+	 * ```ts
+	 * const { url } = await session.authorizationUrl({ stepUp: error });
+	 * ```
+	 */
+	stepUp?: Pick<StepUpRequiredError, 'acrValues' | 'maxAge'> | undefined;
 };
 
 /** `fetchToken()`'s options when it reads an authorization code callback. */
@@ -48,7 +60,7 @@ export interface AuthorizationResponseOptions {
 	/** @default the session's `redirectUri` */
 	redirectUri?: string | undefined;
 	/** Extra token request parameters, such as `resource`; they replace the grant's own. */
-	params?: Record<string, string>;
+	params?: Params;
 	/** Aborts the request (and its retries). */
 	signal?: AbortSignal;
 }
@@ -85,8 +97,18 @@ export function sessionAuthorizationUrl(
 	}
 	const redirectUri = options.redirectUri ?? session.redirectUri;
 	const scope = options.scope ?? session.scope;
+	const { stepUp, ...rest } = options;
+	const acrValues = options.acrValues ?? stepUp?.acrValues;
+	const maxAge = options.maxAge ?? stepUp?.maxAge;
+	// The grant must cover every API the session will ask a token for (RFC 8707 §2.1).
+	const resource = [...session.resources.values()].flatMap((api) => api.resource ?? []);
 	return authorizationUrl({
-		...options,
+		...rest,
+		...(acrValues === undefined ? {} : { acrValues }),
+		...(maxAge === undefined ? {} : { maxAge }),
+		...(resource.length === 0 || options.params?.resource !== undefined
+			? {}
+			: { params: { resource, ...options.params } }),
 		authorizationEndpoint: endpoint,
 		clientId: session.clientId,
 		// What the profile needs (Google's access_type=offline, Microsoft's offline_access...).

@@ -15,6 +15,11 @@ export interface SessionInternals {
 	tokenAfter401(used: Token): Promise<Token | undefined>;
 	/** Hands the session a change another context made to its record (`OAuth2Client`'s one subscription). */
 	storeChanged(record: unknown): void;
+	/**
+	 * Whether a refresh may change a 401's answer (its challenge blames the token); throws
+	 * `StepUpRequiredError`, and `InsufficientScopeError` (401 or 403) when the session says so.
+	 */
+	refreshMayHelp(response: Response, sent: Token): Promise<boolean>;
 }
 
 const registry = new WeakMap<object, SessionInternals>();

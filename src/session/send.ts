@@ -187,7 +187,11 @@ export async function followRedirects(
 			);
 		}
 		if (hop === 0) headers = new Headers(headers);
-		if (!mayCarryToken(next)) headers.delete('authorization');
+		if (!mayCarryToken(next)) {
+			headers.delete('authorization');
+			// A DPoP proof is signed for the first URL, and names the key: it goes with the token.
+			headers.delete('dpop');
+		}
 		if (next.origin !== current.origin) {
 			for (const name of CROSS_ORIGIN_HEADERS) headers.delete(name);
 		}
@@ -209,12 +213,6 @@ export interface SentRequest {
 	response: Response;
 	/** False when a redirect left the allowed origins: a 401 from there says nothing of the token. */
 	tokenSent: boolean;
-}
-
-/** Whether a 401 says the token lacks scope (RFC 6750 §3.1): a refresh would not help. */
-export function isInsufficientScope(response: Response): boolean {
-	const challenge = response.headers.get('www-authenticate');
-	return challenge !== null && /error\s*=\s*"?insufficient_scope\b/i.test(challenge);
 }
 
 function isStream(body: unknown): boolean {

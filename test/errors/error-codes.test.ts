@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { describeErrorCode } from '../../src/errors/error-codes.js';
 import { AuthorizationResponseError, OAuth2ResponseError } from '../../src/errors/index.js';
-import { describeErrorCode } from '../../src/protocol/error-codes.js';
 
 // The specifications' own words (parenthetical asides and section references left out).
 const specified: [code: string, spec: string, description: string][] = [

@@ -1,9 +1,10 @@
 // The session's 401 handling on arbitrary WWW-Authenticate headers: at most one refresh and one
-// retry, whatever the header says, and only typed errors that print no secret.
+// retry, whatever the header says, none when the challenge blames something else than the token,
+// and only typed errors that print no secret.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { unauthorizedCause } from '../../src/protocol/www-authenticate.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
-import { isInsufficientScope } from '../../src/session/send.js';
 import { expectTypedErrorWithout, fuzzTimeout, runs, secret } from './runs.js';
 
 const API = 'https://api.example.com';
@@ -14,7 +15,19 @@ const ERROR_CODES = [
 	'insufficient_scope',
 	'invalid_request',
 	'INSUFFICIENT_SCOPE',
+	'insufficient_user_authentication',
 ];
+
+/** The cause a well-formed challenge of the generator below names. */
+function expectedKind(scheme: string, error: string | undefined): string {
+	if (!['bearer', 'dpop'].includes(scheme.toLowerCase()) || error === undefined) return 'token';
+	const kinds: Record<string, string> = {
+		invalid_token: 'token',
+		insufficient_scope: 'scope',
+		insufficient_user_authentication: 'step-up',
+	};
+	return kinds[error.toLowerCase()] ?? 'other';
+}
 
 /** A challenge as RFC 6750 §3 writes it, with odd spacing, quoting and extra parameters. */
 const challenge = fc
@@ -37,7 +50,7 @@ const challenge = fc
 			const v = quoted ? `"${error}"` : error;
 			params.splice(others.length > 0 ? 1 : 0, 0, `error${space}=${space}${v}`);
 		}
-		return { header: `${scheme} ${params.join(', ')}`.trim(), error };
+		return { header: `${scheme} ${params.join(', ')}`.trim(), scheme, error };
 	});
 
 /** Any string a header may hold (Headers refuses CR, LF and NUL, and code points above 255). */
@@ -62,21 +75,21 @@ function unauthorized(header: string | undefined): Response {
 	return new Response('{"error":"invalid_token"}', { status: 401, headers });
 }
 
-describe('isInsufficientScope on any header (property)', () => {
+describe('unauthorizedCause on any header (property)', () => {
 	it(
 		'never throws, and reads the error code of a well-formed challenge',
 		() => {
 			fc.assert(
 				fc.property(headerValue, (header) => {
-					expect(typeof isInsufficientScope(unauthorized(header))).toBe('boolean');
+					expect(['token', 'step-up', 'scope', 'other']).toContain(
+						unauthorizedCause(unauthorized(header).headers.get('www-authenticate'), 'Bearer').kind,
+					);
 				}),
 				runs,
 			);
 			fc.assert(
-				fc.property(challenge, ({ header, error }) => {
-					expect(isInsufficientScope(unauthorized(header))).toBe(
-						error?.toLowerCase() === 'insufficient_scope',
-					);
+				fc.property(challenge, ({ header, scheme, error }) => {
+					expect(unauthorizedCause(header, 'Bearer').kind).toBe(expectedKind(scheme, error));
 				}),
 				runs,
 			);
@@ -159,7 +172,8 @@ describe('a session whose API answers 401 with any WWW-Authenticate (property)',
 					expect(apiCalls).toBeGreaterThanOrEqual(1);
 					expect(apiCalls).toBeLessThanOrEqual(2);
 					expect(tokenCalls).toBeLessThanOrEqual(1);
-					if (isInsufficientScope(unauthorized(s.header))) {
+					const header = unauthorized(s.header).headers.get('www-authenticate');
+					if (unauthorizedCause(header, 'Bearer').kind !== 'token') {
 						expect([apiCalls, tokenCalls]).toEqual([1, 0]);
 					}
 				}),

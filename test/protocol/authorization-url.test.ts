@@ -286,3 +286,37 @@ describe("authorizationUrl with a profile: what the session's authorizationUrl()
 		);
 	});
 });
+
+describe('authorizationUrl for step-up authentication (RFC 9470 §4, OpenID Connect acr_values and max_age)', () => {
+	it('sends acr_values, space-separated in the given order, and max_age, after nonce', async () => {
+		const { url } = await authorizationUrl({
+			...base,
+			pkce: false,
+			nonce: 'n',
+			acrValues: ['urn:mace:incommon:iap:silver', 'phr'],
+			maxAge: 0,
+		});
+		expect(new URL(url).search).toBe(
+			`?response_type=code&client_id=app&redirect_uri=${redirect}&state=xyz&nonce=n&acr_values=urn%3Amace%3Aincommon%3Aiap%3Asilver+phr&max_age=0`,
+		);
+	});
+
+	it('takes acr_values as a string too, and leaves out what is not given', async () => {
+		const one = new URL((await authorizationUrl({ ...base, acrValues: 'phr' })).url).searchParams;
+		expect([one.get('acr_values'), one.has('max_age')]).toEqual(['phr', false]);
+		const none = new URL((await authorizationUrl({ ...base, acrValues: [] })).url).searchParams;
+		expect(none.has('acr_values')).toBe(false);
+	});
+
+	it.each<[string, Partial<AuthorizationUrlOptions>]>([
+		['a max_age below 0', { maxAge: -1 }],
+		['a max_age that is not whole', { maxAge: 1.5 }],
+		['an acr value with a space', { acrValues: ['a b'] }],
+		['acr_values in params as well', { acrValues: ['phr'], params: { acr_values: 'x' } }],
+		['max_age in params as well', { maxAge: 5, params: { max_age: '6' } }],
+	])('refuses %s', async (_, options) => {
+		await expect(authorizationUrl({ ...base, ...options })).rejects.toBeInstanceOf(
+			InvalidOptionsError,
+		);
+	});
+});

@@ -22,7 +22,11 @@ describe('parseWwwAuthenticate', () => {
 			'DPoP algs="ES256 PS256", Bearer realm="api", error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="phr phrh", max_age=5';
 		const challenges = parseWwwAuthenticate(header);
 		expect(challenges.map((c) => c.scheme)).toEqual(['dpop', 'bearer']);
-		expect(tokenChallenge(challenges)?.scheme).toBe('dpop');
+		expect(tokenChallenge(challenges)?.scheme).toBe('bearer');
+		expect(tokenChallenge(challenges, 'DPoP')?.scheme).toBe('bearer');
+		expect(
+			tokenChallenge(parseWwwAuthenticate('DPoP algs="ES256", Bearer realm="api"'))?.scheme,
+		).toBe('dpop');
 		expect(challenges[1]?.params).toEqual({
 			realm: 'api',
 			error: 'insufficient_user_authentication',
@@ -106,6 +110,48 @@ describe('parseWwwAuthenticate (property)', () => {
 			fc.property(fc.string({ maxLength: 200 }), (header) => {
 				expect(Array.isArray(parseWwwAuthenticate(header))).toBe(true);
 			}),
+			runs,
+		);
+	});
+});
+
+describe('unauthorizedCause (property)', () => {
+	const errorCode = fc.constantFrom(
+		'invalid_token',
+		'insufficient_scope',
+		'insufficient_user_authentication',
+		'invalid_request',
+	);
+	const kindOf: Record<string, string> = {
+		invalid_token: 'token',
+		insufficient_scope: 'scope',
+		insufficient_user_authentication: 'step-up',
+		invalid_request: 'other',
+	};
+
+	it('reads the error of the scheme the request used, wherever its challenge stands', () => {
+		fc.assert(
+			fc.property(
+				fc.array(generatedChallenge, { maxLength: 3 }),
+				fc.array(generatedChallenge, { maxLength: 3 }),
+				fc.constantFrom('Bearer', 'DPoP'),
+				errorCode,
+				fc.option(errorCode, { nil: undefined }),
+				(before, after, used, error, otherError) => {
+					const other = used === 'Bearer' ? 'DPoP' : 'Bearer';
+					const foreign = (list: typeof before) =>
+						list.filter((c) => !/^(bearer|dpop)$/i.test(c.scheme)).map(serialize);
+					const otherChallenge =
+						otherError === undefined ? `${other} algs="ES256"` : `${other} error="${otherError}"`;
+					const header = [
+						...foreign(before),
+						otherChallenge,
+						`${used} realm="api", error="${error}"`,
+						...foreign(after),
+					].join(', ');
+					expect(unauthorizedCause(header, used).kind).toBe(kindOf[error]);
+				},
+			),
 			runs,
 		);
 	});
