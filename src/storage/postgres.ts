@@ -133,6 +133,12 @@ export class PostgresStore implements TokenStore {
 	#deliveries: Promise<void> = Promise.resolve();
 	/** The last holder or waiter of each key's lock in this process. */
 	readonly #queues = new Map<string, Promise<void>>();
+	/**
+	 * Locks of different keys held at once, each on a connection of its own (many users refreshing
+	 * together): at most half the pool, so holders always find one to read and write the record.
+	 */
+	#lockHolders = 0;
+	readonly #slotWaiters: (() => void)[] = [];
 	#closed = false;
 
 	constructor(options: PostgresStoreOptions) {
@@ -243,8 +249,11 @@ export class PostgresStore implements TokenStore {
 		});
 		const tail = previous.then(() => turn);
 		this.#queues.set(key, tail);
+		let tookSlot = false;
 		try {
 			await within(previous, deadline - Date.now(), () => lockTimeout(key));
+			await this.#takeLockSlot(key, deadline);
+			tookSlot = true;
 			const client = await this.#acquire(key, deadline, options.ttl);
 			let lost = false;
 			// The server ends a connection idle in its transaction for longer than ttl.
@@ -267,9 +276,23 @@ export class PostgresStore implements TokenStore {
 				}
 			}
 		} finally {
+			if (tookSlot) {
+				this.#lockHolders--;
+				// Each waiter checks again: one that gave up leaves no slot unclaimed.
+				for (const wake of this.#slotWaiters.splice(0)) wake();
+			}
 			release();
 			if (this.#queues.get(key) === tail) this.#queues.delete(key);
 		}
+	}
+
+	async #takeLockSlot(key: string, deadline: number): Promise<void> {
+		const slots = Math.max(1, Math.floor((this.#pool.options.max ?? 10) / 2));
+		while (this.#lockHolders >= slots) {
+			const freed = new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+			await within(freed, deadline - Date.now(), () => lockTimeout(key));
+		}
+		this.#lockHolders++;
 	}
 
 	subscribe(key: string, listener: StoreListener): () => void {
