@@ -3,11 +3,15 @@
 // bench:bundle` (builds first); exits 1 when the SPA's first load is above LIMIT_GZIP_BYTES, which
 // CI runs.
 //
-// The budget is the first load, what a page downloads before it signs in: the SPA entry built by
-// rolldown (the bundler of Vite 8) with its chunks split, sign-in and the other modules the session
-// imports on first use left out. esbuild is measured too, whole and split; its split first load is
-// bigger because esbuild assigns a module to the entry's chunk when the entry reaches it through
-// any `export ... from`, used or not, and the package's index re-exports the sign-in functions.
+// The budget is the first load, what a page downloads before it does anything but call APIs: the
+// SPA entry built by rolldown (the bundler of Vite 8) with its chunks split, and the modules the
+// session imports on first use (sign-in, logout, error answers, p-retry) left out. That is the
+// figure CI enforces. esbuild is measured too, whole and split, but its split first load cannot be
+// the enforced one: esbuild splits by file, not by use. Every file the entry reaches through a
+// static `import` or `export ... from` is in the first load as soon as any chunk uses it, and the
+// package index re-exports the sign-in, revocation and error-answer functions that the lazy chunks
+// use. So the esbuild figure is printed twice: from the index, as an app writes it, and from the
+// session's own modules (not an export of the package), which shows what the index costs there.
 //
 // The entry is what an app writes, resolved by name through the package's exports map (esbuild
 // resolves a package's own name from inside it), so it measures the built `dist/` a consumer gets.
@@ -27,13 +31,19 @@ import { writeReport } from './bundle-report.js';
 const GOAL_GZIP_BYTES = 14_500;
 /** The decided budget for the first load: below oidc-client-ts (17.5 kB), the SPA client people pick. */
 const BUDGET_GZIP_BYTES = 17_000;
-/**
- * What CI lets through until the budget is met: the first load reached once the hardening of
- * 2026-12 (bounded answers, redaction, callback and redirect checks, refresh floors) landed, and a
- * little room, so it cannot grow unnoticed. Lower it to the budget as the first load shrinks.
- */
-const LIMIT_GZIP_BYTES = 17_800;
+/** What CI lets through: the budget, since the first load is within it. */
+const LIMIT_GZIP_BYTES = BUDGET_GZIP_BYTES;
 const ENTRY = SPA_ENTRY;
+
+/**
+ * The SPA entry's two classes imported from their own built modules rather than the package index:
+ * not what an app can write (the exports map allows only the entries), but what esbuild would
+ * split if the app's import did not pass through the index's re-exports.
+ */
+const WITHOUT_INDEX = [
+	"export { OAuth2Session } from './dist/session/oauth2-session.js';",
+	"export { IndexedDBStore } from './dist/storage/indexeddb.js';",
+].join('\n');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** README's single-page app, which signs in with PKCE: what an SPA that signs in bundles. */
@@ -48,11 +58,11 @@ const BIGGEST_MODULES = 12;
  */
 const LEVERS = [
 	{
-		lever: '`p-retry` (with `is-network-error`), the chosen retry library',
+		lever: '`p-retry` (with `is-network-error`), loaded when a first attempt fails',
 		modules: [/node_modules\/(p-retry|is-network-error)\//],
 	},
 	{
-		lever: "the specification's text for each error code (`errorCodeDescription`)",
+		lever: "the specification's text for each error code, loaded with the first error answer",
 		modules: [/dist\/errors\/error-codes\.js$/],
 	},
 	{
@@ -62,8 +72,12 @@ const LEVERS = [
 	},
 	{
 		lever:
-			'what else loads with `import()` on first use (logout, record encryption, the lease lock)',
-		modules: [/dist\/session\/revoke\.js$/, /dist\/storage\/indexeddb\/(cipher|lease-lock)\.js$/],
+			'what else loads with `import()` on first use (logout, error answers, record encryption, the lease lock)',
+		modules: [
+			/dist\/session\/revoke\.js$/,
+			/dist\/protocol\/error-response\.js$/,
+			/dist\/storage\/indexeddb\/(cipher|lease-lock)\.js$/,
+		],
 	},
 ] as const;
 
@@ -122,14 +136,12 @@ async function signingInSpa() {
 }
 
 /**
- * What a page loads before anything is used, when the bundler splits chunks: the entry chunk and
- * the chunks it imports statically. What the library loads with import() on first use (record
- * encryption, the lease lock) stays out. esbuild still puts the sign-in code in the
- * first load, because index.ts re-exports it.
+ * What a page loads before anything is used when esbuild splits chunks: the entry chunk and the
+ * chunks it imports statically. What no file the entry reaches statically needs stays out.
  */
-async function firstLoad() {
+async function firstLoad(app = ENTRY) {
 	const result = await esbuild.build({
-		...browserBuildOptions(ENTRY, root),
+		...browserBuildOptions(app, root),
 		splitting: true,
 		outdir: fileURLToPath(new URL('./results/.split/', import.meta.url)),
 	});
@@ -204,6 +216,7 @@ for (const { lever, modules } of LEVERS) {
 const allLevers = await build([], [stubbing(LEVERS.flatMap(({ modules }) => modules))]);
 levers.push({ lever: 'all of the above', gzipBytes: allLevers.gzipBytes });
 const split = await firstLoad();
+const splitWithoutIndex = await firstLoad(WITHOUT_INDEX);
 const { modules: _, ...vite } = await rolldownFirstLoad(root);
 const spa = await signingInSpa();
 const clients = await clientBundles(root);
@@ -222,6 +235,9 @@ console.log(
 );
 console.log(
 	`  first load with --splitting: ${kB(split.bytes)} minified, ${kB(split.gzipBytes)} gzipped; ${split.lazyChunks} chunks (${kB(split.lazyGzipBytes)} gzipped) load on first use`,
+);
+console.log(
+	`  the same from the session's own modules, not through the index: ${kB(splitWithoutIndex.bytes)} minified, ${kB(splitWithoutIndex.gzipBytes)} gzipped`,
 );
 console.log(
 	`  the library's own code alone: ${kB(own.bytes)} minified, ${kB(own.gzipBytes)} gzipped`,
@@ -260,6 +276,7 @@ await writeFile(
 			gzipBytes: full.gzipBytes,
 			ownCode: { minifiedBytes: own.bytes, gzipBytes: own.gzipBytes },
 			firstLoad: split,
+			firstLoadWithoutIndex: { entry: WITHOUT_INDEX, ...splitWithoutIndex },
 			rolldown: rolldownVersion,
 			viteFirstLoad: vite,
 			signingInSpa: { entry: SPA_EXAMPLE, minifiedBytes: spa.bytes, gzipBytes: spa.gzipBytes },

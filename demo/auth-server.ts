@@ -19,6 +19,7 @@ import Provider, {
 	type JWK,
 	type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { DPoPResource, type DPoPResourceStats } from './dpop-resource.js';
 
 /** Options of `startAuthServer`. All optional. */
 export interface AuthServerOptions {
@@ -49,6 +50,13 @@ export interface AuthServerOptions {
 	 * @default false: only the clients registered so (`parPublic`, `parConfidential`) must push
 	 */
 	requirePushedAuthorizationRequests?: boolean | undefined;
+	/**
+	 * DPoP (RFC 9449) at both ends, nonces required: the token endpoint binds tokens to the proof's
+	 * key, and the API takes only `Authorization: DPoP` with a proof it checks (signature, `htm`,
+	 * `htu`, `ath`, `jti` replay, the key against the token's binding, its own nonce).
+	 * @default false
+	 */
+	dpop?: boolean | undefined;
 }
 
 /** The clients registered at the server, with what a client needs to authenticate. */
@@ -87,6 +95,10 @@ export interface AuthServerStats {
 	api401: number;
 	/** Requests to the pushed authorization request endpoint. */
 	parRequests: number;
+	/** Refreshes that issued a token (not counting refusals such as `use_dpop_nonce`). */
+	refreshesIssued: number;
+	/** With `dpop`: what the API saw of proofs. */
+	dpop: DPoPResourceStats | undefined;
 }
 
 export interface AuthServer {
@@ -114,6 +126,8 @@ export interface AuthServer {
 	approve(url: string | URL, options?: { account?: string }): Promise<string>;
 	/** Approves a device authorization by its user code, as the user on their phone would. */
 	approveDevice(userCode: string, options?: { account?: string }): Promise<void>;
+	/** With `dpop`: the API's DPoP check, whose nonce a test may rotate. */
+	readonly dpopResource: DPoPResource | undefined;
 	/** Revokes every grant and token issued so far: the API refuses them all. */
 	revokeAll(): void;
 	/** Stops the server and drops open connections. */
@@ -127,12 +141,15 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 	const accessTokenTtl = options.accessTokenTtl ?? 3600;
 	const refreshTokenTtl = options.refreshTokenTtl ?? 86_400;
 	const redirectUri = options.redirectUri ?? 'http://127.0.0.1/callback';
+	const dpopResource = options.dpop === true ? new DPoPResource() : undefined;
 	const stats: AuthServerStats = {
 		tokenRequests: 0,
 		refreshRequests: 0,
 		apiRequests: 0,
 		api401: 0,
 		parRequests: 0,
+		refreshesIssued: 0,
+		dpop: dpopResource?.stats,
 	};
 
 	let handle: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
@@ -189,6 +206,12 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 			clientCredentials: { enabled: true },
 			introspection: { enabled: true, allowedPolicy: () => true },
 			revocation: { enabled: true },
+			dPoP: {
+				enabled: options.dpop === true,
+				...(options.dpop === true
+					? { nonceSecret: randomBytes(32), requireNonce: () => true }
+					: {}),
+			},
 			deviceFlow: { enabled: true },
 			pushedAuthorizationRequests: {
 				enabled: true,
@@ -210,7 +233,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 	} satisfies Configuration);
 
 	provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
-		if (ctx.oidc.params?.grant_type === 'refresh_token') stats.refreshRequests++;
+		if (ctx.oidc.params?.grant_type === 'refresh_token') {
+			stats.refreshRequests++;
+			stats.refreshesIssued++;
+		}
 	});
 	provider.on('grant.error', (ctx: KoaContextWithOIDC) => {
 		if (ctx.oidc.params?.grant_type === 'refresh_token') stats.refreshRequests++;
@@ -220,7 +246,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 	handle = (request, response) => {
 		const url = new URL(request.url ?? '/', origin);
 		if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
-			void answerApi(provider, request, response, stats).catch(() => {
+			void answerApi(provider, request, response, stats, dpopResource, origin).catch(() => {
 				if (!response.headersSent) response.writeHead(500);
 				response.end();
 			});
@@ -251,6 +277,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		scope: API_SCOPE,
 		clients,
 		stats,
+		dpopResource,
 		approve: (url, approveOptions) =>
 			playBrowser(new URL(url), origin, approveOptions?.account ?? 'alice'),
 		approveDevice: async (userCode, approveOptions) => {
@@ -291,15 +318,33 @@ async function answerApi(
 	request: IncomingMessage,
 	response: ServerResponse,
 	stats: AuthServerStats,
+	dpop: DPoPResource | undefined,
+	origin: string,
 ): Promise<void> {
 	stats.apiRequests++;
 	request.resume();
-	const value = /^Bearer (\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+	const scheme = dpop === undefined ? 'Bearer' : 'DPoP';
+	const value = new RegExp(`^${scheme} (\\S+)$`, 'i').exec(
+		request.headers.authorization ?? '',
+	)?.[1];
 	const token =
 		value === undefined
 			? undefined
 			: ((await provider.AccessToken.find(value)) ??
 				(await provider.ClientCredentials.find(value)));
+	if (dpop !== undefined && value !== undefined && token?.isValid) {
+		const refusal = await dpop.check(request, origin, value, token.jkt);
+		if (refusal !== undefined) {
+			stats.api401++;
+			response.writeHead(401, {
+				'www-authenticate': `DPoP error="${refusal.error}", error_description="${refusal.description}", algs="ES256 EdDSA RS256 PS256"`,
+				'dpop-nonce': dpop.nonce,
+				'content-type': 'application/json',
+			});
+			response.end(JSON.stringify({ error: refusal.error }));
+			return;
+		}
+	}
 	if (token === undefined || !token.isValid) {
 		stats.api401++;
 		response.writeHead(401, {

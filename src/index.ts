@@ -158,9 +158,13 @@ export {
 	MetadataCache,
 	type MetadataCacheOptions,
 } from './session/discover.js';
+// Telemetry: what refreshStarted, refreshFinished and lockWaited carry.
 export type {
+	LockWaitOutcome,
 	OAuth2SessionEvents,
 	OAuth2SessionListener,
+	RefreshOutcome,
+	RefreshReason,
 	TokenSource,
 } from './session/events.js';
 export { type IntrospectTokenOptions, introspectToken } from './session/introspect.js';

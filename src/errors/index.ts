@@ -1,4 +1,5 @@
 export { AuthorizationResponseError } from './authorization-response-error.js';
+export { DPoPError, type DPoPProblem } from './dpop-error.js';
 export { describeErrorCode } from './error-codes.js';
 export { InsecureTransportError } from './insecure-transport-error.js';
 export { InsufficientScopeError } from './insufficient-scope-error.js';

@@ -18,7 +18,8 @@ export type OAuth2ErrorCode =
 	| 'INVALID_OPTIONS'
 	| 'METADATA_ERROR'
 	| 'STEP_UP_REQUIRED'
-	| 'INSUFFICIENT_SCOPE';
+	| 'INSUFFICIENT_SCOPE'
+	| 'DPOP_ERROR';
 
 /** Options every error of this library accepts. */
 export interface OAuth2ErrorOptions {

@@ -18,6 +18,7 @@ const names = new Set([
 	'MetadataError',
 	'StepUpRequiredError',
 	'InsufficientScopeError',
+	'DPoPError',
 ]);
 
 /**

@@ -23,6 +23,11 @@ export interface ParseTokenResponseOptions {
 	scopeSeparator?: ' ' | ',' | undefined;
 	/** The raw response, attached (not enumerable) to the errors thrown. */
 	response?: Response | undefined;
+	/**
+	 * The token types accepted (as `normalizeTokenType` writes them); a DPoP session adds `DPoP`.
+	 * @default ['Bearer']
+	 */
+	tokenTypes?: readonly string[] | undefined;
 }
 
 const successFields = {
@@ -109,11 +114,12 @@ export function tokenFromAnswer(body: unknown, options: ParseTokenResponseOption
 		);
 	}
 	const tokenType = normalizeTokenType(data.token_type ?? undefined);
-	if (tokenType !== 'Bearer') {
+	const accepted = options.tokenTypes ?? ['Bearer'];
+	if (!accepted.includes(tokenType)) {
 		// Named only when it is a short plain word: the field is the server's, and may hold anything.
 		const named = /^[\w.-]{1,20}$/.test(tokenType) ? ` ${tokenType}` : '';
 		throw new TokenResponseError(
-			`The token endpoint answered with token_type${named}; only Bearer can be sent`,
+			`The token endpoint answered with token_type${named}; only ${accepted.join(' or ')} can be sent${tokenType === 'DPoP' ? ' (DPoP needs the dpop option)' : ''}`,
 			{ problem: 'unsupported-token-type', status },
 		);
 	}

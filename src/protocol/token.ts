@@ -158,10 +158,14 @@ export class Token {
 	}
 }
 
-/** `bearer` in any case becomes `Bearer` (RFC 6750 names it so); any other type is kept as sent. */
+/**
+ * `bearer` and `dpop` in any case become `Bearer` and `DPoP` (RFC 6750 and RFC 9449 name them so);
+ * any other type is kept as sent.
+ */
 export function normalizeTokenType(tokenType: string | undefined): string {
 	if (tokenType === undefined || tokenType === '') return 'Bearer';
-	return tokenType.toLowerCase() === 'bearer' ? 'Bearer' : tokenType;
+	const lower = tokenType.toLowerCase();
+	return lower === 'bearer' ? 'Bearer' : lower === 'dpop' ? 'DPoP' : tokenType;
 }
 
 function isoTime(time: number | undefined): string | number | undefined {

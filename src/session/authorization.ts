@@ -128,10 +128,15 @@ export async function sessionAuthorizationUrl(
 	const scope = options.scope ?? session.scope;
 	const acrValues = options.acrValues ?? stepUp?.acrValues;
 	const maxAge = options.maxAge ?? stepUp?.maxAge;
+	// The grant must cover every API the session will ask a token for (RFC 8707 §2.1).
+	const resource = [...session.resources.values()].flatMap((api) => api.resource ?? []);
 	const request = {
 		...rest,
 		...(acrValues === undefined ? {} : { acrValues }),
 		...(maxAge === undefined ? {} : { maxAge }),
+		...(resource.length === 0 || options.params?.resource !== undefined
+			? {}
+			: { params: { resource, ...options.params } }),
 		authorizationEndpoint: endpoint,
 		clientId: session.clientId,
 		// What the profile needs (Google's access_type=offline, Microsoft's offline_access...).

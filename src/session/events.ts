@@ -13,6 +13,30 @@ import type { Token } from '../protocol/token.js';
  */
 export type TokenSource = 'refresh' | 'fetch' | 'set' | 'store';
 
+/**
+ * Why a refresh was asked for:
+ * - `expired`: a request found the token due (or the session had none, with a `grant`);
+ * - `unauthorized`: the API answered 401 and its challenge blamed the token;
+ * - `proactive`: the background timer, shortly before expiry;
+ * - `manual`: `session.refreshToken()`.
+ */
+export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
+
+/**
+ * How a refresh ended:
+ * - `success`: this session got a new token from the token endpoint;
+ * - `adopted`: another context sharing the store had refreshed already; its token was taken;
+ * - `failed`: no new token; the session goes on (see `refreshFailed`);
+ * - `ended`: the server refused the grant; the session has ended (see `sessionEnded`).
+ */
+export type RefreshOutcome = 'success' | 'adopted' | 'failed' | 'ended';
+
+/**
+ * How a wait for the store's lock ended: `acquired`; `timeout` or `unavailable` (the session then
+ * refreshed without the lock); `failed` (the store threw something else: the refresh failed).
+ */
+export type LockWaitOutcome = 'acquired' | 'timeout' | 'unavailable' | 'failed';
+
 /** The events an `OAuth2Session` emits, and what each listener receives. */
 export interface OAuth2SessionEvents {
 	/** The session holds a new token. `scopeChanged` is set when the granted scopes differ. */
@@ -99,6 +123,35 @@ export interface OAuth2SessionEvents {
 		 * - `onTokenUpdated`: the `onTokenUpdated` callback threw.
 		 */
 		operation: 'get' | 'set' | 'delete' | 'lock' | 'notify' | 'onTokenUpdated';
+	};
+	/**
+	 * A refresh starts: one per refresh, however many requests share it. Telemetry; in Node the
+	 * same is traced on the `oauth2-session:refresh` diagnostics channel.
+	 */
+	refreshStarted: {
+		/** Why it was asked for. */
+		reason: RefreshReason;
+	};
+	/** A refresh ended, its wait for the store's lock included. Telemetry. */
+	refreshFinished: {
+		/** Why it was asked for. */
+		reason: RefreshReason;
+		/** How it ended. */
+		outcome: RefreshOutcome;
+		/** How long it took, in milliseconds. */
+		durationMs: number;
+		/** What it failed with (`failed`, `ended`), as its callers get it; usually an `OAuth2Error`. */
+		error: unknown;
+	};
+	/**
+	 * A refresh waited for the store's lock (stores with `lock` only). Telemetry; in Node the same
+	 * is published on the `oauth2-session:lock` diagnostics channel, with the `storeKey`.
+	 */
+	lockWaited: {
+		/** How the wait ended. */
+		outcome: LockWaitOutcome;
+		/** How long it took, in milliseconds. */
+		durationMs: number;
 	};
 }
 

@@ -14,6 +14,7 @@ import type {
 	ImplicitResponseOptions,
 	SessionAuthorizationUrlOptions,
 } from './authorization.js';
+import type { DPoPBinding } from './dpop.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
 import type { NormalizedOAuth2SessionOptions, OAuth2SessionOptions } from './options.js';
@@ -25,7 +26,7 @@ import {
 	prepareRequest,
 } from './send.js';
 import { SharedSetup, UserSetup } from './session-setup.js';
-import { TokenKeeper } from './token-keeper.js';
+import { TokenKeeper, type TokenKeys } from './token-keeper.js';
 
 export type {
 	AuthorizationResponseOptions,
@@ -89,6 +90,10 @@ export class OAuth2Session {
 	#spentStates: Set<string> | undefined;
 	/** The access token a 401 refreshed to, until an answer other than 401 shows it works. */
 	#unproven: string | undefined;
+	/** A DPoP session's key and nonce holder, loaded on construction: other sessions never load it. */
+	readonly #dpop: Promise<DPoPBinding> | undefined;
+	/** The same, once loaded, for the synchronous steps (saving a record, reading an answer). */
+	#dpopLoaded: DPoPBinding | undefined;
 
 	constructor(options: OAuth2SessionOptions) {
 		// An OAuth2Client's user: the options were normalised once, for every user of the client.
@@ -99,14 +104,37 @@ export class OAuth2Session {
 		this.#tokenOrigins = shared.tokenOrigins;
 		const initial =
 			user === undefined && options.token !== undefined ? toToken(options.token) : undefined;
+		let keys: TokenKeys | undefined;
+		const { dpop } = this.#options;
+		if (dpop !== undefined) {
+			const keepsCryptoKeys = this.#options.store.keepsCryptoKeys === true;
+			const loading = import('./dpop.js').then(({ DPoPBinding }) => {
+				this.#dpopLoaded = new DPoPBinding({ ...dpop, keepsCryptoKeys });
+				return this.#dpopLoaded;
+			});
+			this.#dpop = loading;
+			keys = {
+				entryFor: (token) => this.#dpopLoaded?.entryFor(token),
+				attach: (token, entry) => {
+					if (this.#dpopLoaded !== undefined) this.#dpopLoaded.attach(token, entry);
+					// Runs before any later use of the binding: promise callbacks run in order.
+					else void loading.then((binding) => binding.attach(token, entry));
+				},
+			};
+			if (initial !== undefined) keys.attach(initial, undefined);
+		}
 		this.#keeper = new TokenKeeper(
 			this.#options,
-			(grant, { params, signal }) => this.#requestToken(grant, params, signal),
+			(grant, { params, signal, base }) => this.#requestToken(grant, params, signal, base),
 			initial,
 			user === undefined
 				? { storeKey: this.#options.storeKey, background: true }
 				: { storeKey: user.storeKey, background: false },
+			keys,
 		);
+		if (keys !== undefined) {
+			this.#keeper.events.on('sessionEnded', () => this.#dpopLoaded?.forget());
+		}
 		registerInternals(this, {
 			storeChanged: (record) => this.#keeper.storeChanged(record),
 			assertMayCarryToken: (url) => this.#assertMayCarryToken(url),
@@ -124,10 +152,20 @@ export class OAuth2Session {
 
 	/**
 	 * The token to use now, refreshed first if it is due (following the refresh mode), for callers
-	 * that attach it themselves (a WebSocket, a gRPC channel).
+	 * that attach it themselves (a WebSocket, a gRPC channel). With `resource`, an origin of the
+	 * `resources` option, that API's token.
+	 * @throws {InvalidOptionsError} `resource` is not an origin of the `resources` option.
 	 */
-	getToken(): Promise<Token> {
-		return this.#keeper.tokenForRequest();
+	getToken(options?: {
+		/** An origin (or a URL on it) of the `resources` option. @default the session's own token */
+		resource?: string | URL | undefined;
+	}): Promise<Token> {
+		if (options?.resource === undefined) return this.#keeper.tokenForRequest();
+		const { origin } = new URL(options.resource);
+		if (!this.#options.resources.has(origin)) {
+			return Promise.reject(new InvalidOptionsError(`${origin} is not one of the resources`));
+		}
+		return this.#keeper.tokenForRequest(origin);
 	}
 
 	/** Resolves once the session has read its store. */
@@ -163,20 +201,48 @@ export class OAuth2Session {
 		if (hooks?.length) {
 			prepared = await applyProtectedRequestHooks(prepared, hooks);
 		}
-		this.#assertMayCarryToken(prepared.url);
+		// A `resources` API gets its own token, which no other origin may see.
+		const resource = this.#options.resources.has(prepared.url.origin)
+			? prepared.url.origin
+			: undefined;
+		if (resource === undefined) this.#assertMayCarryToken(prepared.url);
+		else assertSecureTransport(prepared.url, this.#options.allowInsecure);
 		// A caller that already gave up must not start a refresh on its way out.
 		prepared.init.signal?.throwIfAborted();
 		let token =
-			this.#keeper.freshToken() ??
-			(await whileNotAborted(this.#keeper.tokenForRequest(), prepared.init.signal));
-		for (let retried = false; ; retried = true) {
+			this.#keeper.freshToken(resource) ??
+			(await whileNotAborted(this.#keeper.tokenForRequest(resource), prepared.init.signal));
+		let retried = false;
+		let nonceRetried = false;
+		for (;;) {
 			// prepared.init.headers is the session's own copy of the caller's headers.
 			prepared.init.headers.set('authorization', token.authorization);
+			const proved = this.#dpop !== undefined && token.tokenType === 'DPoP';
+			const nonce = proved ? await this.#prove(prepared.init.headers, prepared, token) : undefined;
 			// The first hop is sent here, not in a helper: one promise turn less on every request.
 			const first = await this.#options.fetch(prepared.url, prepared.init);
 			const { response, tokenSent } =
 				firstAnswer(prepared, first) ??
-				(await followRedirects(this.#options.fetch, prepared, first, this.#mayCarryToken));
+				(await followRedirects(
+					this.#options.fetch,
+					prepared,
+					first,
+					resource === undefined ? this.#mayCarryToken : (url) => url.origin === resource,
+				));
+			// A nonce the server asks for is sent at once, once, and does not use up the 401 retry.
+			if (
+				proved &&
+				tokenSent &&
+				this.#dpopLoaded?.retryWithNonce(prepared.url, response, {
+					sent: nonce,
+					retried: nonceRetried,
+					replayable: prepared.replayable,
+				})
+			) {
+				nonceRetried = true;
+				await response.body?.cancel();
+				continue;
+			}
 			if (response.status !== 401) {
 				// The token works: a later 401 means it was revoked, and a refresh may help.
 				this.#unproven = undefined;
@@ -186,12 +252,30 @@ export class OAuth2Session {
 			// A 401 from where a redirect took the request without the token says nothing of it.
 			if (!tokenSent || !(await this.#refreshMayHelp(response, token))) return response;
 			if (retried || !prepared.replayable) return response;
-			const retryWith = await whileNotAborted(this.#tokenAfter401(token), prepared.init.signal);
+			const retryWith = await whileNotAborted(
+				this.#tokenAfter401(token, resource),
+				prepared.init.signal,
+			);
 			if (retryWith === undefined) return response;
 			await response.body?.cancel();
 			token = retryWith;
+			retried = true;
 		}
 	};
+
+	/**
+	 * The RFC 7638 thumbprint of the DPoP key: the one the current token is bound to, or the one
+	 * the next token will be asked with (made now if there is none yet). `undefined` without the
+	 * `dpop` option.
+	 *
+	 * @throws {DPoPError} The stored token's key is missing or does not match it.
+	 */
+	async dpopThumbprint(): Promise<string | undefined> {
+		if (this.#dpop === undefined) return undefined;
+		const binding = await this.#dpop;
+		await this.#keeper.ready;
+		return binding.thumbprint(this.#keeper.token);
+	}
 
 	/**
 	 * Builds the authorization URL (PKCE S256 by default) and remembers its state and verifier for
@@ -269,17 +353,21 @@ export class OAuth2Session {
 			}
 		}
 		await this.#keeper.end(new ReauthenticationRequiredError('The session was logged out'));
+		// The key goes with the token: the next sign-in, here or in any context, gets a new one.
+		this.#dpopLoaded?.forget();
 		if (failure !== undefined) throw failure;
 	}
 
 	/** Replaces the token (after a login, or with a token saved from `TokenUpdated`) and saves it. */
 	async setToken(token: TokenInput): Promise<void> {
-		await this.#keeper.replace(toToken(token), 'set');
+		const replacement = toToken(token);
+		if (this.#dpop !== undefined) (await this.#dpop).attach(replacement, undefined);
+		await this.#keeper.replace(replacement, 'set');
 	}
 
 	/**
 	 * Listens to an event: `tokenUpdated`, `refreshFailed`, `refreshTokenExpiring`, `sessionEnded`,
-	 * `storeError`.
+	 * `storeError`, and the telemetry of `refreshStarted`, `refreshFinished` and `lockWaited`.
 	 * Returns a function that removes the listener.
 	 */
 	on<E extends keyof OAuth2SessionEvents>(name: E, listener: OAuth2SessionListener<E>): () => void {
@@ -301,21 +389,18 @@ export class OAuth2Session {
 
 	/**
 	 * Whether a refresh may change a refusal's answer, read from its challenge; throws the typed
-	 * errors of the causes the caller must act on (step-up, and scope when asked to). A 401 without
-	 * a challenge blames the token, as it always did, without loading the parser.
+	 * errors of the causes the caller must act on (step-up, and scope when asked to).
 	 */
 	async #refreshMayHelp(response: Response, sent: Token): Promise<boolean> {
-		const { status } = response;
-		if (status === 403 && this.#options.insufficientScope === 'return') return false;
-		if (status === 401 && !response.headers.has('www-authenticate')) return true;
 		const { refreshMayHelp } = await import('./unauthorized.js');
 		return refreshMayHelp(response, sent.authorization, this.#options.insufficientScope);
 	}
 
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
-	async #tokenAfter401(used: Token): Promise<Token | undefined> {
+	async #tokenAfter401(used: Token, resource?: string): Promise<Token | undefined> {
 		await this.#keeper.ready;
-		const current = this.#keeper.token;
+		const current =
+			resource === undefined ? this.#keeper.token : this.#keeper.resourceToken(resource);
 		// Refreshed while this request was in flight: the new token has not been tried yet. Or
 		// ended: `undefined` hands the 401 back.
 		if (current?.accessToken !== used.accessToken) return current;
@@ -327,7 +412,7 @@ export class OAuth2Session {
 		) {
 			return undefined;
 		}
-		const next = await this.#keeper.refresh(current, 'unauthorized');
+		const next = await this.#keeper.refresh(current, 'unauthorized', resource);
 		this.#unproven = next.accessToken;
 		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
 		return next;
@@ -398,12 +483,14 @@ export class OAuth2Session {
 		grant: Grant,
 		params: Params,
 		signal: AbortSignal | undefined,
+		base?: Token,
 	): Promise<Token> {
 		const { tokenEndpoint, profile } = this.#options;
 		if (tokenEndpoint === undefined) {
 			throw new InvalidOptionsError('Getting a token needs the tokenEndpoint option');
 		}
-		return requestToken({
+		const dpop = this.#dpop === undefined ? undefined : await (await this.#dpop).tokenRequest(base);
+		const token = await requestToken({
 			tokenEndpoint,
 			grant,
 			clientAuthentication: this.#options.clientAuthentication,
@@ -414,7 +501,19 @@ export class OAuth2Session {
 			maxResponseSize: this.#options.maxResponseSize,
 			...(profile === undefined ? {} : { profile }),
 			...(signal === undefined ? {} : { signal }),
+			...(dpop === undefined ? {} : { dpop: dpop.proofs }),
 		});
+		return dpop === undefined ? token : dpop.issued(token);
+	}
+
+	/** Sets a fresh DPoP proof for a request carrying `token`; returns the nonce it carries. */
+	async #prove(
+		headers: Headers,
+		request: { url: URL; init: { method?: string | undefined } },
+		token: Token,
+	): Promise<string | undefined> {
+		const binding = this.#dpopLoaded ?? (await (this.#dpop as Promise<DPoPBinding>));
+		return binding.proveRequest(headers, request.init.method ?? 'GET', request.url, token);
 	}
 
 	// A bound field, not a method: it is handed to followRedirects and the ky hooks as it is.

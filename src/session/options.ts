@@ -27,6 +27,46 @@ export type InsufficientScopeMode = 'return' | 'throw';
 /** The names of the client authentication methods built in (RFC 6749 §2.3, OpenID Connect). */
 export type ClientAuthenticationMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
+/**
+ * One API of the session's `resources` option: what the token endpoint is asked for to get a token
+ * that API accepts.
+ */
+export interface ResourceOptions {
+	/**
+	 * The RFC 8707 resource indicator(s) sent as `resource` when getting this API's token; a list is
+	 * sent as repeated parameters.
+	 * @default the API's origin, unless `audience` is given
+	 */
+	resource?: string | readonly string[] | undefined;
+	/**
+	 * The `audience` parameter, for servers that use it instead of `resource` (Auth0).
+	 * @default none
+	 */
+	audience?: string | readonly string[] | undefined;
+	/**
+	 * The scope to ask for with this API's token (a narrower one than the sign-in's, RFC 8707 §2.2).
+	 * @default none: the server's choice, usually what the grant holds for the resource
+	 */
+	scope?: string | readonly string[] | undefined;
+}
+
+/** Options of a DPoP session (RFC 9449), beyond `dpop: true`. */
+export interface DPoPOptions {
+	/**
+	 * Your own key pair, instead of one the session makes and stores: ES256 (P-256), EdDSA
+	 * (Ed25519), RS256 or PS256 (2048 bits or more), its public key exportable. The store then
+	 * keeps only its thumbprint, and every context sharing the store must be given the same pair.
+	 * @default undefined: an ES256 key pair made on first use and kept in the store with the token
+	 */
+	keyPair?: CryptoKeyPair | undefined;
+	/**
+	 * Accepts a `Bearer` token from a token endpoint asked for a DPoP-bound one (a server without
+	 * DPoP support). Off, such an answer fails with a `DPoPError` (`bearer-downgrade`).
+	 * @default false
+	 */
+	allowBearer?: boolean | undefined;
+}
+
 /** Options of `new OAuth2Session(...)`. Only `clientId` is required. */
 export interface OAuth2SessionOptions {
 	/** The client identifier issued by the authorization server. */
@@ -88,6 +128,16 @@ export interface OAuth2SessionOptions {
 	 * @default [] (only `baseUrl`'s origin, if given)
 	 */
 	allowedOrigins?: readonly string[] | undefined;
+	/**
+	 * APIs that each take a token of their own (RFC 8707 resource indicators, or Auth0 audiences),
+	 * by origin: a request to one of these origins carries that API's token, obtained and refreshed
+	 * with the session's refresh token and that API's `resource`, and never the token of another
+	 * API. The tokens share the session's store record and lock: a refresh token rotated by any
+	 * of them is the one all use. An origin here may not be in `allowedOrigins` too.
+	 * @default {} (one token, for `allowedOrigins`)
+	 * @example { 'https://api-a.example': {}, 'https://api-b.example': { scope: 'read' } }
+	 */
+	resources?: Readonly<Record<string, ResourceOptions>> | undefined;
 	/** A base URL that relative request URLs resolve against. Its origin is allowed. */
 	baseUrl?: string | URL | undefined;
 	/**
@@ -208,6 +258,16 @@ export interface OAuth2SessionOptions {
 	 * @default 'return'
 	 */
 	insufficientScope?: InsufficientScopeMode | undefined;
+	/**
+	 * Sender-constrained tokens (DPoP, RFC 9449): every token request carries a proof signed with
+	 * the session's key, the tokens are bound to that key, and every request to an allowed origin
+	 * carries `Authorization: DPoP <token>` and a fresh proof. The key is kept with the token in
+	 * `store`, so every context sharing the record signs with the same key. `true` makes an ES256
+	 * key on first use; `{ keyPair }` takes yours.
+	 * @default false
+	 * @example new OAuth2Session({ clientId: 'app', tokenEndpoint, store, dpop: true })
+	 */
+	dpop?: boolean | DPoPOptions | undefined;
 }
 
 /** The options with every default applied: what the session works from. */
@@ -232,6 +292,8 @@ export interface NormalizedOAuth2SessionOptions {
 	scope: string | readonly string[] | undefined;
 	grant: Grant | undefined;
 	allowedOrigins: ReadonlySet<string>;
+	/** The parameters each resource's token is asked for with, by origin. */
+	resources: ReadonlyMap<string, Params>;
 	baseUrl: URL | undefined;
 	refresh: RefreshMode;
 	refreshParams: Params;
@@ -252,6 +314,8 @@ export interface NormalizedOAuth2SessionOptions {
 	unauthorizedRefreshInterval: number;
 	maxResponseSize: number | undefined;
 	insufficientScope: InsufficientScopeMode;
+	/** DPoP, when on. */
+	dpop: { keyPair: CryptoKeyPair | undefined; allowBearer: boolean } | undefined;
 }
 
 /** Every default, in one place. */
@@ -287,6 +351,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		(options.allowedOrigins ?? []).map((origin) => webUrl(origin, 'allowedOrigins').origin),
 	);
 	if (baseUrl !== undefined) allowedOrigins.add(baseUrl.origin);
+	const resources = resourcesFrom(options.resources, allowedOrigins);
 	const userFetch = options.fetch;
 	const { metadata } = options;
 	const issuer = options.issuer ?? metadata?.issuer;
@@ -316,6 +381,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		scope: options.scope,
 		grant: options.grant,
 		allowedOrigins,
+		resources,
 		baseUrl,
 		refresh,
 		refreshParams: options.refreshParams ?? {},
@@ -355,7 +421,31 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			['return', 'throw'],
 			'insufficientScope',
 		),
+		dpop: dpopFrom(options.dpop),
 	};
+}
+
+function resourcesFrom(
+	resources: OAuth2SessionOptions['resources'],
+	allowedOrigins: ReadonlySet<string>,
+): ReadonlyMap<string, Params> {
+	const normalized = new Map<string, Params>();
+	for (const [key, api] of Object.entries(resources ?? {})) {
+		const { origin } = webUrl(key, 'resources');
+		// One origin, one token: a second one could reach an API that must not see it.
+		if (allowedOrigins.has(origin) || normalized.has(origin)) {
+			throw new InvalidOptionsError(
+				`${origin} is named twice in resources and allowedOrigins: each origin takes one token`,
+			);
+		}
+		const { resource, audience, scope } = api ?? {};
+		normalized.set(origin, {
+			resource: resource ?? (audience === undefined ? origin : undefined),
+			audience,
+			scope: typeof scope === 'string' || scope === undefined ? scope : scope.join(' '),
+		});
+	}
+	return normalized;
 }
 
 function clientAuthenticationFrom(options: OAuth2SessionOptions): ClientAuthentication {
@@ -374,6 +464,21 @@ function clientAuthenticationFrom(options: OAuth2SessionOptions): ClientAuthenti
 	throw new InvalidOptionsError(
 		"clientAuthentication must be 'client_secret_basic', 'client_secret_post', 'none' or a function",
 	);
+}
+
+function dpopFrom(dpop: OAuth2SessionOptions['dpop']): NormalizedOAuth2SessionOptions['dpop'] {
+	if (dpop === undefined || dpop === false) return undefined;
+	if (dpop === true) return { keyPair: undefined, allowBearer: false };
+	if (typeof dpop !== 'object' || dpop === null) {
+		throw new InvalidOptionsError('dpop must be true, false or { keyPair, allowBearer }');
+	}
+	if (
+		dpop.keyPair !== undefined &&
+		(typeof dpop.keyPair !== 'object' || dpop.keyPair === null || !('privateKey' in dpop.keyPair))
+	) {
+		throw new InvalidOptionsError('dpop.keyPair must be a CryptoKeyPair');
+	}
+	return { keyPair: dpop.keyPair, allowBearer: dpop.allowBearer === true };
 }
 
 function toUrl(value: string | URL, option: string): URL {

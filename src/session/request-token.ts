@@ -1,4 +1,3 @@
-import pRetry, { AbortError } from 'p-retry';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OAuth2Error } from '../errors/oauth2-error.js';
 import { TokenRequestError } from '../errors/token-request-error.js';
@@ -106,8 +105,24 @@ export interface SendTokenRequestOptions {
 	now?: (() => number) | undefined;
 }
 
+/**
+ * What a DPoP session adds to a token request (RFC 9449 §5, §8): a fresh proof on each attempt, and
+ * the nonces the token endpoint answers with.
+ */
+export interface TokenRequestProofs {
+	/** The `DPoP` header of one attempt. */
+	proof(method: string, url: URL): Promise<string>;
+	/** Takes the answer's `DPoP-Nonce`; whether to send once more with it (`use_dpop_nonce`). */
+	answered(url: URL, answer: TokenHttpResponse): boolean;
+}
+
 /** Options of `requestToken`: what to send, and how. */
 export interface RequestTokenOptions extends BuildTokenRequestOptions, SendTokenRequestOptions {
+	/**
+	 * DPoP proofs for the request; the answer may then be a `DPoP` token.
+	 * @default undefined: no proof, only `Bearer` tokens accepted
+	 */
+	dpop?: TokenRequestProofs | undefined;
 	/**
 	 * A provider profile: its token endpoint method, scope separator and token hooks are used.
 	 * `method` and `scopeSeparator`, when given, win over the profile's.
@@ -159,12 +174,21 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 		scopeSeparator,
 		method: options.method ?? profile?.tokenEndpointMethod,
 	};
+	const { dpop } = options;
 	let sent: TokenRequestParts | undefined;
-	const answer = await sendTokenRequest(async () => {
+	const prepare = async () => {
 		sent = await buildTokenRequest(build);
 		await runTokenRequestHooks(profile, phase, sent);
+		// Last, and on every attempt: each proof has its own jti, and covers the final URL.
+		if (dpop !== undefined) sent.headers.set('dpop', await dpop.proof(sent.method, sent.url));
 		return sent;
-	}, options);
+	};
+	let answer = await sendTokenRequest(prepare, options);
+	// One more try, with the nonce the server just gave (RFC 9449 §8); a form body replays.
+	if (dpop !== undefined && sent !== undefined && dpop.answered(sent.url, answer)) {
+		answer = await sendTokenRequest(prepare, options);
+		dpop.answered(sent.url, answer);
+	}
 	const { status, body } = runTokenResponseHooks(profile, phase, answer);
 	const redacted =
 		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers, status);
@@ -179,6 +203,7 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 		status,
 		scopeSeparator,
 		response: answer.response,
+		tokenTypes: dpop === undefined ? undefined : ['DPoP', 'Bearer'],
 	});
 }
 
@@ -205,25 +230,44 @@ export async function sendTokenRequest(
 		'bytes',
 	);
 	const now = options.now ?? Date.now;
-	const attempt = (attemptNumber: number) =>
+	const send = (attemptNumber: number) =>
 		sendOnce(typeof request === 'function' ? request : () => request, attemptNumber, {
 			...options,
 			timeout,
 			maxResponseSize,
 			now,
-		}).catch((error: unknown) => {
-			if (error instanceof TokenRequestError && error.reason !== 'redirect') throw error;
-			throw new AbortError(error instanceof Error ? error : new Error(String(error)));
 		});
-	if (options.retry === false) return pRetry(attempt, { retries: 0, signal: options.signal });
-
-	const retry = normalizeRetry(options.retry ?? {});
+	const retry = options.retry === false ? undefined : normalizeRetry(options.retry ?? {});
 	const started = performance.now();
+	// The first attempt is sent as p-retry sends it, without p-retry: it loads only when a
+	// transient failure is to be retried, which a page whose refreshes succeed never sees.
+	let first: unknown;
+	try {
+		options.signal?.throwIfAborted();
+		const answer = await send(1);
+		options.signal?.throwIfAborted();
+		return answer;
+	} catch (error) {
+		options.signal?.throwIfAborted();
+		if (!isTransient(error)) throw error instanceof Error ? error : new Error(String(error));
+		if (retry === undefined || retry.retries === 0) throw error;
+		first = error;
+	}
+	const { default: pRetry, AbortError } = await import('p-retry');
+	// p-retry judges the first failure as if it had sent the attempt itself; the clock it keeps
+	// for maxRetryTime starts now, so it gets what is left of it.
+	const attempt = (attemptNumber: number) =>
+		attemptNumber === 1
+			? Promise.reject(first)
+			: send(attemptNumber).catch((error: unknown) => {
+					if (isTransient(error)) throw error;
+					throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+				});
 	return pRetry(attempt, {
 		retries: retry.retries,
 		minTimeout: retry.minTimeout,
 		maxTimeout: retry.maxTimeout,
-		maxRetryTime: retry.maxRetryTime,
+		maxRetryTime: Math.max(0, retry.maxRetryTime - (performance.now() - started)),
 		// Jitter, so clients that failed together do not all come back at the same moment.
 		randomize: true,
 		signal: options.signal,
@@ -405,6 +449,11 @@ function withoutQuery(error: TypeError, url: string): TypeError {
 	return new TypeError(error.message.split(query).join('?[redacted]'));
 }
 
+/** A failure worth another attempt: no answer, a timeout, a 5xx or a 429 (not a redirect). */
+function isTransient(error: unknown): error is TokenRequestError {
+	return error instanceof TokenRequestError && error.reason !== 'redirect';
+}
+
 function isRedirect(response: Response): boolean {
 	// In browsers a manual redirect is an opaque response with status 0; in Node, the 3xx itself.
 	return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
@@ -434,11 +483,24 @@ function positive(
 
 function normalizeRetry(retry: RetryOptions): { [K in keyof RetryOptions]-?: number } {
 	const defaults = sendTokenRequestDefaults.retry;
-	return {
+	const normalized = {
 		retries: retry.retries ?? defaults.retries,
 		minTimeout: retry.minTimeout ?? defaults.minTimeout,
 		maxTimeout: retry.maxTimeout ?? defaults.maxTimeout,
 		maxRetryAfter: retry.maxRetryAfter ?? defaults.maxRetryAfter,
 		maxRetryTime: retry.maxRetryTime ?? defaults.maxRetryTime,
 	};
+	// Checked before the first attempt, since p-retry, which would refuse them, loads only after it.
+	for (const [option, value] of Object.entries(normalized)) {
+		const form =
+			option === 'retries'
+				? Number.isInteger(value) || value === Number.POSITIVE_INFINITY
+				: option !== 'minTimeout' || Number.isFinite(value);
+		if (typeof value !== 'number' || !(value >= 0) || !form) {
+			throw new InvalidOptionsError(
+				`retry.${option} must be ${option === 'retries' ? 'a whole number' : 'a number of milliseconds'}, 0 or more`,
+			);
+		}
+	}
+	return normalized;
 }

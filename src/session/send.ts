@@ -187,7 +187,11 @@ export async function followRedirects(
 			);
 		}
 		if (hop === 0) headers = new Headers(headers);
-		if (!mayCarryToken(next)) headers.delete('authorization');
+		if (!mayCarryToken(next)) {
+			headers.delete('authorization');
+			// A DPoP proof is signed for the first URL, and names the key: it goes with the token.
+			headers.delete('dpop');
+		}
 		if (next.origin !== current.origin) {
 			for (const name of CROSS_ORIGIN_HEADERS) headers.delete(name);
 		}

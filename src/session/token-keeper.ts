@@ -8,19 +8,34 @@ import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
-import { decodeStoredRecord, encodeStoredRecord } from '../storage/token-store.js';
-import { Emitter, type OAuth2SessionEvents, type TokenSource } from './events.js';
+import {
+	decodeStoredRecord,
+	encodeStoredRecord,
+	type StoredDPoPKey,
+} from '../storage/token-store.js';
+import {
+	Emitter,
+	type OAuth2SessionEvents,
+	type RefreshReason,
+	type TokenSource,
+} from './events.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
+import type { ResourceTokens } from './resource-tokens.js';
+import type * as Telemetry from './telemetry.js';
 import { scheduleAt } from './timer.js';
 
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
 	grant: Grant,
-	options: { params: Params; signal: AbortSignal },
+	options: {
+		params: Params;
+		signal: AbortSignal;
+		/** The token being refreshed, when the grant is its refresh token. */
+		base?: Token | undefined;
+	},
 ) => Promise<Token>;
 
-/** Why a refresh was asked for. */
-export type RefreshReason = 'expired' | 'unauthorized' | 'proactive' | 'manual';
+export type { RefreshReason };
 
 /** Where a keeper's token lives, and whether the keeper watches it on its own. */
 export interface KeeperPlace {
@@ -32,6 +47,14 @@ export interface KeeperPlace {
 	 * holds one subscription for all of them and hands changes to `storeChanged`).
 	 */
 	background: boolean;
+}
+
+/** What a DPoP session's keeper stores with each token and reads back: the token's key. */
+export interface TokenKeys {
+	/** The key entry to store with `token`, once known. */
+	entryFor(token: Token): StoredDPoPKey | undefined;
+	/** Takes note of the key entry (or none) a token was read with. */
+	attach(token: Token, entry: StoredDPoPKey | undefined): void;
 }
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
@@ -48,11 +71,14 @@ export class TokenKeeper {
 	readonly #obtain: ObtainToken;
 	readonly #key: string;
 	readonly #background: boolean;
+	readonly #keys: TokenKeys | undefined;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
 	#token: Token | undefined;
 	#inflight: Promise<Token> | undefined;
+	/** The tokens of the `resources` APIs, when the session has any. */
+	#apis: ResourceTokens | undefined;
 	#backoffUntil = 0;
 	/** Refreshes failed in a row: each doubles the back-off. */
 	#failures = 0;
@@ -65,17 +91,23 @@ export class TokenKeeper {
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
+	/** Tokens got from the server: telemetry tells a refresh from an adopted token by it. */
+	#obtained = 0;
+	/** Loaded at the first refresh: a page whose token never expires does not carry it. */
+	#telemetry: typeof Telemetry | undefined;
 
 	constructor(
 		options: NormalizedOAuth2SessionOptions,
 		obtain: ObtainToken,
 		initial: Token | undefined,
 		place: KeeperPlace = { storeKey: options.storeKey, background: true },
+		keys?: TokenKeys,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
 		this.#key = place.storeKey;
 		this.#background = place.background;
+		this.#keys = keys;
 		this.#ready = this.#load(initial).then(() => {
 			this.#loaded = true;
 		});
@@ -95,8 +127,8 @@ export class TokenKeeper {
 	 * The token to send a request with when one is at hand and not due, without a promise: what
 	 * almost every request gets. `undefined` sends the caller to `tokenForRequest()`.
 	 */
-	freshToken(): Token | undefined {
-		const token = this.#token;
+	freshToken(resource?: string): Token | undefined {
+		const token = resource === undefined ? this.#token : this.#apis?.tokens.get(resource);
 		return this.#loaded && token !== undefined && !this.isDue(token) ? token : undefined;
 	}
 
@@ -105,8 +137,11 @@ export class TokenKeeper {
 	 * throws `TokenUpdated` after refreshing (`raise-updated`) or `TokenExpiredError` (`manual`).
 	 * A due token that is still valid is served when a refresh cannot happen now.
 	 */
-	async tokenForRequest(): Promise<Token> {
+	async tokenForRequest(resource?: string): Promise<Token> {
 		await this.#ready;
+		if (this.#apis !== undefined && resource !== undefined) {
+			return this.#apis.forRequest(this, resource, this.#options.refresh);
+		}
 		let token = this.#token;
 		if (token === undefined) {
 			if (this.#options.grant !== undefined && this.#options.refresh === 'auto') {
@@ -149,14 +184,27 @@ export class TokenKeeper {
 		return next;
 	}
 
+	/** The token of a `resources` API held now, without any refresh. */
+	resourceToken(resource: string): Token | undefined {
+		return this.#apis?.tokens.get(resource);
+	}
+
 	/**
-	 * Gets a new token. Callers that ask while a refresh is under way share it; a caller whose
-	 * `stale` token was already replaced gets the replacement without another refresh.
+	 * Gets a new token (of the `resources` API at `resource`, when given). Callers that ask while a
+	 * refresh is under way share it; a caller whose `stale` token was already replaced gets the
+	 * replacement without another refresh.
 	 */
-	async refresh(stale: Token | undefined, reason: RefreshReason): Promise<Token> {
+	async refresh(
+		stale: Token | undefined,
+		reason: RefreshReason,
+		resource?: string,
+	): Promise<Token> {
 		await this.#ready;
 		await this.#recover();
-		const current = this.#token;
+		// A `resources` API's token, when the session has that API; else the session's own.
+		const apis = resource === undefined ? undefined : this.#apis;
+		const api = apis === undefined ? undefined : resource;
+		const current = api === undefined ? this.#token : apis?.tokens.get(api);
 		if (
 			reason !== 'manual' &&
 			stale !== undefined &&
@@ -166,7 +214,8 @@ export class TokenKeeper {
 		) {
 			return current;
 		}
-		if (this.#inflight !== undefined) return this.#inflight;
+		const inflight = api === undefined ? this.#inflight : apis?.inflight.get(api);
+		if (inflight !== undefined) return inflight;
 		// Without this, every request on an expired token would ask again a server that just said no.
 		if (reason !== 'manual' && reason !== 'proactive' && Date.now() < this.#backoffUntil) {
 			throw new TokenRequestError(
@@ -175,10 +224,12 @@ export class TokenKeeper {
 				{ cause: this.#lastFailure },
 			);
 		}
-		const run = this.#refreshOnce(stale).finally(() => {
+		const run = this.#reported(reason, () => this.#refreshOnce(stale, api)).finally(() => {
 			if (this.#inflight === run) this.#inflight = undefined;
+			if (api !== undefined && apis?.inflight.get(api) === run) apis.inflight.delete(api);
 		});
-		this.#inflight = run;
+		if (api === undefined) this.#inflight = run;
+		else apis?.inflight.set(api, run);
 		return run;
 	}
 
@@ -201,6 +252,7 @@ export class TokenKeeper {
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
 		this.#token = undefined;
+		this.#apis?.tokens.clear();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		try {
@@ -221,16 +273,22 @@ export class TokenKeeper {
 
 	async #load(initial: Token | undefined): Promise<void> {
 		const { store } = this.#options;
+		if (this.#options.resources.size > 0) {
+			const { ResourceTokens } = await import('./resource-tokens.js');
+			this.#apis = new ResourceTokens();
+		}
 		// Subscribed before reading, so a write landing between the read and the subscription is
 		// not missed.
 		if (this.#background && store.subscribe !== undefined) {
 			this.#unsubscribe = store.subscribe(this.#key, (record) => this.storeChanged(record));
 		}
 		let unreadable = false;
-		const stored = await this.#read((error) => {
+		const record = await this.#readRecord((error) => {
 			unreadable = true;
 			if (error.problem === 'unavailable') this.#readError = error;
 		});
+		const stored = record?.token;
+		if (record !== undefined) this.#apis?.adopt(record.resources);
 		// A notification may already have brought a token newer than what the read saw.
 		if (this.#token === undefined) {
 			if (stored !== undefined) {
@@ -244,23 +302,42 @@ export class TokenKeeper {
 		this.#schedule();
 	}
 
-	async #refreshOnce(stale: Token | undefined): Promise<Token> {
+	async #reported(reason: RefreshReason, refresh: () => Promise<Token>): Promise<Token> {
+		// A chunk that cannot be loaded (a deploy replaced it) must not cost the refresh.
+		this.#telemetry ??= await import('./telemetry.js').catch(() => undefined);
+		return (
+			this.#telemetry?.reportRefresh(
+				this.events,
+				reason,
+				this.#key,
+				refresh,
+				() => this.#obtained,
+			) ?? refresh()
+		);
+	}
+
+	async #refreshOnce(stale: Token | undefined, resource: string | undefined): Promise<Token> {
 		const { store, refreshTimeout } = this.#options;
 		// Each timeout starts when the refresh can start: a wait for the lock (a killed holder's
 		// lock lives out its ttl) must not use up the time the refresh itself is given.
 		const timeout = () => AbortSignal.timeout(refreshTimeout);
-		if (store.lock === undefined) return this.#refreshFrom(this.#token, timeout(), false);
+		if (store.lock === undefined) {
+			return this.#refreshFrom(this.#token, timeout(), false, resource);
+		}
 		let refreshed: Token | undefined;
+		const waited = this.#telemetry?.lockWait(this.events, this.#key);
 		try {
 			return await store.lock(
 				this.#key,
 				async () => {
-					refreshed = await this.#refreshUnderLock(stale, timeout());
+					waited?.acquired();
+					refreshed = await this.#refreshUnderLock(stale, timeout(), resource);
 					return refreshed;
 				},
 				{ ttl: refreshTimeout + LOCK_MARGIN, waitTimeout: refreshTimeout + LOCK_MARGIN },
 			);
 		} catch (error) {
+			waited?.failed(error);
 			// Releasing failed after the work was done: the token is good, only the store is not.
 			if (refreshed !== undefined) {
 				this.#storeError(error, 'lock');
@@ -275,26 +352,37 @@ export class TokenKeeper {
 			// The holder is stuck or the store is down: refreshing without the lock beats failing
 			// every request.
 			this.#storeError(error, 'lock');
-			return this.#refreshFrom(this.#token, timeout(), false);
+			return this.#refreshFrom(this.#token, timeout(), false, resource);
 		}
 	}
 
-	async #refreshUnderLock(stale: Token | undefined, signal: AbortSignal): Promise<Token> {
+	async #refreshUnderLock(
+		stale: Token | undefined,
+		signal: AbortSignal,
+		resource: string | undefined,
+	): Promise<Token> {
 		// The store is the truth under the lock: another context may have refreshed while we waited
 		// (and its notification may already have reached us).
-		const latest = (await this.#read()) ?? this.#token;
-		if (latest !== undefined && latest.accessToken !== stale?.accessToken && !this.isDue(latest)) {
-			if (latest.accessToken !== this.#token?.accessToken) this.#accept(latest, 'store');
-			return latest;
+		const stored = await this.#readRecord();
+		const latest = stored?.token ?? this.#token;
+		// What this context writes next must not drop a resource token another context got.
+		if (stored !== undefined) this.#apis?.adopt(stored.resources);
+		const wanted = resource === undefined ? latest : this.#apis?.tokens.get(resource);
+		if (wanted !== undefined && wanted.accessToken !== stale?.accessToken && !this.isDue(wanted)) {
+			if (resource === undefined && wanted.accessToken !== this.#token?.accessToken) {
+				this.#accept(wanted, 'store');
+			}
+			return wanted;
 		}
 		// With rotation, the stored refresh token is the newest; ours may already be spent.
-		return this.#refreshFrom(latest, signal, true);
+		return this.#refreshFrom(latest, signal, true, resource);
 	}
 
 	async #refreshFrom(
 		base: Token | undefined,
 		signal: AbortSignal,
 		locked: boolean,
+		resource?: string,
 	): Promise<Token> {
 		const grant =
 			base?.refreshToken !== undefined
@@ -310,9 +398,18 @@ export class TokenKeeper {
 		let token: Token;
 		try {
 			const params = base?.refreshToken !== undefined ? this.#options.refreshParams : {};
-			token = await this.#obtain(grant, { params, signal });
+			token = await this.#obtain(grant, {
+				params:
+					resource === undefined ? params : { ...params, ...this.#options.resources.get(resource) },
+				signal,
+				base: base?.refreshToken !== undefined ? base : undefined,
+			});
+			this.#obtained++;
 		} catch (error) {
-			return this.#refreshFailed(error, base, signal, locked, grant);
+			return this.#refreshFailed(error, base, signal, locked, grant, resource);
+		}
+		if (this.#apis !== undefined && resource !== undefined) {
+			return this.#acceptResourceToken(this.#apis, token, base, resource);
 		}
 		token = this.#clampLifetime(keepWhatTheAnswerOmits(token, base, grant));
 		await this.#save(token);
@@ -327,6 +424,7 @@ export class TokenKeeper {
 		signal: AbortSignal,
 		locked: boolean,
 		grant: Grant,
+		resource: string | undefined,
 	): Promise<Token> {
 		// Only invalid_grant says the grant itself is gone (RFC 6749 §5.2). invalid_client and
 		// unauthorized_client are about this client's configuration: ending on them would delete the
@@ -335,13 +433,18 @@ export class TokenKeeper {
 			// Another context may have rotated the refresh token under us: without a lock, or with
 			// one a failover lost (Redis replicates asynchronously; a promoted replica may lack it).
 			const stored = await this.#read();
-			if (stored !== undefined && stored.accessToken !== base?.accessToken && !stored.isExpired()) {
+			if (
+				resource === undefined &&
+				stored !== undefined &&
+				stored.accessToken !== base?.accessToken &&
+				!stored.isExpired()
+			) {
 				this.#accept(stored, 'store');
 				return stored;
 			}
 			// A daemon's grant (client credentials, JWT bearer) outlives its refresh tokens.
 			if (grant.grantType === 'refresh_token' && this.#options.grant !== undefined) {
-				return this.#refreshFrom(undefined, signal, locked);
+				return this.#refreshFrom(undefined, signal, locked, resource);
 			}
 			const ended = new ReauthenticationRequiredError(
 				'The authorization server refused the refresh (invalid_grant)',
@@ -385,6 +488,24 @@ export class TokenKeeper {
 		return token.with({ issuedAt: now, expiresAt });
 	}
 
+	/** Keeps a `resources` API's new token, and saves the session's (its refresh token may be new). */
+	async #acceptResourceToken(
+		apis: ResourceTokens,
+		answer: Token,
+		base: Token | undefined,
+		resource: string,
+	): Promise<Token> {
+		const [token, shared] = apis.keep(resource, this.#clampLifetime(answer), base);
+		this.#backoffUntil = 0;
+		this.#failures = 0;
+		// A session with no token of its own (a daemon's grant) keeps its resource tokens in memory.
+		if (shared === undefined) return token;
+		await this.#save(shared);
+		if (shared !== base) await this.#notifyUpdater(shared);
+		if (shared !== this.#token) this.#accept(shared, shared === base ? 'store' : 'refresh');
+		return token;
+	}
+
 	#accept(token: Token, source: TokenSource): void {
 		const previous = this.#token;
 		this.#token = token;
@@ -413,12 +534,19 @@ export class TokenKeeper {
 		}
 		let stored: Token;
 		try {
-			stored = decodeStoredRecord(record, this.#key).token;
+			const decoded = this.#decode(record);
+			stored = decoded.token;
+			this.#apis?.adopt(decoded.resources);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
 		}
-		if (stored.accessToken !== this.#token?.accessToken && stored.accessToken !== this.#writing) {
+		// A refresh token rotated by another API's refresh comes with the same access token.
+		if (
+			(stored.accessToken !== this.#token?.accessToken ||
+				stored.refreshToken !== this.#token?.refreshToken) &&
+			stored.accessToken !== this.#writing
+		) {
 			this.#accept(stored, 'store');
 		}
 	}
@@ -487,14 +615,25 @@ export class TokenKeeper {
 	}
 
 	async #read(onError?: (error: StorageError) => void): Promise<Token | undefined> {
-		const { store } = this.#options;
+		return (await this.#readRecord(onError))?.token;
+	}
+
+	async #readRecord(
+		onError?: (error: StorageError) => void,
+	): Promise<ReturnType<typeof decodeStoredRecord> | undefined> {
 		try {
-			const record = await store.get(this.#key);
-			return record === undefined ? undefined : decodeStoredRecord(record, this.#key).token;
+			const record = await this.#options.store.get(this.#key);
+			return record === undefined ? undefined : this.#decode(record);
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
 		}
+	}
+
+	#decode(record: unknown): ReturnType<typeof decodeStoredRecord> {
+		const decoded = decodeStoredRecord(record, this.#key);
+		this.#keys?.attach(decoded.token, decoded.dpop);
+		return decoded;
 	}
 
 	/**
@@ -520,7 +659,13 @@ export class TokenKeeper {
 	async #save(token: Token): Promise<void> {
 		this.#writing = token.accessToken;
 		try {
-			await this.#options.store.set(this.#key, encodeStoredRecord(token));
+			await this.#options.store.set(
+				this.#key,
+				encodeStoredRecord(token, Date.now(), {
+					resources: this.#apis?.tokens,
+					dpop: this.#keys?.entryFor(token),
+				}),
+			);
 		} catch (error) {
 			this.#storeError(error, 'set');
 		} finally {

@@ -1,6 +1,6 @@
 // What the session does with a refusal (401, or 403 insufficient_scope) from a resource server. The
 // session loads this module with `import()` at its first refusal: a page whose token works never
-// pays for the parser.
+// pays for the parser, and a refusal costs a round trip anyway.
 import { InsufficientScopeError } from '../errors/insufficient-scope-error.js';
 import { StepUpRequiredError } from '../errors/step-up-required-error.js';
 import { unauthorizedCause } from '../protocol/www-authenticate.js';
@@ -19,12 +19,14 @@ export function refreshMayHelp(
 	authorization: string,
 	insufficientScope: InsufficientScopeMode,
 ): boolean {
+	const { status } = response;
+	if (status === 403 && insufficientScope === 'return') return false;
 	const scheme = authorization.slice(0, Math.max(0, authorization.indexOf(' ')));
 	const cause = unauthorizedCause(response.headers.get('www-authenticate'), scheme);
 	if (cause.kind === 'scope' && insufficientScope === 'throw') {
 		throw new InsufficientScopeError({ scope: cause.scope, response });
 	}
-	if (response.status !== 401) return false;
+	if (status !== 401) return false;
 	if (cause.kind === 'step-up') {
 		throw new StepUpRequiredError({ acrValues: cause.acrValues, maxAge: cause.maxAge, response });
 	}

@@ -159,6 +159,14 @@ export class IndexedDBStore implements TokenStore {
 		this.lockKind = typeof navigator !== 'undefined' && navigator.locks ? 'web-locks' : 'lease';
 	}
 
+	/**
+	 * Without encryption, records are structured clones: a DPoP session keeps a non-extractable
+	 * key pair. Encrypted records are JSON, so the DPoP key is kept, encrypted, as a JWK.
+	 */
+	get keepsCryptoKeys(): boolean {
+		return this.#options.encryption === false;
+	}
+
 	async get(key: string): Promise<StoredRecord | undefined> {
 		const value: unknown = await unavailableOnError(key, 'read', () => get(key, this.#useStore));
 		if (value === undefined) return undefined;

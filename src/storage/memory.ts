@@ -18,6 +18,8 @@ export class MemoryStore implements TokenStore {
 	readonly #records = new Map<string, StoredRecord>();
 	readonly #locks = new Map<string, Promise<void>>();
 	readonly #listeners = new StoreListeners();
+	/** Records are structured clones: a DPoP key pair is kept as it is, not as a JWK. */
+	readonly keepsCryptoKeys = true;
 
 	async get(key: string): Promise<StoredRecord | undefined> {
 		const record = this.#records.get(key);

@@ -2,8 +2,35 @@ import { StorageError } from '../errors/storage-error.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenRecord, tokenFromRecord, tokenToRecord } from '../protocol/token-record.js';
 
-/** The schema version of records this library writes. */
-export const STORED_RECORD_VERSION = 1;
+/**
+ * The newest schema version of records this library writes and reads. Version 2 adds the DPoP key
+ * (`dpop`); a record without one is still written as version 1, so processes running an older
+ * version of this library keep sharing it, while one with a key is refused by them rather than
+ * rewritten without it.
+ */
+export const STORED_RECORD_VERSION = 2;
+
+/** The version of a record without a DPoP key: the format before DPoP, unchanged. */
+const PLAIN_RECORD_VERSION = 1;
+
+/**
+ * The DPoP key (RFC 9449) a record's token is bound to, so every context sharing the record signs
+ * with the same key. Holds the private key: it is as secret as the refresh token beside it.
+ */
+export interface StoredDPoPKey {
+	/** The key's RFC 7638 JWK thumbprint, checked against the key when the record is read. */
+	jkt: string;
+	/**
+	 * The private key as a JWK (public members included): what a store that writes JSON keeps
+	 * (file, Redis, PostgreSQL).
+	 */
+	privateJwk?: JsonWebKey | undefined;
+	/**
+	 * The key pair itself, its private key not extractable: what a store that keeps structured
+	 * clones keeps (memory, IndexedDB without encryption). See `TokenStore.keepsCryptoKeys`.
+	 */
+	keyPair?: CryptoKeyPair | undefined;
+}
 
 /**
  * The most bytes a stored record may have: a token record is a few kB at most, so more is not
@@ -17,12 +44,20 @@ export const MAX_RECORD_BYTES = 1024 * 1024;
  * The token is a requests-oauthlib compatible record.
  */
 export interface StoredRecord {
-	/** Schema version of the record. */
-	version: typeof STORED_RECORD_VERSION;
+	/** Schema version of the record: 1, or 2 when it holds a DPoP key. */
+	version: typeof PLAIN_RECORD_VERSION | typeof STORED_RECORD_VERSION;
 	/** The token, as a requests-oauthlib compatible record. Holds secrets. */
 	token: TokenRecord;
 	/** When the record was written, in epoch milliseconds. */
 	writtenAt: number;
+	/**
+	 * The access tokens for the session's other resources (RFC 8707), by the origin they go to; the
+	 * refresh token they were obtained with is `token`'s. Holds secrets. Optional within version 1:
+	 * a reader that ignores it keeps working, and what it writes without it is fetched again.
+	 */
+	resources?: Record<string, TokenRecord>;
+	/** The DPoP key the token is bound to (version 2). Holds a private key. */
+	dpop?: StoredDPoPKey | undefined;
 }
 
 /** Options of `TokenStore.lock`. */
@@ -82,6 +117,13 @@ export interface TokenStore {
 	subscribeAll?(listener: StoreChangeListener): () => void;
 	/** Releases what the store holds open (connections, channels, watchers). */
 	close?(): Promise<void>;
+	/**
+	 * Whether the store keeps records as structured clones, `CryptoKey` objects included (memory,
+	 * IndexedDB without encryption): a DPoP session then stores a non-extractable key pair, and
+	 * otherwise the private key as a JWK.
+	 * @default false
+	 */
+	readonly keepsCryptoKeys?: boolean | undefined;
 }
 
 /**
@@ -124,9 +166,34 @@ export function storedRecordOr<T>(
 	return value as StoredRecord;
 }
 
-/** Builds the record a store keeps for a token. */
-export function encodeStoredRecord(token: Token, now: number = Date.now()): StoredRecord {
-	return { version: STORED_RECORD_VERSION, token: tokenToRecord(token, now), writtenAt: now };
+/**
+ * Builds the record a store keeps for a token, with the tokens of the session's other resources
+ * and the DPoP key the tokens are bound to, if any.
+ */
+export function encodeStoredRecord(
+	token: Token,
+	now: number = Date.now(),
+	extras: {
+		/** The tokens of the session's other resources, by origin. */
+		resources?: ReadonlyMap<string, Token> | undefined;
+		/** The DPoP key the tokens are bound to. */
+		dpop?: StoredDPoPKey | undefined;
+	} = {},
+): StoredRecord {
+	const { resources, dpop } = extras;
+	const record: StoredRecord = {
+		version: dpop === undefined ? PLAIN_RECORD_VERSION : STORED_RECORD_VERSION,
+		token: tokenToRecord(token, now),
+		writtenAt: now,
+	};
+	if (resources !== undefined && resources.size > 0) {
+		record.resources = {};
+		for (const [origin, resourceToken] of resources) {
+			record.resources[origin] = tokenToRecord(resourceToken, now);
+		}
+	}
+	if (dpop !== undefined) record.dpop = dpop;
+	return record;
 }
 
 /**
@@ -141,6 +208,10 @@ export function decodeStoredRecord(
 	token: Token;
 	/** When the record was written, in epoch milliseconds by the writer's clock. */
 	writtenAt: number;
+	/** The tokens of the session's other resources, by origin; empty when there are none. */
+	resources: ReadonlyMap<string, Token>;
+	/** The DPoP key stored with the token, unchecked against it (the session checks). */
+	dpop?: StoredDPoPKey | undefined;
 } {
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
 		throw new StorageError(`The record under "${key}" is not an object`, {
@@ -149,7 +220,7 @@ export function decodeStoredRecord(
 		});
 	}
 	const record = value as Partial<StoredRecord>;
-	if (record.version !== STORED_RECORD_VERSION) {
+	if (record.version !== PLAIN_RECORD_VERSION && record.version !== STORED_RECORD_VERSION) {
 		const problem = typeof record.version === 'number' && record.version > STORED_RECORD_VERSION;
 		throw new StorageError(
 			problem
@@ -164,8 +235,27 @@ export function decodeStoredRecord(
 			key,
 		});
 	}
+	const dpop = record.version === STORED_RECORD_VERSION ? record.dpop : undefined;
+	if (dpop !== undefined && !isStoredDPoPKey(dpop)) {
+		throw new StorageError(`The record under "${key}" holds an invalid DPoP key`, {
+			problem: 'corrupt',
+			key,
+		});
+	}
 	try {
-		return { token: tokenFromRecord(record.token), writtenAt: record.writtenAt };
+		const resources = new Map<string, Token>();
+		if (record.resources !== undefined) {
+			if (typeof record.resources !== 'object' || record.resources === null) {
+				throw new TypeError('resources is not an object');
+			}
+			for (const [origin, value] of Object.entries(record.resources)) {
+				resources.set(origin, tokenFromRecord(value));
+			}
+		}
+		const token = tokenFromRecord(record.token);
+		return dpop === undefined
+			? { token, writtenAt: record.writtenAt, resources }
+			: { token, writtenAt: record.writtenAt, resources, dpop };
 	} catch (error) {
 		throw new StorageError(
 			`The record under "${key}" holds no valid token`,
@@ -173,4 +263,16 @@ export function decodeStoredRecord(
 			{ cause: error },
 		);
 	}
+}
+
+function isStoredDPoPKey(value: unknown): value is StoredDPoPKey {
+	if (typeof value !== 'object' || value === null) return false;
+	const { jkt, privateJwk, keyPair } = value as Record<string, unknown>;
+	const isObject = (member: unknown) => typeof member === 'object' && member !== null;
+	return (
+		typeof jkt === 'string' &&
+		jkt !== '' &&
+		(privateJwk === undefined || isObject(privateJwk)) &&
+		(keyPair === undefined || isObject(keyPair))
+	);
 }

@@ -199,6 +199,13 @@ const cases: Case[] = [
 		code: 'STEP_UP_REQUIRED',
 	},
 	{
+		error: new errors.DPoPError('The stored token has no DPoP key', 'key-missing', { cause }),
+		type: errors.DPoPError,
+		name: 'DPoPError',
+		code: 'DPOP_ERROR',
+		cause,
+	},
+	{
 		error: new errors.InsufficientScopeError({
 			scope: ['write'],
 			response: new Response(tokenBody, { status: 403 }),

@@ -104,6 +104,8 @@ describe('startAuthServer', () => {
 			apiRequests: before.apiRequests + 3,
 			api401: before.api401 + 2,
 			parRequests: before.parRequests,
+			refreshesIssued: before.refreshesIssued,
+			dpop: undefined,
 		});
 	});
 });

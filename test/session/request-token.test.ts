@@ -3,6 +3,7 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
 	InsecureTransportError,
+	InvalidOptionsError,
 	OAuth2ResponseError,
 	TokenRequestError,
 	TokenResponseError,
@@ -269,6 +270,27 @@ describe('requestToken: retries', () => {
 		const error = await failure(request(options));
 		expect(error).toBeInstanceOf(errorClass());
 		expect(hits).toHaveLength(1);
+	});
+
+	it.each<[string, RequestTokenOptions['retry'], string]>([
+		['negative retries', { retries: -1 }, 'retry.retries must be a whole number, 0 or more'],
+		['fractional retries', { retries: 1.5 }, 'retry.retries must be a whole number, 0 or more'],
+		['a NaN minTimeout', { minTimeout: Number.NaN }, 'retry.minTimeout must be a number of'],
+		['an infinite minTimeout', { minTimeout: Number.POSITIVE_INFINITY }, 'retry.minTimeout'],
+		['a negative maxRetryAfter', { maxRetryAfter: -1 }, 'retry.maxRetryAfter must be a number'],
+		['a string maxRetryTime', { maxRetryTime: '9' as unknown as number }, 'retry.maxRetryTime'],
+	])('refuses %s with InvalidOptionsError, sending nothing', async (_, retry, message) => {
+		const error = await failure(request({ retry }));
+		expect(error).toBeInstanceOf(InvalidOptionsError);
+		expect((error as Error).message).toContain(message);
+		expect(hits).toHaveLength(0);
+	});
+
+	it('takes unlimited retries and an unlimited retry time', async () => {
+		answer(status(503), ok);
+		const retry = { retries: Number.POSITIVE_INFINITY, minTimeout: 5, maxRetryTime: Infinity };
+		expect((await request({ retry })).accessToken).toBe('at-1');
+		expect(hits).toHaveLength(2);
 	});
 
 	it('reports a redirect as TokenRequestError redirect, and does not follow it', async () => {

@@ -178,7 +178,7 @@ describe('FileStore unreadable records', () => {
 	it('leaves a record of a newer schema version in place, for the processes that read it', async () => {
 		const dir = await tempDir();
 		const store = storeIn(dir);
-		const newer = JSON.stringify({ ...record('v2'), version: 2 });
+		const newer = JSON.stringify({ ...record('v2'), version: 3 });
 		await writeFile(recordPath(dir, 'k'), newer);
 		const error = await store.get('k').catch((e: unknown) => e);
 		expect(error).toMatchObject({
@@ -186,7 +186,7 @@ describe('FileStore unreadable records', () => {
 			problem: 'unsupported-version',
 			key: 'k',
 		});
-		expect((error as Error).message).toMatch(/"k" has schema version 2.*left in place/);
+		expect((error as Error).message).toMatch(/"k" has schema version 3.*left in place/);
 		expect(await readdir(dir)).toEqual([fileNamesFor('k').record]);
 		expect(await readFile(recordPath(dir, 'k'), 'utf8')).toBe(newer);
 	});

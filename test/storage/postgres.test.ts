@@ -214,7 +214,7 @@ describe.skipIf(postgres.missing)(postgres.title('PostgresStore on PostgreSQL'),
 
 	it('leaves a record of a newer version in place', async () => {
 		const { store, table } = await pair();
-		const newer = JSON.stringify({ version: 2, token: {}, writtenAt: 1 });
+		const newer = JSON.stringify({ version: 3, token: {}, writtenAt: 1 });
 		await admin.query(`INSERT INTO ${table} (key, record) VALUES ('k', $1::jsonb)`, [newer]);
 		await expect(store.get('k')).rejects.toMatchObject({
 			name: 'StorageError',

@@ -183,7 +183,7 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore on redis-serv
 	it('leaves a record of a newer version in place', async () => {
 		const { store } = pair();
 		const { record: name } = store.keysFor('k');
-		const newer = JSON.stringify({ version: 2, token: {}, writtenAt: 1 });
+		const newer = JSON.stringify({ version: 3, token: {}, writtenAt: 1 });
 		await client().set(name, newer);
 		await expect(store.get('k')).rejects.toMatchObject({
 			name: 'StorageError',

@@ -1,0 +1,270 @@
+import { DPoPError } from '../errors/dpop-error.js';
+import {
+	accessTokenHash,
+	boundThumbprintOf,
+	dpopNonceOf,
+	isUseDPoPNonceChallenge,
+	isUseDPoPNonceError,
+} from '../protocol/dpop.js';
+import type { TokenHttpResponse } from '../protocol/profile.js';
+import type { Token } from '../protocol/token.js';
+import type { StoredDPoPKey } from '../storage/token-store.js';
+import { DPoPKey } from './dpop-key.js';
+import type { TokenRequestProofs } from './request-token.js';
+
+/** A key and what the store keeps of it. */
+interface HeldKey {
+	key: DPoPKey;
+	entry: StoredDPoPKey;
+}
+
+/** Tokens remembered with their key: the current one, and a few a request may still carry. */
+const REMEMBERED_TOKENS = 8;
+
+/**
+ * The DPoP side of a session (RFC 9449), loaded only by sessions with the `dpop` option: which key
+ * each token is bound to, the proofs of token and resource requests, and the nonces servers gave.
+ *
+ * Tokens are bound to their key by access token: a token refreshed with a key is bound to it, and
+ * one read from the store to the key stored beside it, so a context never signs a token with a key
+ * other than the one it was issued for, and never makes a new key for a token that has one.
+ */
+export class DPoPBinding {
+	readonly #given: CryptoKeyPair | undefined;
+	readonly #allowBearer: boolean;
+	readonly #keepsCryptoKeys: boolean;
+	/** The key of each DPoP token, by access token; a failed promise for one without a usable key. */
+	readonly #keys = new Map<string, Promise<HeldKey>>();
+	/** The key new tokens are asked for with: the user's, the last one seen, or a new one. */
+	#current: Promise<HeldKey> | undefined;
+	/** The last nonce each origin gave (RFC 9449 §8.2: each newer one replaces it). */
+	readonly #nonces = new Map<string, string>();
+	/** The keys already checked, for the keeper's synchronous save. */
+	readonly #settled = new Map<string, HeldKey>();
+	/** The `ath` of the last access token signed for: the same token goes on many requests. */
+	#ath: { accessToken: string; ath: Promise<string> } | undefined;
+
+	constructor(options: {
+		keyPair: CryptoKeyPair | undefined;
+		allowBearer: boolean;
+		keepsCryptoKeys: boolean;
+	}) {
+		this.#given = options.keyPair;
+		this.#allowBearer = options.allowBearer;
+		this.#keepsCryptoKeys = options.keepsCryptoKeys;
+	}
+
+	/**
+	 * Takes note of a token from the store, the `token` option or `setToken()`, with the key entry
+	 * stored beside it. Checked lazily: a fault surfaces when the token is used, as a `DPoPError`.
+	 */
+	attach(token: Token, entry: StoredDPoPKey | undefined): void {
+		if (this.#keys.has(token.accessToken)) return;
+		if (entry === undefined) {
+			if (token.tokenType !== 'DPoP') return;
+			// Without a stored key, only the user's own key can be the one: a new key never is.
+			this.#remember(
+				token.accessToken,
+				this.#given === undefined
+					? Promise.reject(
+							new DPoPError(
+								'The stored DPoP-bound token has no key stored with it: sign in again, or pass its key as dpop.keyPair',
+								'key-missing',
+							),
+						)
+					: this.#givenKey().then((held) => checkBinding(token, held)),
+			);
+			return;
+		}
+		const held = (async (): Promise<HeldKey> => {
+			if (this.#given === undefined)
+				return checkBinding(token, { key: await DPoPKey.fromEntry(entry), entry });
+			const given = await this.#givenKey();
+			if (given.key.thumbprint !== entry.jkt) {
+				throw new DPoPError(
+					'The stored token is bound to a DPoP key other than dpop.keyPair',
+					'key-mismatch',
+				);
+			}
+			return checkBinding(token, given);
+		})();
+		this.#remember(token.accessToken, held);
+		// The key the store holds is the one later sign-ins and refreshes use, in every context.
+		this.#current = held.catch(() => this.#newKey());
+	}
+
+	/** What the store keeps with `token`: its key entry, once its key is known. */
+	entryFor(token: Token): StoredDPoPKey | undefined {
+		return this.#settled.get(token.accessToken)?.entry;
+	}
+
+	/**
+	 * The proofs for a token request, signed with `base`'s key when it is a DPoP token (a refresh
+	 * token is bound to the key its access token was issued for), else with the session's key.
+	 */
+	async tokenRequest(base: Token | undefined): Promise<{
+		proofs: TokenRequestProofs;
+		issued: (token: Token) => Token;
+	}> {
+		const held =
+			base !== undefined && base.tokenType === 'DPoP'
+				? await this.#keyOf(base)
+				: await this.#currentKey();
+		// The nonce the last attempt sent: a retry helps only with another one.
+		let sent: string | undefined;
+		const proofs: TokenRequestProofs = {
+			proof: (method, url) => {
+				sent = this.#nonces.get(url.origin);
+				return held.key.proof(method, url, { nonce: sent });
+			},
+			answered: (url, answer: TokenHttpResponse) => {
+				const nonce = this.#observe(url, answer.headers);
+				return (
+					nonce !== undefined && nonce !== sent && isUseDPoPNonceError(answer.status, answer.body)
+				);
+			},
+		};
+		const issued = (token: Token): Token => {
+			if (token.tokenType !== 'DPoP') {
+				if (this.#allowBearer) return token;
+				throw new DPoPError(
+					'The token endpoint answered a DPoP token request with a Bearer token: the server does not bind tokens to the key (set dpop.allowBearer to accept it)',
+					'bearer-downgrade',
+				);
+			}
+			const bound = boundThumbprintOf(token.accessToken);
+			if (bound !== undefined && bound !== held.key.thumbprint) {
+				throw new DPoPError(
+					'The token endpoint issued a token bound to a DPoP key other than the one that asked',
+					'key-mismatch',
+				);
+			}
+			this.#remember(token.accessToken, Promise.resolve(held));
+			this.#settled.set(token.accessToken, held);
+			return token;
+		};
+		return { proofs, issued };
+	}
+
+	/**
+	 * Sets the `DPoP` proof of a request to a resource server carrying `token`; returns the nonce
+	 * it carries, for `retryWithNonce`.
+	 */
+	async proveRequest(
+		headers: Headers,
+		method: string,
+		url: URL,
+		token: Token,
+	): Promise<string | undefined> {
+		const held = await this.#keyOf(token);
+		const { accessToken } = token;
+		if (this.#ath?.accessToken !== accessToken) {
+			this.#ath = { accessToken, ath: accessTokenHash(accessToken) };
+		}
+		const nonce = this.#nonces.get(url.origin);
+		const proof = await held.key.proof(method, url, { nonce, ath: await this.#ath.ath });
+		headers.set('dpop', proof);
+		return nonce;
+	}
+
+	/**
+	 * Takes a resource server's answer: its nonce, and whether to send again with it (a 401
+	 * `use_dpop_nonce` with a nonce other than the one the request sent, RFC 9449 §9). Requests
+	 * sent at once with no nonce all get one back: each retries, none refreshes the token.
+	 * @throws {DPoPError} `nonce-not-retried`: a retry is due, and the body cannot be sent again.
+	 */
+	retryWithNonce(
+		url: URL,
+		response: Response,
+		request: { sent: string | undefined; retried: boolean; replayable: boolean },
+	): boolean {
+		const nonce = this.#observe(url, response.headers);
+		if (nonce === undefined || nonce === request.sent || request.retried) return false;
+		if (!isUseDPoPNonceChallenge(response.status, response.headers)) return false;
+		if (!request.replayable) {
+			throw new DPoPError(
+				`The resource server at ${url.origin} asked for a DPoP proof with a new nonce, and the request body is a stream that cannot be sent again; the nonce is remembered, so sending the request again works`,
+				'nonce-not-retried',
+			);
+		}
+		return true;
+	}
+
+	/** The thumbprint of the key `token` is bound to, or of the key the next token will be. */
+	async thumbprint(token: Token | undefined): Promise<string> {
+		const held = token?.tokenType === 'DPoP' ? await this.#keyOf(token) : await this.#currentKey();
+		return held.key.thumbprint;
+	}
+
+	/** Forgets every key and nonce (logout, or the session ended): the next sign-in gets a new key. */
+	forget(): void {
+		this.#keys.clear();
+		this.#settled.clear();
+		this.#nonces.clear();
+		this.#current = undefined;
+		this.#ath = undefined;
+	}
+
+	toJSON(): Record<string, never> {
+		return {};
+	}
+
+	async #keyOf(token: Token): Promise<HeldKey> {
+		const held = this.#keys.get(token.accessToken);
+		if (held !== undefined) return held;
+		// A DPoP token the session never saw a key for (given as a Token with no record).
+		this.attach(token, undefined);
+		return this.#keys.get(token.accessToken) as Promise<HeldKey>;
+	}
+
+	#currentKey(): Promise<HeldKey> {
+		this.#current ??= this.#given === undefined ? this.#newKey() : this.#givenKey();
+		return this.#current;
+	}
+
+	#newKey(): Promise<HeldKey> {
+		return DPoPKey.generate(this.#keepsCryptoKeys);
+	}
+
+	#givenKeyPromise: Promise<HeldKey> | undefined;
+	#givenKey(): Promise<HeldKey> {
+		this.#givenKeyPromise ??= DPoPKey.fromKeyPair(this.#given as CryptoKeyPair).then((key) => ({
+			key,
+			entry: { jkt: key.thumbprint },
+		}));
+		return this.#givenKeyPromise;
+	}
+
+	#remember(accessToken: string, held: Promise<HeldKey>): void {
+		// Failures surface where the key is needed; unobserved, they must not be reported as unhandled.
+		held.then(
+			(value) => this.#settled.set(accessToken, value),
+			() => {},
+		);
+		this.#keys.set(accessToken, held);
+		for (const key of this.#keys.keys()) {
+			if (this.#keys.size <= REMEMBERED_TOKENS) break;
+			this.#keys.delete(key);
+			this.#settled.delete(key);
+		}
+	}
+
+	/** Remembers the answer's nonce, if it gave one, and returns it. */
+	#observe(url: URL, headers: Headers): string | undefined {
+		const nonce = dpopNonceOf(headers);
+		if (nonce !== undefined) this.#nonces.set(url.origin, nonce);
+		return nonce;
+	}
+}
+
+/** The key, after checking the token's `cnf.jkt` (when it is a JWT that says) names it. */
+function checkBinding(token: Token, held: HeldKey): HeldKey {
+	const bound = boundThumbprintOf(token.accessToken);
+	if (bound !== undefined && bound !== held.key.thumbprint) {
+		throw new DPoPError(
+			'The access token is bound (cnf.jkt) to a DPoP key other than the one stored with it',
+			'key-mismatch',
+		);
+	}
+	return held;
+}
