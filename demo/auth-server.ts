@@ -45,18 +45,18 @@ export interface AuthServerOptions {
 	 */
 	redirectUri?: string | undefined;
 	/**
-	 * Take only pushed authorization requests (RFC 9126), from every client; the metadata says
-	 * `require_pushed_authorization_requests: true`.
-	 * @default false: only the clients registered so (`parPublic`, `parConfidential`) must push
-	 */
-	requirePushedAuthorizationRequests?: boolean | undefined;
-	/**
 	 * DPoP (RFC 9449) at both ends, nonces required: the token endpoint binds tokens to the proof's
 	 * key, and the API takes only `Authorization: DPoP` with a proof it checks (signature, `htm`,
 	 * `htu`, `ath`, `jti` replay, the key against the token's binding, its own nonce).
 	 * @default false
 	 */
 	dpop?: boolean | undefined;
+	/**
+	 * Take only pushed authorization requests (RFC 9126), from every client; the metadata says
+	 * `require_pushed_authorization_requests: true`.
+	 * @default false: only the clients registered so (`parPublic`, `parConfidential`) must push
+	 */
+	requirePushedAuthorizationRequests?: boolean | undefined;
 }
 
 /** The clients registered at the server, with what a client needs to authenticate. */
@@ -93,12 +93,12 @@ export interface AuthServerStats {
 	apiRequests: number;
 	/** API requests refused with 401. */
 	api401: number;
-	/** Requests to the pushed authorization request endpoint. */
-	parRequests: number;
 	/** Refreshes that issued a token (not counting refusals such as `use_dpop_nonce`). */
 	refreshesIssued: number;
 	/** With `dpop`: what the API saw of proofs. */
 	dpop: DPoPResourceStats | undefined;
+	/** Requests to the pushed authorization request endpoint. */
+	parRequests: number;
 }
 
 export interface AuthServer {
@@ -147,9 +147,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		refreshRequests: 0,
 		apiRequests: 0,
 		api401: 0,
-		parRequests: 0,
 		refreshesIssued: 0,
 		dpop: dpopResource?.stats,
+		parRequests: 0,
 	};
 
 	let handle: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {

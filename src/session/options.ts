@@ -297,7 +297,8 @@ export interface NormalizedOAuth2SessionOptions {
 	baseUrl: URL | undefined;
 	refresh: RefreshMode;
 	refreshParams: Params;
-	onTokenUpdated: ((token: Token) => void | Promise<void>) | undefined;
+	/** Called with the store key too: an `OAuth2Client`'s callback is told whose token it is. */
+	onTokenUpdated: ((token: Token, storeKey: string) => void | Promise<void>) | undefined;
 	store: TokenStore;
 	storeKey: string;
 	fetch: typeof fetch;
