@@ -106,6 +106,8 @@ describe('startAuthServer', () => {
 			refreshesIssued: before.refreshesIssued,
 			dpop: undefined,
 			parRequests: before.parRequests,
+			refreshesIssued: before.refreshesIssued,
+			dpop: undefined,
 		});
 	});
 });
