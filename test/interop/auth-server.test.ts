@@ -106,8 +106,6 @@ describe('startAuthServer', () => {
 			refreshesIssued: before.refreshesIssued,
 			dpop: undefined,
 			parRequests: before.parRequests,
-			refreshesIssued: before.refreshesIssued,
-			dpop: undefined,
 		});
 	});
 });
