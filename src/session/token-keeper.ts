@@ -39,20 +39,16 @@ export type ObtainToken = (
 
 export type { RefreshReason };
 
-/** Where a keeper's token lives, and whether the keeper watches it on its own. */
+/**
+ * One user's place in an `OAuth2Client`. A keeper given one runs no timer (the client turns
+ * `proactiveRefresh` off, and there is no refresh token warning) and does not subscribe to its key:
+ * the client holds one subscription for all its users and hands changes to `storeChanged`.
+ */
 export interface KeeperPlace {
-	/** The key of the token's record in the store. */
+	/** The key of the user's record in the store. */
 	storeKey: string;
-	/**
-	 * Whether the keeper runs timers (proactive refresh, refresh token warning) and subscribes to
-	 * its key itself: a single-user session does; the users of an `OAuth2Client` do not (the client
-	 * holds one subscription for all of them and hands changes to `storeChanged`).
-	 */
-	background: boolean;
-	/** Also gets every event the keeper emits. */
-	forward?:
-		| (<E extends keyof OAuth2SessionEvents>(name: E, event: OAuth2SessionEvents[E]) => void)
-		| undefined;
+	/** The emitter to emit on, which tells the client too. */
+	events: Emitter<OAuth2SessionEvents>;
 }
 
 /** What a DPoP session's keeper stores with each token and reads back: the token's key. */
@@ -119,14 +115,14 @@ export class TokenKeeper {
 		options: NormalizedOAuth2SessionOptions,
 		obtain: ObtainToken,
 		initial: Token | undefined,
-		place: KeeperPlace = { storeKey: options.storeKey, background: true },
+		place?: KeeperPlace,
 		keys?: Promise<TokenKeys>,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
-		this.#key = place.storeKey;
-		this.#background = place.background;
-		this.events = new Emitter(place.forward);
+		this.#key = place?.storeKey ?? options.storeKey;
+		this.#background = place === undefined;
+		this.events = place?.events ?? new Emitter();
 		this.#ready = this.#load(initial, keys).then(() => {
 			this.#loaded = true;
 		});
@@ -590,7 +586,6 @@ export class TokenKeeper {
 		const token = this.#token;
 		if (
 			this.#closed ||
-			!this.#background ||
 			!this.#options.proactiveRefresh ||
 			this.#options.refresh !== 'auto' ||
 			token?.expiresAt === undefined ||

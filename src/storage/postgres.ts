@@ -123,6 +123,8 @@ export class PostgresStore implements TokenStore {
 	readonly #name: string;
 	readonly #commandTimeout: number;
 	readonly #listeners = new StoreListeners();
+	/** The listeners of every key (`subscribeAll`). */
+	readonly #everyKey = new Set<StoreChangeListener>();
 	/** The connection that LISTENs, while it is up. */
 	#listener: pg.PoolClient | undefined;
 	#listening = false;
@@ -131,6 +133,12 @@ export class PostgresStore implements TokenStore {
 	#deliveries: Promise<void> = Promise.resolve();
 	/** The last holder or waiter of each key's lock in this process. */
 	readonly #queues = new Map<string, Promise<void>>();
+	/**
+	 * Locks of different keys held at once, each on a connection of its own (many users refreshing
+	 * together): at most half the pool, so holders always find one to read and write the record.
+	 */
+	#lockHolders = 0;
+	readonly #slotWaiters: (() => void)[] = [];
 	#closed = false;
 
 	constructor(options: PostgresStoreOptions) {
@@ -237,8 +245,11 @@ export class PostgresStore implements TokenStore {
 		});
 		const tail = previous.then(() => turn);
 		this.#queues.set(key, tail);
+		let tookSlot = false;
 		try {
 			await within(previous, deadline - Date.now(), () => lockTimeout(key));
+			await this.#takeLockSlot(key, deadline);
+			tookSlot = true;
 			const client = await this.#acquire(key, deadline, options.ttl);
 			let lost = false;
 			// The server ends a connection idle in its transaction for longer than ttl.
@@ -261,9 +272,23 @@ export class PostgresStore implements TokenStore {
 				}
 			}
 		} finally {
+			if (tookSlot) {
+				this.#lockHolders--;
+				// Each waiter checks again: one that gave up leaves no slot unclaimed.
+				for (const wake of this.#slotWaiters.splice(0)) wake();
+			}
 			release();
 			if (this.#queues.get(key) === tail) this.#queues.delete(key);
 		}
+	}
+
+	async #takeLockSlot(key: string, deadline: number): Promise<void> {
+		const slots = Math.max(1, Math.floor((this.#pool.options.max ?? 10) / 2));
+		while (this.#lockHolders >= slots) {
+			const freed = new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+			await within(freed, deadline - Date.now(), () => lockTimeout(key));
+		}
+		this.#lockHolders++;
 	}
 
 	subscribe(key: string, listener: StoreListener): () => void {
@@ -277,9 +302,13 @@ export class PostgresStore implements TokenStore {
 	/** Every key's changes arrive on the table's one channel: no more than `subscribe` costs. */
 	subscribeAll(listener: StoreChangeListener): () => void {
 		if (this.#closed) return () => {};
-		const remove = this.#listeners.addAll(listener);
+		// Wrapped, so one function subscribed twice is two subscriptions, each ended by its own call.
+		const wrapped: StoreChangeListener = (key, record) => listener(key, record);
+		this.#everyKey.add(wrapped);
 		this.#startListening();
-		return remove;
+		return () => {
+			this.#everyKey.delete(wrapped);
+		};
 	}
 
 	#startListening(): void {
@@ -296,6 +325,7 @@ export class PostgresStore implements TokenStore {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#listeners.clear();
+		this.#everyKey.clear();
 		this.#listener?.release(true);
 		this.#listener = undefined;
 		if (this.#ownsPool) await this.#pool.end().catch(() => {});
@@ -373,7 +403,7 @@ export class PostgresStore implements TokenStore {
 			return;
 		}
 		const { key } = notice;
-		if (!this.#listeners.has(key)) return;
+		if (!this.#listeners.has(key) && this.#everyKey.size === 0) return;
 		this.#deliveries = this.#deliveries.then(async () => {
 			let record: StoredRecord | undefined;
 			try {
@@ -388,6 +418,9 @@ export class PostgresStore implements TokenStore {
 				return;
 			}
 			this.#listeners.notify(key, record);
+			for (const listener of this.#everyKey) {
+				listener(key, record === undefined ? undefined : structuredClone(record));
+			}
 		});
 	}
 
