@@ -40,6 +40,20 @@ export {
 	type WellKnown,
 	wellKnownUrl,
 } from './protocol/discovery.js';
+// DPoP (RFC 9449): the session option's type, what a token request adds, the pure wire formats.
+export {
+	accessTokenHash,
+	type DPoPAlgorithm,
+	type DPoPProofClaims,
+	type DPoPProofHeader,
+	type DPoPPublicJwk,
+	dpopHtu,
+	dpopNonceOf,
+	dpopProofClaims,
+	isUseDPoPNonceChallenge,
+	isUseDPoPNonceError,
+	jwkThumbprint,
+} from './protocol/dpop.js';
 export type { EndpointRequestOptions, TokenTypeHint } from './protocol/endpoint-request.js';
 export {
 	authorizationCodeGrant,
@@ -183,6 +197,7 @@ export {
 // 401s by cause: what session.fetch does with insufficient_scope.
 export type {
 	ClientAuthenticationMethod,
+	DPoPOptions,
 	InsufficientScopeMode,
 	OAuth2SessionOptions,
 	RefreshMode,
@@ -191,6 +206,7 @@ export {
 	type PushAuthorizationRequestOptions,
 	pushAuthorizationRequest,
 } from './session/pushed-authorization.js';
+export type { TokenRequestProofs } from './session/request-token.js';
 export {
 	type RequestTokenOptions,
 	type RetryOptions,
@@ -207,6 +223,7 @@ export {
 	encodeStoredRecord,
 	type LockOptions,
 	type StoreChangeListener,
+	type StoredDPoPKey,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,

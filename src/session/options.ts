@@ -306,8 +306,8 @@ export interface NormalizedOAuth2SessionOptions {
 	scope: string | readonly string[] | undefined;
 	grant: Grant | undefined;
 	allowedOrigins: ReadonlySet<string>;
-	/** The parameters each resource's token is asked for with, by origin. */
-	resources: ReadonlyMap<string, Params>;
+	/** The `resources` APIs, by origin. */
+	resources: ReadonlyMap<string, ResourceOptions>;
 	baseUrl: URL | undefined;
 	refresh: RefreshMode;
 	refreshParams: Params;
@@ -438,29 +438,29 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			'insufficientScope',
 		),
 		decoder: functionOrUndefined(options.decoder, 'decoder'),
-		dpop: dpopFrom(options.dpop),
+		// The key pair is checked when the DPoP module loads, so other sessions never carry the check.
+		dpop:
+			options.dpop === undefined || options.dpop === false
+				? undefined
+				: {
+						keyPair: options.dpop === true ? undefined : options.dpop.keyPair,
+						allowBearer: options.dpop !== true && options.dpop.allowBearer === true,
+					},
 	};
 }
 
 function resourcesFrom(
 	resources: OAuth2SessionOptions['resources'],
 	allowedOrigins: ReadonlySet<string>,
-): ReadonlyMap<string, Params> {
-	const normalized = new Map<string, Params>();
+): ReadonlyMap<string, ResourceOptions> {
+	const normalized = new Map<string, ResourceOptions>();
 	for (const [key, api] of Object.entries(resources ?? {})) {
 		const { origin } = webUrl(key, 'resources');
-		// One origin, one token: a second one could reach an API that must not see it.
+		// One origin, one token: the other could reach an API that must not see it.
 		if (allowedOrigins.has(origin) || normalized.has(origin)) {
-			throw new InvalidOptionsError(
-				`${origin} is named twice in resources and allowedOrigins: each origin takes one token`,
-			);
+			throw new InvalidOptionsError(`${origin} is named twice in resources and allowedOrigins`);
 		}
-		const { resource, audience, scope } = api ?? {};
-		normalized.set(origin, {
-			resource: resource ?? (audience === undefined ? origin : undefined),
-			audience,
-			scope: typeof scope === 'string' || scope === undefined ? scope : scope.join(' '),
-		});
+		normalized.set(origin, api ?? {});
 	}
 	return normalized;
 }
@@ -481,21 +481,6 @@ function clientAuthenticationFrom(options: OAuth2SessionOptions): ClientAuthenti
 	throw new InvalidOptionsError(
 		"clientAuthentication must be 'client_secret_basic', 'client_secret_post', 'none' or a function",
 	);
-}
-
-function dpopFrom(dpop: OAuth2SessionOptions['dpop']): NormalizedOAuth2SessionOptions['dpop'] {
-	if (dpop === undefined || dpop === false) return undefined;
-	if (dpop === true) return { keyPair: undefined, allowBearer: false };
-	if (typeof dpop !== 'object' || dpop === null) {
-		throw new InvalidOptionsError('dpop must be true, false or { keyPair, allowBearer }');
-	}
-	if (
-		dpop.keyPair !== undefined &&
-		(typeof dpop.keyPair !== 'object' || dpop.keyPair === null || !('privateKey' in dpop.keyPair))
-	) {
-		throw new InvalidOptionsError('dpop.keyPair must be a CryptoKeyPair');
-	}
-	return { keyPair: dpop.keyPair, allowBearer: dpop.allowBearer === true };
 }
 
 function toUrl(value: string | URL, option: string): URL {

@@ -12,6 +12,7 @@ import {
 	decodeStoredRecord,
 	encodeStoredRecord,
 	type StoredDPoPKey,
+	type StoredRecord,
 } from '../storage/token-store.js';
 import {
 	Emitter,
@@ -57,9 +58,16 @@ export interface KeeperPlace {
 export interface TokenKeys {
 	/** The key entry to store with `token`, once known. */
 	entryFor(token: Token): StoredDPoPKey | undefined;
-	/** Takes note of the key entry (or none) a token was read with. */
+	/** Takes note of the key entry (or none) a token was read or given with. */
 	attach(token: Token, entry: StoredDPoPKey | undefined): void;
+	/** Forgets every key: the session ended, and its key with its token. */
+	forget(): void;
 }
+
+/** A record read from the store: checked, but for the `resources` entries. */
+type DecodedRecord = ReturnType<typeof decodeStoredRecord> & {
+	resources?: StoredRecord['resources'] | undefined;
+};
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -75,7 +83,7 @@ export class TokenKeeper {
 	readonly #obtain: ObtainToken;
 	readonly #key: string;
 	readonly #background: boolean;
-	readonly #keys: TokenKeys | undefined;
+	#keys: TokenKeys | undefined;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
@@ -105,15 +113,14 @@ export class TokenKeeper {
 		obtain: ObtainToken,
 		initial: Token | undefined,
 		place: KeeperPlace = { storeKey: options.storeKey, background: true },
-		keys?: TokenKeys,
+		keys?: Promise<TokenKeys>,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
 		this.#key = place.storeKey;
 		this.#background = place.background;
-		this.#keys = keys;
 		this.events = new Emitter(place.forward);
-		this.#ready = this.#load(initial).then(() => {
+		this.#ready = this.#load(initial, keys).then(() => {
 			this.#loaded = true;
 		});
 	}
@@ -247,6 +254,7 @@ export class TokenKeeper {
 	/** Replaces the token (from `setToken` or `fetchToken`), saves it and tells listeners. */
 	async replace(token: Token, source: Extract<TokenSource, 'set' | 'fetch'>): Promise<void> {
 		await this.#ready;
+		this.#keys?.attach(token, undefined);
 		this.#backoffUntil = 0;
 		await this.#save(token);
 		if (source === 'fetch') await this.#notifyUpdater(token);
@@ -257,6 +265,8 @@ export class TokenKeeper {
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
 		this.#token = undefined;
+		// The key goes with the token: the next sign-in, here or in any context, gets a new one.
+		this.#keys?.forget();
 		this.#apis?.tokens.clear();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
@@ -276,11 +286,13 @@ export class TokenKeeper {
 		this.#unsubscribe?.();
 	}
 
-	async #load(initial: Token | undefined): Promise<void> {
+	async #load(initial: Token | undefined, keys: Promise<TokenKeys> | undefined): Promise<void> {
+		// A DPoP session's keys come first: every token read from here on is read with its key.
+		if (keys !== undefined) this.#keys = await keys;
 		const { store } = this.#options;
 		if (this.#options.resources.size > 0) {
 			const { ResourceTokens } = await import('./resource-tokens.js');
-			this.#apis = new ResourceTokens();
+			this.#apis = new ResourceTokens(this.#options.resources);
 		}
 		// Subscribed before reading, so a write landing between the read and the subscription is
 		// not missed.
@@ -293,12 +305,13 @@ export class TokenKeeper {
 			if (error.problem === 'unavailable') this.#readError = error;
 		});
 		const stored = record?.token;
-		if (record !== undefined) this.#apis?.adopt(record.resources);
+		this.#adoptResources(record);
 		// A notification may already have brought a token newer than what the read saw.
 		if (this.#token === undefined) {
 			if (stored !== undefined) {
 				this.#token = stored;
 			} else if (initial !== undefined) {
+				this.#keys?.attach(initial, undefined);
 				this.#token = initial;
 				// An unreadable record is reported, not overwritten: whoever looks finds it as it was.
 				if (!unreadable) await this.#save(initial);
@@ -369,7 +382,7 @@ export class TokenKeeper {
 		const stored = await this.#readRecord();
 		const latest = stored?.token ?? this.#token;
 		// What this context writes next must not drop a resource token another context got.
-		if (stored !== undefined) this.#apis?.adopt(stored.resources);
+		this.#adoptResources(stored);
 		const wanted = resource === undefined ? latest : this.#apis?.tokens.get(resource);
 		if (wanted !== undefined && wanted.accessToken !== stale?.accessToken && !this.isDue(wanted)) {
 			if (resource === undefined && wanted.accessToken !== this.#token?.accessToken) {
@@ -403,7 +416,7 @@ export class TokenKeeper {
 			const params = base?.refreshToken !== undefined ? this.#options.refreshParams : {};
 			token = await this.#obtain(grant, {
 				params:
-					resource === undefined ? params : { ...params, ...this.#options.resources.get(resource) },
+					resource === undefined ? params : { ...params, ...this.#apis?.params.get(resource) },
 				signal,
 				base: base?.refreshToken !== undefined ? base : undefined,
 			});
@@ -539,7 +552,7 @@ export class TokenKeeper {
 		try {
 			const decoded = this.#decode(record);
 			stored = decoded.token;
-			this.#apis?.adopt(decoded.resources);
+			this.#adoptResources(decoded);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
@@ -621,9 +634,7 @@ export class TokenKeeper {
 		return (await this.#readRecord(onError))?.token;
 	}
 
-	async #readRecord(
-		onError?: (error: StorageError) => void,
-	): Promise<ReturnType<typeof decodeStoredRecord> | undefined> {
+	async #readRecord(onError?: (error: StorageError) => void): Promise<DecodedRecord | undefined> {
 		try {
 			const record = await this.#options.store.get(this.#key);
 			return record === undefined ? undefined : this.#decode(record);
@@ -633,10 +644,19 @@ export class TokenKeeper {
 		}
 	}
 
-	#decode(record: unknown): ReturnType<typeof decodeStoredRecord> {
+	/** Takes a record's resource tokens, each with the record's DPoP key: they were asked for with it. */
+	#adoptResources(record: DecodedRecord | undefined): void {
+		if (this.#apis === undefined || record === undefined) return;
+		this.#apis.adopt(record.resources);
+		if (this.#keys === undefined) return;
+		for (const token of this.#apis.tokens.values()) this.#keys.attach(token, record.dpop);
+	}
+
+	#decode(record: unknown): DecodedRecord {
 		const decoded = decodeStoredRecord(record, this.#key);
 		this.#keys?.attach(decoded.token, decoded.dpop);
-		return decoded;
+		// The resource tokens' own module reads them, and leaves out an entry it cannot read.
+		return { ...decoded, resources: (record as StoredRecord).resources };
 	}
 
 	/**
@@ -662,13 +682,9 @@ export class TokenKeeper {
 	async #save(token: Token): Promise<void> {
 		this.#writing = token.accessToken;
 		try {
-			await this.#options.store.set(
-				this.#key,
-				encodeStoredRecord(token, Date.now(), {
-					resources: this.#apis?.tokens,
-					dpop: this.#keys?.entryFor(token),
-				}),
-			);
+			const record = encodeStoredRecord(token, Date.now(), { dpop: this.#keys?.entryFor(token) });
+			this.#apis?.encode(record);
+			await this.#options.store.set(this.#key, record);
 		} catch (error) {
 			this.#storeError(error, 'set');
 		} finally {

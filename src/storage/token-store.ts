@@ -51,9 +51,10 @@ export interface StoredRecord {
 	/** When the record was written, in epoch milliseconds. */
 	writtenAt: number;
 	/**
-	 * The access tokens for the session's other resources (RFC 8707), by the origin they go to; the
-	 * refresh token they were obtained with is `token`'s. Holds secrets. Optional within version 1:
-	 * a reader that ignores it keeps working, and what it writes without it is fetched again.
+	 * The access tokens of the session's `resources` APIs (RFC 8707), as token records by the origin
+	 * they go to; the refresh token they were obtained with is `token`'s. Holds secrets. Optional
+	 * within version 1: a reader that ignores it keeps working, and a record written without it
+	 * only costs a token request per API. The session reads it; an entry it cannot read is left out.
 	 */
 	resources?: Record<string, TokenRecord>;
 	/** The DPoP key the token is bound to (version 2). Holds a private key. */
@@ -167,31 +168,23 @@ export function storedRecordOr<T>(
 }
 
 /**
- * Builds the record a store keeps for a token, with the tokens of the session's other resources
- * and the DPoP key the tokens are bound to, if any.
+ * Builds the record a store keeps for a token, with the DPoP key the token is bound to, if any.
+ * (The session adds the tokens of its `resources` APIs.)
  */
 export function encodeStoredRecord(
 	token: Token,
 	now: number = Date.now(),
 	extras: {
-		/** The tokens of the session's other resources, by origin. */
-		resources?: ReadonlyMap<string, Token> | undefined;
 		/** The DPoP key the tokens are bound to. */
 		dpop?: StoredDPoPKey | undefined;
 	} = {},
 ): StoredRecord {
-	const { resources, dpop } = extras;
+	const { dpop } = extras;
 	const record: StoredRecord = {
 		version: dpop === undefined ? PLAIN_RECORD_VERSION : STORED_RECORD_VERSION,
 		token: tokenToRecord(token, now),
 		writtenAt: now,
 	};
-	if (resources !== undefined && resources.size > 0) {
-		record.resources = {};
-		for (const [origin, resourceToken] of resources) {
-			record.resources[origin] = tokenToRecord(resourceToken, now);
-		}
-	}
 	if (dpop !== undefined) record.dpop = dpop;
 	return record;
 }
@@ -208,8 +201,6 @@ export function decodeStoredRecord(
 	token: Token;
 	/** When the record was written, in epoch milliseconds by the writer's clock. */
 	writtenAt: number;
-	/** The tokens of the session's other resources, by origin; empty when there are none. */
-	resources: ReadonlyMap<string, Token>;
 	/** The DPoP key stored with the token, unchecked against it (the session checks). */
 	dpop?: StoredDPoPKey | undefined;
 } {
@@ -235,27 +226,13 @@ export function decodeStoredRecord(
 			key,
 		});
 	}
+	// Checked by the DPoP session that reads it, in its own module: other sessions never load it.
 	const dpop = record.version === STORED_RECORD_VERSION ? record.dpop : undefined;
-	if (dpop !== undefined && !isStoredDPoPKey(dpop)) {
-		throw new StorageError(`The record under "${key}" holds an invalid DPoP key`, {
-			problem: 'corrupt',
-			key,
-		});
-	}
 	try {
-		const resources = new Map<string, Token>();
-		if (record.resources !== undefined) {
-			if (typeof record.resources !== 'object' || record.resources === null) {
-				throw new TypeError('resources is not an object');
-			}
-			for (const [origin, value] of Object.entries(record.resources)) {
-				resources.set(origin, tokenFromRecord(value));
-			}
-		}
 		const token = tokenFromRecord(record.token);
 		return dpop === undefined
-			? { token, writtenAt: record.writtenAt, resources }
-			: { token, writtenAt: record.writtenAt, resources, dpop };
+			? { token, writtenAt: record.writtenAt }
+			: { token, writtenAt: record.writtenAt, dpop };
 	} catch (error) {
 		throw new StorageError(
 			`The record under "${key}" holds no valid token`,
@@ -263,16 +240,4 @@ export function decodeStoredRecord(
 			{ cause: error },
 		);
 	}
-}
-
-function isStoredDPoPKey(value: unknown): value is StoredDPoPKey {
-	if (typeof value !== 'object' || value === null) return false;
-	const { jkt, privateJwk, keyPair } = value as Record<string, unknown>;
-	const isObject = (member: unknown) => typeof member === 'object' && member !== null;
-	return (
-		typeof jkt === 'string' &&
-		jkt !== '' &&
-		(privateJwk === undefined || isObject(privateJwk)) &&
-		(keyPair === undefined || isObject(keyPair))
-	);
 }
