@@ -200,6 +200,7 @@ export type {
 	DPoPOptions,
 	InsufficientScopeMode,
 	OAuth2SessionOptions,
+	ResourceOptions,
 	RefreshMode,
 } from './session/options.js';
 export {
