@@ -200,8 +200,8 @@ export type {
 	DPoPOptions,
 	InsufficientScopeMode,
 	OAuth2SessionOptions,
-	ResourceOptions,
 	RefreshMode,
+	ResourceOptions,
 } from './session/options.js';
 export {
 	type PushAuthorizationRequestOptions,
