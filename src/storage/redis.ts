@@ -379,6 +379,10 @@ export class RedisStore implements TokenStore {
 	 */
 	async #sendWhenReady<T>(abandoned: AbortSignal, send: () => Promise<T>): Promise<T> {
 		const client = this.#client;
+		// A Cluster queues a write while it moves a slot to a promoted replica and sends it there:
+		// the refreshed token reaches the new master at once, before other processes refresh with
+		// the spent one. A Cluster's failover is a wait, not Redis gone.
+		if (client.isCluster) return send();
 		if (client.status !== 'ready') {
 			// A store made from a url connects on first use.
 			if (client.status === 'wait') client.connect().catch(() => {});
