@@ -10,6 +10,7 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
 import {
+	clientCredentialsGrant,
 	DPoPError,
 	MemoryStore,
 	OAuth2Session,
@@ -124,6 +125,38 @@ describe.each(stores)('%s', (_, makeStore) => {
 		expect(await session.dpopThumbprint()).not.toBe(before);
 		expect((await session.fetch(`${server.api}/me`)).status).toBe(200);
 		session.close();
+	});
+});
+
+describe('a daemon with a grant and no token yet', () => {
+	it('contexts sharing a FileStore make one key under the lock, and one token with it', async () => {
+		const { dir } = await fileStore();
+		const { clientId, clientSecret } = server.clients.service;
+		const daemons = Array.from(
+			{ length: 4 },
+			() =>
+				new OAuth2Session({
+					clientId,
+					clientSecret,
+					tokenEndpoint: server.tokenEndpoint,
+					grant: clientCredentialsGrant({ scope: 'api:read' }),
+					allowedOrigins: [server.origin],
+					proactiveRefresh: false,
+					// A store instance each, as separate processes would have.
+					store: new FileStore({ dir }),
+					dpop: true,
+				}),
+		);
+		const before = server.stats.tokenRequests;
+		const statuses = await Promise.all(
+			daemons.map(async (daemon) => (await daemon.fetch(`${server.api}/me`)).status),
+		);
+		expect(statuses).toEqual([200, 200, 200, 200]);
+		// One token request, sent twice: its first proof had no nonce yet.
+		expect(server.stats.tokenRequests - before).toBe(2);
+		const thumbprints = new Set(await Promise.all(daemons.map((d) => d.dpopThumbprint())));
+		expect(thumbprints.size).toBe(1);
+		for (const daemon of daemons) daemon.close();
 	});
 });
 
