@@ -4,9 +4,10 @@ import ky from 'ky';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
 import { createKy, oauth2Hooks } from '../../src/ky.js';
-import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import type { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { DPOP_REDIRECT_URI, dpopSession, signIn } from '../helpers/dpop-session.js';
 
-const redirectUri = 'http://127.0.0.1:9/callback';
+const redirectUri = DPOP_REDIRECT_URI;
 let server: AuthServer;
 beforeAll(async () => {
 	server = await startAuthServer({ redirectUri, dpop: true });
@@ -16,21 +17,8 @@ afterAll(async () => {
 });
 
 async function signedIn(): Promise<OAuth2Session> {
-	const session = new OAuth2Session({
-		clientId: server.clients.public.clientId,
-		authorizationEndpoint: server.authorizationEndpoint,
-		tokenEndpoint: server.tokenEndpoint,
-		redirectUri,
-		scope: server.scope,
-		allowedOrigins: [server.origin],
-		proactiveRefresh: false,
-		dpop: true,
-	});
-	const { url } = await session.authorizationUrl();
-	await session.fetchToken({
-		authorizationResponse: await server.approve(url),
-		issuer: server.issuer,
-	});
+	const session = dpopSession(server);
+	await signIn(session, server);
 	return session;
 }
 

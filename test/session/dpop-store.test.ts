@@ -19,8 +19,13 @@ import {
 } from '../../src/index.js';
 import { FileStore } from '../../src/storage/file.js';
 import type { StoredRecord } from '../../src/storage/token-store.js';
+import {
+	DPOP_REDIRECT_URI,
+	dpopSession as dpopSessionOn,
+	signIn as signInOn,
+} from '../helpers/dpop-session.js';
 
-const redirectUri = 'http://127.0.0.1:9/callback';
+const redirectUri = DPOP_REDIRECT_URI;
 let server: AuthServer;
 const dirs: string[] = [];
 beforeAll(async () => {
@@ -31,27 +36,8 @@ afterAll(async () => {
 	await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-function dpopSession(options: Partial<OAuth2SessionOptions> = {}) {
-	return new OAuth2Session({
-		clientId: server.clients.public.clientId,
-		authorizationEndpoint: server.authorizationEndpoint,
-		tokenEndpoint: server.tokenEndpoint,
-		redirectUri,
-		scope: server.scope,
-		allowedOrigins: [server.origin],
-		proactiveRefresh: false,
-		dpop: true,
-		...options,
-	});
-}
-
-async function signIn(session: OAuth2Session): Promise<void> {
-	const { url } = await session.authorizationUrl();
-	await session.fetchToken({
-		authorizationResponse: await server.approve(url),
-		issuer: server.issuer,
-	});
-}
+const dpopSession = (options: Partial<OAuth2SessionOptions> = {}) => dpopSessionOn(server, options);
+const signIn = (session: OAuth2Session) => signInOn(session, server);
 
 async function fileStore(): Promise<{ store: FileStore; dir: string }> {
 	const dir = await mkdtemp(join(tmpdir(), 'dpop-store-'));
