@@ -57,6 +57,13 @@ export interface AuthServerOptions {
 	 * @default false: only the clients registered so (`parPublic`, `parConfidential`) must push
 	 */
 	requirePushedAuthorizationRequests?: boolean | undefined;
+	/**
+	 * More APIs (RFC 8707 resource indicators, such as other servers' origins) the server issues
+	 * access tokens for: JWTs (ES256, the server's `jwks`) whose `aud` is the indicator, for the
+	 * API to verify itself.
+	 * @default []
+	 */
+	resources?: readonly string[] | undefined;
 }
 
 /** The clients registered at the server, with what a client needs to authenticate. */
@@ -99,6 +106,8 @@ export interface AuthServerStats {
 	dpop: DPoPResourceStats | undefined;
 	/** Requests to the pushed authorization request endpoint. */
 	parRequests: number;
+	/** Refreshes that issued a token, by the `resource` they named (`''` for none). */
+	refreshesByResource: Map<string, number>;
 }
 
 export interface AuthServer {
@@ -150,7 +159,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		refreshesIssued: 0,
 		dpop: dpopResource?.stats,
 		parRequests: 0,
+		refreshesByResource: new Map(),
 	};
+	const moreResources = new Set(options.resources ?? []);
 
 	let handle: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
 		response.writeHead(503);
@@ -222,12 +233,21 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 				// Every token is for the API unless a request names it: opaque, looked up by the API.
 				defaultResource: () => resource,
 				useGrantedResource: () => true,
-				getResourceServerInfo: () => ({
-					scope: API_SCOPE,
-					audience: resource,
-					accessTokenTTL: accessTokenTtl,
-					accessTokenFormat: 'opaque',
-				}),
+				getResourceServerInfo: (_ctx: KoaContextWithOIDC, indicator: string) =>
+					moreResources.has(indicator)
+						? {
+								scope: API_SCOPE,
+								audience: indicator,
+								accessTokenTTL: accessTokenTtl,
+								accessTokenFormat: 'jwt',
+								jwt: { sign: { alg: 'ES256' } },
+							}
+						: {
+								scope: API_SCOPE,
+								audience: resource,
+								accessTokenTTL: accessTokenTtl,
+								accessTokenFormat: 'opaque',
+							},
 			},
 		},
 	} satisfies Configuration);
@@ -236,6 +256,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		if (ctx.oidc.params?.grant_type === 'refresh_token') {
 			stats.refreshRequests++;
 			stats.refreshesIssued++;
+			const named = String(ctx.oidc.params.resource ?? '');
+			stats.refreshesByResource.set(named, (stats.refreshesByResource.get(named) ?? 0) + 1);
 		}
 	});
 	provider.on('grant.error', (ctx: KoaContextWithOIDC) => {

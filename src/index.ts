@@ -172,7 +172,6 @@ export {
 	MetadataCache,
 	type MetadataCacheOptions,
 } from './session/discover.js';
-// Telemetry: what refreshStarted, refreshFinished and lockWaited carry.
 export type {
 	LockWaitOutcome,
 	OAuth2SessionEvents,
@@ -217,6 +216,7 @@ export {
 	type TokenEndpointAnswer,
 } from './session/request-token.js';
 export { type RevokeTokenOptions, revokeToken } from './session/revoke.js';
+export type { LockWaitMessage, RefreshTrace } from './session/telemetry.js';
 export { MemoryStore } from './storage/memory.js';
 export {
 	decodeStoredRecord,

@@ -129,7 +129,9 @@ export async function sessionAuthorizationUrl(
 	const acrValues = options.acrValues ?? stepUp?.acrValues;
 	const maxAge = options.maxAge ?? stepUp?.maxAge;
 	// The grant must cover every API the session will ask a token for (RFC 8707 §2.1).
-	const resource = [...session.resources.values()].flatMap((api) => api.resource ?? []);
+	const resource = [...session.resources].flatMap(
+		([origin, api]) => api.resource ?? (api.audience === undefined ? origin : []),
+	);
 	const request = {
 		...rest,
 		...(acrValues === undefined ? {} : { acrValues }),

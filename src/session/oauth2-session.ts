@@ -17,7 +17,11 @@ import type {
 import type { DPoPBinding } from './dpop.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
-import type { NormalizedOAuth2SessionOptions, OAuth2SessionOptions } from './options.js';
+import {
+	type NormalizedOAuth2SessionOptions,
+	normalizeOptions,
+	type OAuth2SessionOptions,
+} from './options.js';
 import { requestToken } from './request-token.js';
 import {
 	applyProtectedRequestHooks,
@@ -25,7 +29,7 @@ import {
 	followRedirects,
 	prepareRequest,
 } from './send.js';
-import { SharedSetup, UserSetup } from './session-setup.js';
+import { type UserSetup, userSetup } from './session-setup.js';
 import { TokenKeeper } from './token-keeper.js';
 
 export type {
@@ -80,8 +84,6 @@ export type FetchTokenOptions =
 export class OAuth2Session {
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #keeper: TokenKeeper;
-	/** `SharedSetup.tokenOrigins`. */
-	readonly #tokenOrigins: ReadonlySet<string>;
 	#pending: AuthorizationRequest | undefined;
 	/**
 	 * The states callbacks were read with: each is good for one, whatever comes of it. Made on
@@ -95,13 +97,9 @@ export class OAuth2Session {
 
 	constructor(options: OAuth2SessionOptions) {
 		// An OAuth2Client's user: the options were normalised once, for every user of the client.
-		const user =
-			(options as unknown) instanceof UserSetup ? (options as unknown as UserSetup) : undefined;
-		const shared = user?.shared ?? new SharedSetup(options);
-		this.#options = shared.options;
-		this.#tokenOrigins = shared.tokenOrigins;
-		const initial =
-			user === undefined && options.token !== undefined ? toToken(options.token) : undefined;
+		const user = (options as { [userSetup]?: UserSetup })[userSetup];
+		this.#options = user?.options ?? normalizeOptions(options);
+		const initial = options.token === undefined ? undefined : toToken(options.token);
 		const { dpop, store } = this.#options;
 		// Loaded only by DPoP sessions; the keeper reads the store once it is there.
 		this.#dpop =
@@ -114,9 +112,7 @@ export class OAuth2Session {
 			this.#options,
 			(grant, { params, signal, base }) => this.#requestToken(grant, params, signal, base),
 			initial,
-			user === undefined
-				? { storeKey: this.#options.storeKey, background: true }
-				: { storeKey: user.storeKey, background: false, forward: user.forward },
+			user?.place,
 			this.#dpop,
 		);
 		registerInternals(this, {
@@ -495,6 +491,7 @@ export class OAuth2Session {
 			retry: this.#options.retry,
 			allowInsecure: this.#options.allowInsecure,
 			maxResponseSize: this.#options.maxResponseSize,
+			decoder: this.#options.decoder,
 			...(profile === undefined ? {} : { profile }),
 			...(signal === undefined ? {} : { signal }),
 			...(dpop === undefined ? {} : { dpop: dpop.proofs }),
@@ -503,11 +500,11 @@ export class OAuth2Session {
 	}
 
 	// A bound field, not a method: it is handed to followRedirects and the ky hooks as it is.
-	readonly #mayCarryToken = (url: URL): boolean => this.#tokenOrigins.has(url.origin);
+	readonly #mayCarryToken = (url: URL): boolean => this.#options.tokenOrigins.has(url.origin);
 
 	#assertMayCarryToken(url: URL): void {
 		const origin = url.origin;
-		if (this.#tokenOrigins.has(origin)) return;
+		if (this.#options.tokenOrigins.has(origin)) return;
 		if (!this.#options.allowedOrigins.has(origin)) throw new OriginNotAllowedError(origin);
 		assertSecureTransport(url, this.#options.allowInsecure);
 	}

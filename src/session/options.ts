@@ -13,6 +13,7 @@ import type { Token } from '../protocol/token.js';
 import type { TokenInput } from '../protocol/token-record.js';
 import { MemoryStore } from '../storage/memory.js';
 import type { TokenStore } from '../storage/token-store.js';
+import { isLoopbackHost } from '../utils/secure-transport.js';
 import type { RetryOptions } from './request-token.js';
 
 /** How the session deals with an expired access token (requests-oauthlib's three modes). */
@@ -259,6 +260,20 @@ export interface OAuth2SessionOptions {
 	 */
 	insufficientScope?: InsufficientScopeMode | undefined;
 	/**
+	 * Reads the token endpoint's answers (of `fetchToken()` and of every refresh) instead of the
+	 * built-in JSON-or-form decoder, for an endpoint that answers otherwise (XML, a custom text).
+	 * It gets the body as text and the response (its body already read), returns the fields as
+	 * RFC 6749 names them (`access_token`, `expires_in`, or `error` for an error answer), and runs
+	 * before the profile's response hooks. A throw becomes a `TokenResponseError` (`unparseable`)
+	 * whose message does not quote the answer.
+	 * @default the built-in decoder: JSON, or a form (`application/x-www-form-urlencoded`)
+	 * @example
+	 * ```ts
+	 * decoder: (text) => Object.fromEntries(new URLSearchParams(text.replaceAll(';', '&'))),
+	 * ```
+	 */
+	decoder?: ((text: string, response: Response) => unknown) | undefined;
+	/**
 	 * Sender-constrained tokens (DPoP, RFC 9449): every token request carries a proof signed with
 	 * the session's key, the tokens are bound to that key, and every request to an allowed origin
 	 * carries `Authorization: DPoP <token>` and a fresh proof. The key is kept with the token in
@@ -292,8 +307,13 @@ export interface NormalizedOAuth2SessionOptions {
 	scope: string | readonly string[] | undefined;
 	grant: Grant | undefined;
 	allowedOrigins: ReadonlySet<string>;
-	/** The parameters each resource's token is asked for with, by origin. */
-	resources: ReadonlyMap<string, Params>;
+	/**
+	 * The allowed origins the token may go to over their scheme: `https:`, loopback, or anything
+	 * with `allowInsecure`. Worked out once, since every request and redirect hop asks.
+	 */
+	tokenOrigins: ReadonlySet<string>;
+	/** The `resources` APIs, by origin. */
+	resources: ReadonlyMap<string, ResourceOptions>;
 	baseUrl: URL | undefined;
 	refresh: RefreshMode;
 	refreshParams: Params;
@@ -315,6 +335,7 @@ export interface NormalizedOAuth2SessionOptions {
 	unauthorizedRefreshInterval: number;
 	maxResponseSize: number | undefined;
 	insufficientScope: InsufficientScopeMode;
+	decoder: ((text: string, response: Response) => unknown) | undefined;
 	/** DPoP, when on. */
 	dpop: { keyPair: CryptoKeyPair | undefined; allowBearer: boolean } | undefined;
 }
@@ -352,6 +373,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		(options.allowedOrigins ?? []).map((origin) => webUrl(origin, 'allowedOrigins').origin),
 	);
 	if (baseUrl !== undefined) allowedOrigins.add(baseUrl.origin);
+	const allowInsecure = options.allowInsecure ?? defaults.allowInsecure;
 	const resources = resourcesFrom(options.resources, allowedOrigins);
 	const userFetch = options.fetch;
 	const { metadata } = options;
@@ -382,6 +404,12 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		scope: options.scope,
 		grant: options.grant,
 		allowedOrigins,
+		tokenOrigins: new Set(
+			[...allowedOrigins].filter((origin) => {
+				const { protocol, hostname } = new URL(origin);
+				return protocol === 'https:' || allowInsecure || isLoopbackHost(hostname);
+			}),
+		),
 		resources,
 		baseUrl,
 		refresh,
@@ -392,7 +420,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		// Looked up per call so test interceptors and polyfills installed later are used.
 		fetch: userFetch ?? ((input, init) => globalThis.fetch(input, init)),
 		profile: options.profile,
-		allowInsecure: options.allowInsecure ?? defaults.allowInsecure,
+		allowInsecure,
 		leeway: nonNegative(options.leeway, defaults.leeway, 'leeway'),
 		proactiveRefresh: options.proactiveRefresh ?? defaults.proactiveRefresh,
 		refreshTimeout: nonNegative(options.refreshTimeout, defaults.refreshTimeout, 'refreshTimeout'),
@@ -422,6 +450,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			['return', 'throw'],
 			'insufficientScope',
 		),
+		decoder: functionOrUndefined(options.decoder, 'decoder'),
 		// The key pair is checked when the DPoP module loads, so other sessions never carry the check.
 		dpop:
 			options.dpop === undefined || options.dpop === false
@@ -436,22 +465,15 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 function resourcesFrom(
 	resources: OAuth2SessionOptions['resources'],
 	allowedOrigins: ReadonlySet<string>,
-): ReadonlyMap<string, Params> {
-	const normalized = new Map<string, Params>();
+): ReadonlyMap<string, ResourceOptions> {
+	const normalized = new Map<string, ResourceOptions>();
 	for (const [key, api] of Object.entries(resources ?? {})) {
 		const { origin } = webUrl(key, 'resources');
-		// One origin, one token: a second one could reach an API that must not see it.
+		// One origin, one token: the other could reach an API that must not see it.
 		if (allowedOrigins.has(origin) || normalized.has(origin)) {
-			throw new InvalidOptionsError(
-				`${origin} is named twice in resources and allowedOrigins: each origin takes one token`,
-			);
+			throw new InvalidOptionsError(`${origin} is named twice in resources and allowedOrigins`);
 		}
-		const { resource, audience, scope } = api ?? {};
-		normalized.set(origin, {
-			resource: resource ?? (audience === undefined ? origin : undefined),
-			audience,
-			scope: typeof scope === 'string' || scope === undefined ? scope : scope.join(' '),
-		});
+		normalized.set(origin, api ?? {});
 	}
 	return normalized;
 }
@@ -508,6 +530,13 @@ function oneOf<T extends string>(
 	if (value === undefined) return fallback;
 	if (!allowed.includes(value)) {
 		throw new InvalidOptionsError(`${option} must be one of ${allowed.join(', ')}`);
+	}
+	return value;
+}
+
+function functionOrUndefined<T>(value: T | undefined, option: string): T | undefined {
+	if (value !== undefined && typeof value !== 'function') {
+		throw new InvalidOptionsError(`${option} must be a function`);
 	}
 	return value;
 }
