@@ -18,12 +18,20 @@ import {
 	type TokenStore,
 } from '../../src/index.js';
 import { FileStore } from '../../src/storage/file.js';
+import { PostgresStore } from '../../src/storage/postgres.js';
 import type { StoredRecord } from '../../src/storage/token-store.js';
 import {
 	DPOP_REDIRECT_URI,
 	dpopSession as dpopSessionOn,
 	signIn as signInOn,
 } from '../helpers/dpop-session.js';
+import {
+	type PostgresTestServer,
+	requirePostgres,
+	startPostgresServer,
+} from '../helpers/postgres-server.js';
+
+const postgres = requirePostgres();
 
 const redirectUri = DPOP_REDIRECT_URI;
 let server: AuthServer;
@@ -271,5 +279,41 @@ describe('no secret in any printout', () => {
 		].join('\n');
 		expect(printed).not.toContain(jwk.d as string);
 		session.close();
+	});
+});
+
+describe.skipIf(postgres.missing)(postgres.title('PostgresStore'), () => {
+	let database: PostgresTestServer;
+	const opened: PostgresStore[] = [];
+	const storeOn = () => {
+		const store = new PostgresStore({ connectionString: database.url, table: 'dpop_tokens' });
+		opened.push(store);
+		return store;
+	};
+	beforeAll(async () => {
+		database = await startPostgresServer(postgres.path as string);
+		await storeOn().migrate();
+	}, 60_000);
+	afterAll(async () => {
+		await Promise.all(opened.map((store) => store.close()));
+		await database?.stop();
+	});
+
+	it('keeps the private JWK in the record; another connection signs and refreshes with it', async () => {
+		const first = dpopSession({ store: storeOn() });
+		await signIn(first);
+		const thumbprint = await first.dpopThumbprint();
+		first.close();
+		const store = storeOn();
+		const record = (await store.get('default')) as StoredRecord;
+		expect(record.version).toBe(2);
+		expect(record.dpop?.privateJwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
+		const second = dpopSession({ store });
+		expect((await second.fetch(`${server.api}/me`)).status).toBe(200);
+		expect(await second.dpopThumbprint()).toBe(thumbprint);
+		await second.refreshToken();
+		expect((await second.fetch(`${server.api}/me`)).status).toBe(200);
+		expect(server.stats.dpop?.refused).toEqual([]);
+		second.close();
 	});
 });
