@@ -58,6 +58,12 @@ export interface AuthServerOptions {
 	 * @default []
 	 */
 	resources?: readonly string[] | undefined;
+	/**
+	 * Take only pushed authorization requests (RFC 9126), from every client; the metadata says
+	 * `require_pushed_authorization_requests: true`.
+	 * @default false: only the clients registered so (`parPublic`, `parConfidential`) must push
+	 */
+	requirePushedAuthorizationRequests?: boolean | undefined;
 }
 
 /** The clients registered at the server, with what a client needs to authenticate. */
@@ -78,6 +84,10 @@ export interface AuthServerClients {
 	readonly clientSecretJwt: { readonly clientId: string; readonly clientSecret: string };
 	/** Device authorization grant + refresh, no client authentication. */
 	readonly device: { readonly clientId: string };
+	/** As `public`, but registered to push its authorization requests (RFC 9126) or be refused. */
+	readonly parPublic: { readonly clientId: string };
+	/** As `confidential`, but registered to push its authorization requests or be refused. */
+	readonly parConfidential: { readonly clientId: string; readonly clientSecret: string };
 }
 
 /** What the server has seen since it started. */
@@ -96,6 +106,8 @@ export interface AuthServerStats {
 	dpop: DPoPResourceStats | undefined;
 	/** Refreshes that issued a token, by the `resource` they named (`''` for none). */
 	refreshesByResource: Map<string, number>;
+	/** Requests to the pushed authorization request endpoint. */
+	parRequests: number;
 }
 
 export interface AuthServer {
@@ -108,6 +120,8 @@ export interface AuthServer {
 	/** The resource indicator the access tokens are issued for (the API's base URL). */
 	readonly resource: string;
 	readonly tokenEndpoint: string;
+	/** The pushed authorization request endpoint (RFC 9126), `<origin>/request`. */
+	readonly pushedAuthorizationRequestEndpoint: string;
 	readonly authorizationEndpoint: string;
 	readonly redirectUri: string;
 	/** The scopes the API knows: `api:read api:write`. */
@@ -145,6 +159,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		refreshesIssued: 0,
 		dpop: dpopResource?.stats,
 		refreshesByResource: new Map(),
+		parRequests: 0,
 	};
 	const moreResources = new Set(options.resources ?? []);
 
@@ -209,6 +224,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 					: {}),
 			},
 			deviceFlow: { enabled: true },
+			pushedAuthorizationRequests: {
+				enabled: true,
+				requirePushedAuthorizationRequests: options.requirePushedAuthorizationRequests ?? false,
+			},
 			resourceIndicators: {
 				enabled: true,
 				// Every token is for the API unless a request names it: opaque, looked up by the API.
@@ -264,6 +283,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 			return;
 		}
 		if (url.pathname === '/token' && request.method === 'POST') stats.tokenRequests++;
+		if (url.pathname === '/request' && request.method === 'POST') stats.parRequests++;
 		void providerCallback(request, response);
 	};
 
@@ -273,6 +293,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		api: resource,
 		resource,
 		tokenEndpoint: `${origin}/token`,
+		pushedAuthorizationRequestEndpoint: `${origin}/request`,
 		authorizationEndpoint: `${origin}/auth`,
 		redirectUri,
 		scope: API_SCOPE,
@@ -491,6 +512,8 @@ async function makeClients(): Promise<{ clients: AuthServerClients; clientJwk: J
 		},
 		clientSecretJwt: { clientId: 'jwt-secret-service', clientSecret: secret() },
 		device: { clientId: 'tv' },
+		parPublic: { clientId: 'par-spa' },
+		parConfidential: { clientId: 'par-web-app', clientSecret: secret() },
 	};
 	return { clients, clientJwk };
 }
@@ -542,6 +565,18 @@ function clientMetadata(
 			grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
 			response_types: [],
 			redirect_uris: [],
+		},
+		{
+			client_id: clients.parPublic.clientId,
+			token_endpoint_auth_method: 'none',
+			require_pushed_authorization_requests: true,
+			...code,
+		},
+		{
+			client_id: clients.parConfidential.clientId,
+			client_secret: clients.parConfidential.clientSecret,
+			require_pushed_authorization_requests: true,
+			...code,
 		},
 	];
 }

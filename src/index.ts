@@ -169,6 +169,12 @@ export type {
 } from './session/events.js';
 export { type IntrospectTokenOptions, introspectToken } from './session/introspect.js';
 export {
+	OAuth2Client,
+	type OAuth2ClientEvents,
+	type OAuth2ClientListener,
+	type OAuth2ClientOptions,
+} from './session/oauth2-client.js';
+export {
 	type AuthorizationResponseOptions,
 	type FetchTokenOptions,
 	type ImplicitResponseOptions,
@@ -183,6 +189,10 @@ export type {
 	RefreshMode,
 } from './session/options.js';
 export {
+	type PushAuthorizationRequestOptions,
+	pushAuthorizationRequest,
+} from './session/pushed-authorization.js';
+export {
 	type RequestTokenOptions,
 	type RetryOptions,
 	requestToken,
@@ -196,6 +206,7 @@ export {
 	decodeStoredRecord,
 	encodeStoredRecord,
 	type LockOptions,
+	type StoreChangeListener,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,

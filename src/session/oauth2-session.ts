@@ -129,7 +129,7 @@ export class OAuth2Session {
 			initial,
 			user === undefined
 				? { storeKey: this.#options.storeKey, background: true }
-				: { storeKey: user.storeKey, background: false },
+				: { storeKey: user.storeKey, background: false, forward: user.forward },
 			keys,
 		);
 		if (keys !== undefined) {

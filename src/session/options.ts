@@ -86,6 +86,14 @@ export interface OAuth2SessionOptions {
 	/** The authorization endpoint, for `session.authorizationUrl()`. */
 	authorizationEndpoint?: string | URL | undefined;
 	/**
+	 * The pushed authorization request endpoint (RFC 9126). With one, `session.authorizationUrl()`
+	 * first POSTs the request's parameters there (with the session's client authentication) and
+	 * returns a URL carrying only `client_id` and the `request_uri` answered. `false` sends the
+	 * parameters in the URL even when `metadata` has the endpoint, unless it requires pushing.
+	 * @default `metadata.pushed_authorization_request_endpoint`, else none: nothing is pushed
+	 */
+	pushedAuthorizationRequestEndpoint?: string | URL | false | undefined;
+	/**
 	 * The authorization server's issuer identifier. Callbacks carrying RFC 9207 `iss` must carry
 	 * this one, or they are refused (mix-up attack).
 	 * @default `metadata.issuer`, else none: `iss` is not checked
@@ -269,6 +277,13 @@ export interface NormalizedOAuth2SessionOptions {
 	tokenEndpoint: URL | undefined;
 	authorizationEndpoint: URL | undefined;
 	revocationEndpoint: URL | undefined;
+	/**
+	 * The option as given: `authorizationUrl()` falls back on the metadata's and checks it, so a
+	 * page that only calls APIs does not carry that code.
+	 */
+	pushedAuthorizationRequestEndpoint: string | URL | false | undefined;
+	/** The server's metadata, for what only sign-in reads (`require_pushed_authorization_requests`). */
+	metadata: AuthorizationServerMetadata | undefined;
 	redirectUri: string | undefined;
 	/** The issuer callbacks' `iss` is checked against. */
 	issuer: string | undefined;
@@ -282,7 +297,8 @@ export interface NormalizedOAuth2SessionOptions {
 	baseUrl: URL | undefined;
 	refresh: RefreshMode;
 	refreshParams: Params;
-	onTokenUpdated: ((token: Token) => void | Promise<void>) | undefined;
+	/** Called with the store key too: an `OAuth2Client`'s callback is told whose token it is. */
+	onTokenUpdated: ((token: Token, storeKey: string) => void | Promise<void>) | undefined;
 	store: TokenStore;
 	storeKey: string;
 	fetch: typeof fetch;
@@ -358,6 +374,8 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			revocationEndpoint === undefined
 				? undefined
 				: toUrl(revocationEndpoint, 'revocationEndpoint'),
+		pushedAuthorizationRequestEndpoint: options.pushedAuthorizationRequestEndpoint,
+		metadata,
 		redirectUri: options.redirectUri,
 		issuer,
 		requireIssuer: metadata?.authorization_response_iss_parameter_supported === true,

@@ -1,4 +1,5 @@
 import { isLoopbackHost } from '../utils/secure-transport.js';
+import type { OAuth2SessionEvents } from './events.js';
 import {
 	type NormalizedOAuth2SessionOptions,
 	normalizeOptions,
@@ -37,5 +38,9 @@ export class UserSetup {
 	constructor(
 		readonly shared: SharedSetup,
 		readonly storeKey: string,
+		/** Gets every event of the user's session. */
+		readonly forward:
+			| (<E extends keyof OAuth2SessionEvents>(name: E, event: OAuth2SessionEvents[E]) => void)
+			| undefined,
 	) {}
 }

@@ -48,6 +48,10 @@ export interface KeeperPlace {
 	 * holds one subscription for all of them and hands changes to `storeChanged`).
 	 */
 	background: boolean;
+	/** Also gets every event the keeper emits. */
+	forward?:
+		| (<E extends keyof OAuth2SessionEvents>(name: E, event: OAuth2SessionEvents[E]) => void)
+		| undefined;
 }
 
 /** What a DPoP session's keeper stores with each token and reads back: the token's key. */
@@ -72,7 +76,7 @@ const LOCK_MARGIN = 10_000;
  * ends the session only when the server says the grant is gone.
  */
 export class TokenKeeper {
-	readonly events = new Emitter<OAuth2SessionEvents>();
+	readonly events: Emitter<OAuth2SessionEvents>;
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #obtain: ObtainToken;
 	readonly #key: string;
@@ -114,6 +118,7 @@ export class TokenKeeper {
 		this.#key = place.storeKey;
 		this.#background = place.background;
 		this.#keys = keys;
+		this.events = new Emitter(place.forward);
 		this.#ready = this.#load(initial).then(() => {
 			this.#loaded = true;
 		});
@@ -677,7 +682,7 @@ export class TokenKeeper {
 	async #notifyUpdater(token: Token): Promise<void> {
 		if (this.#options.onTokenUpdated === undefined) return;
 		try {
-			await this.#options.onTokenUpdated(token);
+			await this.#options.onTokenUpdated(token, this.#key);
 		} catch (error) {
 			this.#storeError(error, 'onTokenUpdated');
 		}

@@ -103,6 +103,7 @@ describe('startAuthServer', () => {
 			refreshRequests: before.refreshRequests,
 			apiRequests: before.apiRequests + 3,
 			api401: before.api401 + 2,
+			parRequests: before.parRequests,
 		});
 	});
 });

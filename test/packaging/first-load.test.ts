@@ -34,6 +34,7 @@ describe('the SPA first load', () => {
 			/^src\/(session\/authorization|protocol\/(authorization-url|authorization-callback|pkce))\.ts$/,
 		],
 		['logout', /^src\/(session\/revoke|protocol\/revocation)\.ts$/],
+		['pushed authorization requests', /^src\/(session\/pushed-authorization|protocol\/par)\.ts$/],
 		['record encryption and the lease lock', /^src\/storage\/indexeddb\/(cipher|lease-lock)\.ts$/],
 		['the reader of error answers', /^src\/protocol\/error-response\.ts$/],
 		['the OAuth 2 error of an error answer', /^src\/errors\/oauth2-response-error\.ts$/],
