@@ -182,11 +182,13 @@ export {
 	type SessionAuthorizationUrlOptions,
 } from './session/oauth2-session.js';
 // 401s by cause: what session.fetch does with insufficient_scope.
+// Several tokens per resource (RFC 8707): one API of the `resources` option.
 export type {
 	ClientAuthenticationMethod,
 	InsufficientScopeMode,
 	OAuth2SessionOptions,
 	RefreshMode,
+	ResourceOptions,
 } from './session/options.js';
 export {
 	type PushAuthorizationRequestOptions,
