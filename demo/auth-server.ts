@@ -52,18 +52,18 @@ export interface AuthServerOptions {
 	 */
 	dpop?: boolean | undefined;
 	/**
+	 * Take only pushed authorization requests (RFC 9126), from every client; the metadata says
+	 * `require_pushed_authorization_requests: true`.
+	 * @default false: only the clients registered so (`parPublic`, `parConfidential`) must push
+	 */
+	requirePushedAuthorizationRequests?: boolean | undefined;
+	/**
 	 * More APIs (RFC 8707 resource indicators, such as other servers' origins) the server issues
 	 * access tokens for: JWTs (ES256, the server's `jwks`) whose `aud` is the indicator, for the
 	 * API to verify itself.
 	 * @default []
 	 */
 	resources?: readonly string[] | undefined;
-	/**
-	 * Take only pushed authorization requests (RFC 9126), from every client; the metadata says
-	 * `require_pushed_authorization_requests: true`.
-	 * @default false: only the clients registered so (`parPublic`, `parConfidential`) must push
-	 */
-	requirePushedAuthorizationRequests?: boolean | undefined;
 }
 
 /** The clients registered at the server, with what a client needs to authenticate. */
@@ -104,10 +104,10 @@ export interface AuthServerStats {
 	refreshesIssued: number;
 	/** With `dpop`: what the API saw of proofs. */
 	dpop: DPoPResourceStats | undefined;
-	/** Refreshes that issued a token, by the `resource` they named (`''` for none). */
-	refreshesByResource: Map<string, number>;
 	/** Requests to the pushed authorization request endpoint. */
 	parRequests: number;
+	/** Refreshes that issued a token, by the `resource` they named (`''` for none). */
+	refreshesByResource: Map<string, number>;
 }
 
 export interface AuthServer {
@@ -158,8 +158,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		api401: 0,
 		refreshesIssued: 0,
 		dpop: dpopResource?.stats,
-		refreshesByResource: new Map(),
 		parRequests: 0,
+		refreshesByResource: new Map(),
 	};
 	const moreResources = new Set(options.resources ?? []);
 

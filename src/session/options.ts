@@ -259,6 +259,20 @@ export interface OAuth2SessionOptions {
 	 */
 	insufficientScope?: InsufficientScopeMode | undefined;
 	/**
+	 * Reads the token endpoint's answers (of `fetchToken()` and of every refresh) instead of the
+	 * built-in JSON-or-form decoder, for an endpoint that answers otherwise (XML, a custom text).
+	 * It gets the body as text and the response (its body already read), returns the fields as
+	 * RFC 6749 names them (`access_token`, `expires_in`, or `error` for an error answer), and runs
+	 * before the profile's response hooks. A throw becomes a `TokenResponseError` (`unparseable`)
+	 * whose message does not quote the answer.
+	 * @default the built-in decoder: JSON, or a form (`application/x-www-form-urlencoded`)
+	 * @example
+	 * ```ts
+	 * decoder: (text) => Object.fromEntries(new URLSearchParams(text.replaceAll(';', '&'))),
+	 * ```
+	 */
+	decoder?: ((text: string, response: Response) => unknown) | undefined;
+	/**
 	 * Sender-constrained tokens (DPoP, RFC 9449): every token request carries a proof signed with
 	 * the session's key, the tokens are bound to that key, and every request to an allowed origin
 	 * carries `Authorization: DPoP <token>` and a fresh proof. The key is kept with the token in
@@ -315,6 +329,7 @@ export interface NormalizedOAuth2SessionOptions {
 	unauthorizedRefreshInterval: number;
 	maxResponseSize: number | undefined;
 	insufficientScope: InsufficientScopeMode;
+	decoder: ((text: string, response: Response) => unknown) | undefined;
 	/** DPoP, when on. */
 	dpop: { keyPair: CryptoKeyPair | undefined; allowBearer: boolean } | undefined;
 }
@@ -422,7 +437,15 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			['return', 'throw'],
 			'insufficientScope',
 		),
-		dpop: dpopFrom(options.dpop),
+		decoder: functionOrUndefined(options.decoder, 'decoder'),
+		// The key pair is checked when the DPoP module loads, so other sessions never carry the check.
+		dpop:
+			options.dpop === undefined || options.dpop === false
+				? undefined
+				: {
+						keyPair: options.dpop === true ? undefined : options.dpop.keyPair,
+						allowBearer: options.dpop !== true && options.dpop.allowBearer === true,
+					},
 	};
 }
 
@@ -460,21 +483,6 @@ function clientAuthenticationFrom(options: OAuth2SessionOptions): ClientAuthenti
 	);
 }
 
-function dpopFrom(dpop: OAuth2SessionOptions['dpop']): NormalizedOAuth2SessionOptions['dpop'] {
-	if (dpop === undefined || dpop === false) return undefined;
-	if (dpop === true) return { keyPair: undefined, allowBearer: false };
-	if (typeof dpop !== 'object' || dpop === null) {
-		throw new InvalidOptionsError('dpop must be true, false or { keyPair, allowBearer }');
-	}
-	if (
-		dpop.keyPair !== undefined &&
-		(typeof dpop.keyPair !== 'object' || dpop.keyPair === null || !('privateKey' in dpop.keyPair))
-	) {
-		throw new InvalidOptionsError('dpop.keyPair must be a CryptoKeyPair');
-	}
-	return { keyPair: dpop.keyPair, allowBearer: dpop.allowBearer === true };
-}
-
 function toUrl(value: string | URL, option: string): URL {
 	try {
 		return new URL(value);
@@ -509,6 +517,13 @@ function oneOf<T extends string>(
 	if (value === undefined) return fallback;
 	if (!allowed.includes(value)) {
 		throw new InvalidOptionsError(`${option} must be one of ${allowed.join(', ')}`);
+	}
+	return value;
+}
+
+function functionOrUndefined<T>(value: T | undefined, option: string): T | undefined {
+	if (value !== undefined && typeof value !== 'function') {
+		throw new InvalidOptionsError(`${option} must be a function`);
 	}
 	return value;
 }

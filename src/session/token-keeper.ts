@@ -58,8 +58,10 @@ export interface KeeperPlace {
 export interface TokenKeys {
 	/** The key entry to store with `token`, once known. */
 	entryFor(token: Token): StoredDPoPKey | undefined;
-	/** Takes note of the key entry (or none) a token was read with. */
+	/** Takes note of the key entry (or none) a token was read or given with. */
 	attach(token: Token, entry: StoredDPoPKey | undefined): void;
+	/** Forgets every key: the session ended, and its key with its token. */
+	forget(): void;
 }
 
 /** A record read from the store: checked, but for the `resources` entries. */
@@ -81,7 +83,7 @@ export class TokenKeeper {
 	readonly #obtain: ObtainToken;
 	readonly #key: string;
 	readonly #background: boolean;
-	readonly #keys: TokenKeys | undefined;
+	#keys: TokenKeys | undefined;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
@@ -101,8 +103,8 @@ export class TokenKeeper {
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
-	/** Tokens got from the server: telemetry tells a refresh from an adopted token by it. */
-	#obtained = 0;
+	/** Tokens got from the server, by API: telemetry tells a refresh from an adopted token by it. */
+	readonly #obtained = new Map<string | undefined, number>();
 	/** Loaded at the first refresh: a page whose token never expires does not carry it. */
 	#telemetry: typeof Telemetry | undefined;
 
@@ -111,15 +113,14 @@ export class TokenKeeper {
 		obtain: ObtainToken,
 		initial: Token | undefined,
 		place: KeeperPlace = { storeKey: options.storeKey, background: true },
-		keys?: TokenKeys,
+		keys?: Promise<TokenKeys>,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
 		this.#key = place.storeKey;
 		this.#background = place.background;
-		this.#keys = keys;
 		this.events = new Emitter(place.forward);
-		this.#ready = this.#load(initial).then(() => {
+		this.#ready = this.#load(initial, keys).then(() => {
 			this.#loaded = true;
 		});
 	}
@@ -235,7 +236,7 @@ export class TokenKeeper {
 				{ cause: this.#lastFailure },
 			);
 		}
-		const run = this.#reported(reason, () => this.#refreshOnce(stale, api)).finally(() => {
+		const run = this.#reported(reason, api, () => this.#refreshOnce(stale, api)).finally(() => {
 			if (this.#inflight === run) this.#inflight = undefined;
 			if (api !== undefined && apis?.inflight.get(api) === run) apis.inflight.delete(api);
 		});
@@ -253,6 +254,7 @@ export class TokenKeeper {
 	/** Replaces the token (from `setToken` or `fetchToken`), saves it and tells listeners. */
 	async replace(token: Token, source: Extract<TokenSource, 'set' | 'fetch'>): Promise<void> {
 		await this.#ready;
+		this.#keys?.attach(token, undefined);
 		this.#backoffUntil = 0;
 		await this.#save(token);
 		if (source === 'fetch') await this.#notifyUpdater(token);
@@ -263,6 +265,8 @@ export class TokenKeeper {
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
 		this.#token = undefined;
+		// The key goes with the token: the next sign-in, here or in any context, gets a new one.
+		this.#keys?.forget();
 		this.#apis?.tokens.clear();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
@@ -282,7 +286,9 @@ export class TokenKeeper {
 		this.#unsubscribe?.();
 	}
 
-	async #load(initial: Token | undefined): Promise<void> {
+	async #load(initial: Token | undefined, keys: Promise<TokenKeys> | undefined): Promise<void> {
+		// A DPoP session's keys come first: every token read from here on is read with its key.
+		if (keys !== undefined) this.#keys = await keys;
 		const { store } = this.#options;
 		if (this.#options.resources.size > 0) {
 			const { ResourceTokens } = await import('./resource-tokens.js');
@@ -299,12 +305,13 @@ export class TokenKeeper {
 			if (error.problem === 'unavailable') this.#readError = error;
 		});
 		const stored = record?.token;
-		this.#apis?.adopt(record?.resources);
+		this.#adoptResources(record);
 		// A notification may already have brought a token newer than what the read saw.
 		if (this.#token === undefined) {
 			if (stored !== undefined) {
 				this.#token = stored;
 			} else if (initial !== undefined) {
+				this.#keys?.attach(initial, undefined);
 				this.#token = initial;
 				// An unreadable record is reported, not overwritten: whoever looks finds it as it was.
 				if (!unreadable) await this.#save(initial);
@@ -313,18 +320,16 @@ export class TokenKeeper {
 		this.#schedule();
 	}
 
-	async #reported(reason: RefreshReason, refresh: () => Promise<Token>): Promise<Token> {
+	async #reported(
+		reason: RefreshReason,
+		resource: string | undefined,
+		refresh: () => Promise<Token>,
+	): Promise<Token> {
 		// A chunk that cannot be loaded (a deploy replaced it) must not cost the refresh.
 		this.#telemetry ??= await import('./telemetry.js').catch(() => undefined);
-		return (
-			this.#telemetry?.reportRefresh(
-				this.events,
-				reason,
-				this.#key,
-				refresh,
-				() => this.#obtained,
-			) ?? refresh()
-		);
+		const subject = { reason, resource, storeKey: this.#key };
+		const obtained = () => this.#obtained.get(resource) ?? 0;
+		return this.#telemetry?.reportRefresh(this.events, subject, refresh, obtained) ?? refresh();
 	}
 
 	async #refreshOnce(stale: Token | undefined, resource: string | undefined): Promise<Token> {
@@ -377,7 +382,7 @@ export class TokenKeeper {
 		const stored = await this.#readRecord();
 		const latest = stored?.token ?? this.#token;
 		// What this context writes next must not drop a resource token another context got.
-		this.#apis?.adopt(stored?.resources);
+		this.#adoptResources(stored);
 		const wanted = resource === undefined ? latest : this.#apis?.tokens.get(resource);
 		if (wanted !== undefined && wanted.accessToken !== stale?.accessToken && !this.isDue(wanted)) {
 			if (resource === undefined && wanted.accessToken !== this.#token?.accessToken) {
@@ -415,7 +420,7 @@ export class TokenKeeper {
 				signal,
 				base: base?.refreshToken !== undefined ? base : undefined,
 			});
-			this.#obtained++;
+			this.#obtained.set(resource, (this.#obtained.get(resource) ?? 0) + 1);
 		} catch (error) {
 			return this.#refreshFailed(error, base, signal, locked, grant, resource);
 		}
@@ -547,7 +552,7 @@ export class TokenKeeper {
 		try {
 			const decoded = this.#decode(record);
 			stored = decoded.token;
-			this.#apis?.adopt(decoded.resources);
+			this.#adoptResources(decoded);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
@@ -637,6 +642,14 @@ export class TokenKeeper {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
 		}
+	}
+
+	/** Takes a record's resource tokens, each with the record's DPoP key: they were asked for with it. */
+	#adoptResources(record: DecodedRecord | undefined): void {
+		if (this.#apis === undefined || record === undefined) return;
+		this.#apis.adopt(record.resources);
+		if (this.#keys === undefined) return;
+		for (const token of this.#apis.tokens.values()) this.#keys.attach(token, record.dpop);
 	}
 
 	#decode(record: unknown): DecodedRecord {

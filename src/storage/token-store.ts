@@ -226,13 +226,8 @@ export function decodeStoredRecord(
 			key,
 		});
 	}
+	// Checked by the DPoP session that reads it, in its own module: other sessions never load it.
 	const dpop = record.version === STORED_RECORD_VERSION ? record.dpop : undefined;
-	if (dpop !== undefined && !isStoredDPoPKey(dpop)) {
-		throw new StorageError(`The record under "${key}" holds an invalid DPoP key`, {
-			problem: 'corrupt',
-			key,
-		});
-	}
 	try {
 		const token = tokenFromRecord(record.token);
 		return dpop === undefined
@@ -245,16 +240,4 @@ export function decodeStoredRecord(
 			{ cause: error },
 		);
 	}
-}
-
-function isStoredDPoPKey(value: unknown): value is StoredDPoPKey {
-	if (typeof value !== 'object' || value === null) return false;
-	const { jkt, privateJwk, keyPair } = value as Record<string, unknown>;
-	const isObject = (member: unknown) => typeof member === 'object' && member !== null;
-	return (
-		typeof jkt === 'string' &&
-		jkt !== '' &&
-		(privateJwk === undefined || isObject(privateJwk)) &&
-		(keyPair === undefined || isObject(keyPair))
-	);
 }

@@ -103,6 +103,8 @@ describe('startAuthServer', () => {
 			refreshRequests: before.refreshRequests,
 			apiRequests: before.apiRequests + 3,
 			api401: before.api401 + 2,
+			refreshesIssued: before.refreshesIssued,
+			dpop: undefined,
 			parRequests: before.parRequests,
 		});
 	});
