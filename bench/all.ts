@@ -8,6 +8,7 @@ const scripts = [
 	'bench:overhead',
 	'bench:bundle',
 	'bench:soak',
+	'bench:many-users',
 	'bench:faults',
 ];
 

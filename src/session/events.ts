@@ -167,12 +167,6 @@ export type OAuth2SessionListener<E extends keyof OAuth2SessionEvents> = (
 /** A small typed emitter. A listener that throws is reported as an uncaught error, as EventTarget does. */
 export class Emitter<Events> {
 	readonly #listeners = new Map<keyof Events, Set<(event: never) => void>>();
-	readonly #forward: (<E extends keyof Events>(name: E, event: Events[E]) => void) | undefined;
-
-	/** `forward` also gets every event: an `OAuth2Client` hears all its users' sessions so. */
-	constructor(forward?: <E extends keyof Events>(name: E, event: Events[E]) => void) {
-		this.#forward = forward;
-	}
 
 	on<E extends keyof Events>(name: E, listener: (event: Events[E]) => void): () => void {
 		let set = this.#listeners.get(name);
@@ -189,7 +183,6 @@ export class Emitter<Events> {
 	}
 
 	emit<E extends keyof Events>(name: E, event: Events[E]): void {
-		this.#forward?.(name, event);
 		for (const listener of this.#listeners.get(name) ?? []) {
 			try {
 				(listener as (event: Events[E]) => void)(event);

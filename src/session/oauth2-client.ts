@@ -3,8 +3,12 @@ import type { Token } from '../protocol/token.js';
 import { Emitter, type OAuth2SessionEvents } from './events.js';
 import { internalsOf } from './internals.js';
 import { OAuth2Session } from './oauth2-session.js';
-import type { OAuth2SessionOptions } from './options.js';
-import { SharedSetup, UserSetup } from './session-setup.js';
+import {
+	type NormalizedOAuth2SessionOptions,
+	normalizeOptions,
+	type OAuth2SessionOptions,
+} from './options.js';
+import { userSetup } from './session-setup.js';
 
 /**
  * Options of `new OAuth2Client(...)`: those of `OAuth2Session` but what belongs to one user (the
@@ -48,6 +52,23 @@ export type OAuth2ClientListener<E extends keyof OAuth2ClientEvents> = (
 	event: OAuth2ClientEvents[E],
 ) => void;
 
+/** A user's session emitter that tells the client's listeners too, with the user's key. */
+class UserEmitter extends Emitter<OAuth2SessionEvents> {
+	readonly #client: Emitter<OAuth2ClientEvents>;
+	readonly #key: string;
+
+	constructor(client: Emitter<OAuth2ClientEvents>, key: string) {
+		super();
+		this.#client = client;
+		this.#key = key;
+	}
+
+	override emit<E extends keyof OAuth2SessionEvents>(name: E, event: OAuth2SessionEvents[E]): void {
+		this.#client.emit(name, { ...event, key: this.#key } as OAuth2ClientEvents[E]);
+		super.emit(name, event);
+	}
+}
+
 /** The cache's defaults. */
 const cacheDefaults = { maxCachedSessions: 10_000, cacheIdleTimeout: 600_000 } as const;
 
@@ -84,7 +105,8 @@ interface CachedSession {
  * ```
  */
 export class OAuth2Client {
-	readonly #shared: SharedSetup;
+	/** The options every user's session works from, normalised once. */
+	readonly #options: NormalizedOAuth2SessionOptions;
 	/** The sessions in memory, least recently used first (a Map keeps insertion order). */
 	readonly #cache = new Map<string, CachedSession>();
 	readonly #maxCached: number;
@@ -117,7 +139,7 @@ export class OAuth2Client {
 			storeKey: _storeKey,
 			...shared
 		} = sessionOptions as OAuth2SessionOptions;
-		this.#shared = new SharedSetup({ ...shared, proactiveRefresh: false });
+		this.#options = normalizeOptions({ ...shared, proactiveRefresh: false });
 	}
 
 	/**
@@ -148,16 +170,11 @@ export class OAuth2Client {
 			return cached.session;
 		}
 		this.#subscribe();
-		const forward = <E extends keyof OAuth2SessionEvents>(
-			name: E,
-			event: OAuth2SessionEvents[E],
-		): void => {
-			this.#events.emit(name, { ...event, key } as OAuth2ClientEvents[E]);
-		};
+		const place = { storeKey: key, events: new UserEmitter(this.#events, key) };
 		// OAuth2Session takes a UserSetup in place of options: see its constructor.
-		const session = new OAuth2Session(
-			new UserSetup(this.#shared, key, forward) as unknown as OAuth2SessionOptions,
-		);
+		const session = new OAuth2Session({
+			[userSetup]: { options: this.#options, place },
+		} as unknown as OAuth2SessionOptions);
 		cached = { session, usedAt: now };
 		this.#cache.set(key, cached);
 		if (this.#cache.size > this.#maxCached) {
@@ -201,7 +218,7 @@ export class OAuth2Client {
 	/** One subscription for every user, made with the first session. */
 	#subscribe(): void {
 		if (this.#unsubscribe !== undefined || this.#closed) return;
-		const { store } = this.#shared.options;
+		const { store } = this.#options;
 		this.#unsubscribe = store.subscribeAll?.((key, record) => {
 			const cached = this.#cache.get(key);
 			// A user not in memory reads the store when next seen: nothing to tell.

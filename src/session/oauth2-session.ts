@@ -1,7 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
-import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
@@ -17,7 +16,11 @@ import type {
 import type { DPoPBinding } from './dpop.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
-import type { NormalizedOAuth2SessionOptions, OAuth2SessionOptions } from './options.js';
+import {
+	type NormalizedOAuth2SessionOptions,
+	normalizeOptions,
+	type OAuth2SessionOptions,
+} from './options.js';
 import { requestToken } from './request-token.js';
 import {
 	applyProtectedRequestHooks,
@@ -25,7 +28,7 @@ import {
 	followRedirects,
 	prepareRequest,
 } from './send.js';
-import { SharedSetup, UserSetup } from './session-setup.js';
+import { type UserSetup, userSetup } from './session-setup.js';
 import { TokenKeeper } from './token-keeper.js';
 
 export type {
@@ -80,8 +83,6 @@ export type FetchTokenOptions =
 export class OAuth2Session {
 	readonly #options: NormalizedOAuth2SessionOptions;
 	readonly #keeper: TokenKeeper;
-	/** `SharedSetup.tokenOrigins`. */
-	readonly #tokenOrigins: ReadonlySet<string>;
 	#pending: AuthorizationRequest | undefined;
 	/**
 	 * The states callbacks were read with: each is good for one, whatever comes of it. Made on
@@ -95,13 +96,9 @@ export class OAuth2Session {
 
 	constructor(options: OAuth2SessionOptions) {
 		// An OAuth2Client's user: the options were normalised once, for every user of the client.
-		const user =
-			(options as unknown) instanceof UserSetup ? (options as unknown as UserSetup) : undefined;
-		const shared = user?.shared ?? new SharedSetup(options);
-		this.#options = shared.options;
-		this.#tokenOrigins = shared.tokenOrigins;
-		const initial =
-			user === undefined && options.token !== undefined ? toToken(options.token) : undefined;
+		const user = (options as { [userSetup]?: UserSetup })[userSetup];
+		this.#options = user?.options ?? normalizeOptions(options);
+		const initial = options.token === undefined ? undefined : toToken(options.token);
 		const { dpop, store } = this.#options;
 		// Loaded only by DPoP sessions; the keeper reads the store once it is there.
 		this.#dpop =
@@ -114,9 +111,7 @@ export class OAuth2Session {
 			this.#options,
 			(grant, { params, signal, base }) => this.#requestToken(grant, params, signal, base),
 			initial,
-			user === undefined
-				? { storeKey: this.#options.storeKey, background: true }
-				: { storeKey: user.storeKey, background: false, forward: user.forward },
+			user?.place,
 			this.#dpop,
 		);
 		registerInternals(this, {
@@ -298,7 +293,8 @@ export class OAuth2Session {
 		let token: Token;
 		if (options !== undefined && 'implicitResponse' in options) {
 			const { tokenFromImplicitCallback } = await import('./authorization.js');
-			token = tokenFromImplicitCallback(this.#options, options, this.#expectedState(options.state));
+			const state = await this.#expectedState(options.state);
+			token = tokenFromImplicitCallback(this.#options, options, state);
 		} else {
 			const { grant, params, signal } = await this.#grantFor(options);
 			token = await this.#requestToken(grant, params ?? {}, signal);
@@ -413,7 +409,9 @@ export class OAuth2Session {
 		return next;
 	}
 
-	#expectedState(given: string | undefined): string {
+	// Async only for the error's class, loaded with the callback code: the state is checked and
+	// spent before the first await, so two callbacks at once cannot both pass.
+	async #expectedState(given: string | undefined): Promise<string> {
 		const state = given ?? this.#pending?.state;
 		if (state === undefined) {
 			// Without a state to compare, a forged callback could not be told apart (CSRF).
@@ -424,8 +422,12 @@ export class OAuth2Session {
 		// Spent before the callback is even read: after a failed exchange or a refused callback, a
 		// second code under the same state (replayed, or injected) must not reach the token endpoint.
 		this.#spentStates ??= new Set();
-		if (this.#spentStates.has(state)) throw new StateMismatchError('used');
+		const spent = this.#spentStates.has(state);
 		this.#spentStates.add(state);
+		if (spent) {
+			const { StateMismatchError } = await import('../errors/state-mismatch-error.js');
+			throw new StateMismatchError('used');
+		}
 		return state;
 	}
 
@@ -459,7 +461,7 @@ export class OAuth2Session {
 				signal: options.signal,
 			};
 		}
-		const expectedState = this.#expectedState(options.state);
+		const expectedState = await this.#expectedState(options.state);
 		const { grantFromCallback } = await import('./authorization.js');
 		return {
 			grant: grantFromCallback(
@@ -503,11 +505,11 @@ export class OAuth2Session {
 	}
 
 	// A bound field, not a method: it is handed to followRedirects and the ky hooks as it is.
-	readonly #mayCarryToken = (url: URL): boolean => this.#tokenOrigins.has(url.origin);
+	readonly #mayCarryToken = (url: URL): boolean => this.#options.tokenOrigins.has(url.origin);
 
 	#assertMayCarryToken(url: URL): void {
 		const origin = url.origin;
-		if (this.#tokenOrigins.has(origin)) return;
+		if (this.#options.tokenOrigins.has(origin)) return;
 		if (!this.#options.allowedOrigins.has(origin)) throw new OriginNotAllowedError(origin);
 		assertSecureTransport(url, this.#options.allowInsecure);
 	}

@@ -13,6 +13,7 @@ import type { Token } from '../protocol/token.js';
 import type { TokenInput } from '../protocol/token-record.js';
 import { MemoryStore } from '../storage/memory.js';
 import type { TokenStore } from '../storage/token-store.js';
+import { isLoopbackHost } from '../utils/secure-transport.js';
 import type { RetryOptions } from './request-token.js';
 
 /** How the session deals with an expired access token (requests-oauthlib's three modes). */
@@ -306,6 +307,11 @@ export interface NormalizedOAuth2SessionOptions {
 	scope: string | readonly string[] | undefined;
 	grant: Grant | undefined;
 	allowedOrigins: ReadonlySet<string>;
+	/**
+	 * The allowed origins the token may go to over their scheme: `https:`, loopback, or anything
+	 * with `allowInsecure`. Worked out once, since every request and redirect hop asks.
+	 */
+	tokenOrigins: ReadonlySet<string>;
 	/** The `resources` APIs, by origin. */
 	resources: ReadonlyMap<string, ResourceOptions>;
 	baseUrl: URL | undefined;
@@ -367,6 +373,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		(options.allowedOrigins ?? []).map((origin) => webUrl(origin, 'allowedOrigins').origin),
 	);
 	if (baseUrl !== undefined) allowedOrigins.add(baseUrl.origin);
+	const allowInsecure = options.allowInsecure ?? defaults.allowInsecure;
 	const resources = resourcesFrom(options.resources, allowedOrigins);
 	const userFetch = options.fetch;
 	const { metadata } = options;
@@ -397,6 +404,12 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		scope: options.scope,
 		grant: options.grant,
 		allowedOrigins,
+		tokenOrigins: new Set(
+			[...allowedOrigins].filter((origin) => {
+				const { protocol, hostname } = new URL(origin);
+				return protocol === 'https:' || allowInsecure || isLoopbackHost(hostname);
+			}),
+		),
 		resources,
 		baseUrl,
 		refresh,
@@ -407,7 +420,7 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 		// Looked up per call so test interceptors and polyfills installed later are used.
 		fetch: userFetch ?? ((input, init) => globalThis.fetch(input, init)),
 		profile: options.profile,
-		allowInsecure: options.allowInsecure ?? defaults.allowInsecure,
+		allowInsecure,
 		leeway: nonNegative(options.leeway, defaults.leeway, 'leeway'),
 		proactiveRefresh: options.proactiveRefresh ?? defaults.proactiveRefresh,
 		refreshTimeout: nonNegative(options.refreshTimeout, defaults.refreshTimeout, 'refreshTimeout'),

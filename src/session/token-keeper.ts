@@ -24,6 +24,7 @@ import type { NormalizedOAuth2SessionOptions } from './options.js';
 import type { ResourceTokens } from './resource-tokens.js';
 import type * as Telemetry from './telemetry.js';
 import { scheduleAt } from './timer.js';
+import type { UnsavedToken } from './unsaved-token.js';
 
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
@@ -38,20 +39,16 @@ export type ObtainToken = (
 
 export type { RefreshReason };
 
-/** Where a keeper's token lives, and whether the keeper watches it on its own. */
+/**
+ * One user's place in an `OAuth2Client`. A keeper given one runs no timer (the client turns
+ * `proactiveRefresh` off, and there is no refresh token warning) and does not subscribe to its key:
+ * the client holds one subscription for all its users and hands changes to `storeChanged`.
+ */
 export interface KeeperPlace {
-	/** The key of the token's record in the store. */
+	/** The key of the user's record in the store. */
 	storeKey: string;
-	/**
-	 * Whether the keeper runs timers (proactive refresh, refresh token warning) and subscribes to
-	 * its key itself: a single-user session does; the users of an `OAuth2Client` do not (the client
-	 * holds one subscription for all of them and hands changes to `storeChanged`).
-	 */
-	background: boolean;
-	/** Also gets every event the keeper emits. */
-	forward?:
-		| (<E extends keyof OAuth2SessionEvents>(name: E, event: OAuth2SessionEvents[E]) => void)
-		| undefined;
+	/** The emitter to emit on, which tells the client too. */
+	events: Emitter<OAuth2SessionEvents>;
 }
 
 /** What a DPoP session's keeper stores with each token and reads back: the token's key. */
@@ -103,6 +100,14 @@ export class TokenKeeper {
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
+	/** The access token the store holds as far as this context knows (read, written or announced). */
+	#stored: string | undefined;
+	/** Saves a token the store could not take while unavailable: loaded on the first such save. */
+	#unsaved: Promise<UnsavedToken | undefined> | undefined;
+	/** `#unsaved` once loaded, for the hot path. */
+	#unsavedLoaded: UnsavedToken | undefined;
+	/** Counts what makes a token waiting to be saved moot (a save, an end), even while loading. */
+	#unsavedMoot = 0;
 	/** Tokens got from the server, by API: telemetry tells a refresh from an adopted token by it. */
 	readonly #obtained = new Map<string | undefined, number>();
 	/** Loaded at the first refresh: a page whose token never expires does not carry it. */
@@ -112,14 +117,14 @@ export class TokenKeeper {
 		options: NormalizedOAuth2SessionOptions,
 		obtain: ObtainToken,
 		initial: Token | undefined,
-		place: KeeperPlace = { storeKey: options.storeKey, background: true },
+		place?: KeeperPlace,
 		keys?: Promise<TokenKeys>,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
-		this.#key = place.storeKey;
-		this.#background = place.background;
-		this.events = new Emitter(place.forward);
+		this.#key = place?.storeKey ?? options.storeKey;
+		this.#background = place === undefined;
+		this.events = place?.events ?? new Emitter();
 		this.#ready = this.#load(initial, keys).then(() => {
 			this.#loaded = true;
 		});
@@ -140,6 +145,7 @@ export class TokenKeeper {
 	 * almost every request gets. `undefined` sends the caller to `tokenForRequest()`.
 	 */
 	freshToken(resource?: string): Token | undefined {
+		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
 		const token = resource === undefined ? this.#token : this.#apis?.tokens.get(resource);
 		return this.#loaded && token !== undefined && !this.isDue(token) ? token : undefined;
 	}
@@ -151,6 +157,7 @@ export class TokenKeeper {
 	 */
 	async tokenForRequest(resource?: string): Promise<Token> {
 		await this.#ready;
+		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
 		if (this.#apis !== undefined && resource !== undefined) {
 			return this.#apis.forRequest(this, resource, this.#options.refresh);
 		}
@@ -265,6 +272,7 @@ export class TokenKeeper {
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
 		this.#token = undefined;
+		this.#dropUnsaved();
 		// The key goes with the token: the next sign-in, here or in any context, gets a new one.
 		this.#keys?.forget();
 		this.#apis?.tokens.clear();
@@ -281,6 +289,7 @@ export class TokenKeeper {
 	/** Stops the background refresh and store notifications. */
 	close(): void {
 		this.#closed = true;
+		this.#dropUnsaved();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		this.#unsubscribe?.();
@@ -377,6 +386,8 @@ export class TokenKeeper {
 		signal: AbortSignal,
 		resource: string | undefined,
 	): Promise<Token> {
+		// A refresh made while the store was down goes in first: its refresh token is the newest.
+		await (await this.#unsaved)?.save();
 		// The store is the truth under the lock: another context may have refreshed while we waited
 		// (and its notification may already have reached us).
 		const stored = await this.#readRecord();
@@ -534,6 +545,8 @@ export class TokenKeeper {
 	storeChanged(record: unknown): void {
 		if (this.#closed) return;
 		if (record === undefined) {
+			this.#stored = undefined;
+			this.#dropUnsaved();
 			// Another context ended the session (or logged out): its refresh token was ours too.
 			if (this.#token !== undefined && this.#inflight === undefined) {
 				void this.end(
@@ -551,12 +564,15 @@ export class TokenKeeper {
 			this.#storeError(error, 'notify');
 			return;
 		}
+		this.#stored = stored.accessToken;
 		// A refresh token rotated by another API's refresh comes with the same access token.
 		if (
 			(stored.accessToken !== this.#token?.accessToken ||
 				stored.refreshToken !== this.#token?.refreshToken) &&
 			stored.accessToken !== this.#writing
 		) {
+			// Another context wrote after the store came back: what we could not save is superseded.
+			if (this.#unsavedLoaded?.pending) this.#unsavedLoaded.superseded();
 			this.#accept(stored, 'store');
 		}
 	}
@@ -568,7 +584,6 @@ export class TokenKeeper {
 		const token = this.#token;
 		if (
 			this.#closed ||
-			!this.#background ||
 			!this.#options.proactiveRefresh ||
 			this.#options.refresh !== 'auto' ||
 			token?.expiresAt === undefined ||
@@ -631,11 +646,19 @@ export class TokenKeeper {
 	async #readRecord(onError?: (error: StorageError) => void): Promise<DecodedRecord | undefined> {
 		try {
 			const record = await this.#options.store.get(this.#key);
-			return record === undefined ? undefined : this.#decode(record);
+			const decoded = record === undefined ? undefined : this.#decode(record);
+			this.#stored = decoded?.token.accessToken;
+			return decoded;
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
 		}
+	}
+
+	#encode(token: Token): StoredRecord {
+		const record = encodeStoredRecord(token, Date.now(), { dpop: this.#keys?.entryFor(token) });
+		this.#apis?.encode(record);
+		return record;
 	}
 
 	/** Takes a record's resource tokens, each with the record's DPoP key: they were asked for with it. */
@@ -676,14 +699,62 @@ export class TokenKeeper {
 	async #save(token: Token): Promise<void> {
 		this.#writing = token.accessToken;
 		try {
-			const record = encodeStoredRecord(token, Date.now(), { dpop: this.#keys?.entryFor(token) });
-			this.#apis?.encode(record);
-			await this.#options.store.set(this.#key, record);
+			await this.#options.store.set(this.#key, this.#encode(token));
+			this.#stored = token.accessToken;
+			this.#dropUnsaved();
 		} catch (error) {
-			this.#storeError(error, 'set');
+			// Kept to be written once the store is back; other problems do not pass by retrying.
+			if (this.#storeError(error, 'set').problem === 'unavailable') {
+				const replaces = this.#stored;
+				const moot = this.#unsavedMoot;
+				this.#unsaved ??= this.#loadUnsaved();
+				void this.#unsaved.then((unsaved) => {
+					if (this.#unsavedMoot === moot && !this.#closed) unsaved?.keep(token, replaces);
+				});
+			}
 		} finally {
 			this.#writing = undefined;
 		}
+	}
+
+	#dropUnsaved(): void {
+		this.#unsavedMoot++;
+		this.#unsavedLoaded?.drop();
+	}
+
+	#loadUnsaved(): Promise<UnsavedToken | undefined> {
+		const keeper = this;
+		const { refreshTimeout } = this.#options;
+		const wait = refreshTimeout + LOCK_MARGIN;
+		return import('./unsaved-token.js').then(
+			({ UnsavedToken }) => {
+				this.#unsavedLoaded = new UnsavedToken({
+					store: this.#options.store,
+					key: this.#key,
+					encode: (token) => this.#encode(token),
+					lock: { ttl: wait, waitTimeout: wait },
+					get closed() {
+						return keeper.#closed;
+					},
+					current: () => this.#token,
+					read: () => this.#read(),
+					adopt: (token) => this.#accept(token, 'store'),
+					report: (error) => this.#storeError(error, 'set'),
+					writing: (accessToken) => {
+						this.#writing = accessToken;
+					},
+					stored: (accessToken) => {
+						this.#stored = accessToken;
+					},
+				});
+				return this.#unsavedLoaded;
+			},
+			() => {
+				// The chunk did not load (offline): the next failed save tries again.
+				this.#unsaved = undefined;
+				return undefined;
+			},
+		);
 	}
 
 	async #notifyUpdater(token: Token): Promise<void> {

@@ -3,7 +3,6 @@ import { StoreListeners } from './store-listeners.js';
 import {
 	type LockOptions,
 	refuseToReplaceNewer,
-	type StoreChangeListener,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,
@@ -71,10 +70,6 @@ export class MemoryStore implements TokenStore {
 
 	subscribe(key: string, listener: StoreListener): () => void {
 		return this.#listeners.add(key, listener);
-	}
-
-	subscribeAll(listener: StoreChangeListener): () => void {
-		return this.#listeners.addAll(listener);
 	}
 }
 

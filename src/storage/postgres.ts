@@ -123,6 +123,8 @@ export class PostgresStore implements TokenStore {
 	readonly #name: string;
 	readonly #commandTimeout: number;
 	readonly #listeners = new StoreListeners();
+	/** The listeners of every key (`subscribeAll`). */
+	readonly #everyKey = new Set<StoreChangeListener>();
 	/** The connection that LISTENs, while it is up. */
 	#listener: pg.PoolClient | undefined;
 	#listening = false;
@@ -131,6 +133,12 @@ export class PostgresStore implements TokenStore {
 	#deliveries: Promise<void> = Promise.resolve();
 	/** The last holder or waiter of each key's lock in this process. */
 	readonly #queues = new Map<string, Promise<void>>();
+	/**
+	 * Locks of different keys held at once, each on a connection of its own (many users refreshing
+	 * together): at most half the pool, so holders always find one to read and write the record.
+	 */
+	#lockHolders = 0;
+	readonly #slotWaiters: (() => void)[] = [];
 	#closed = false;
 
 	constructor(options: PostgresStoreOptions) {
@@ -202,23 +210,19 @@ export class PostgresStore implements TokenStore {
 	}
 
 	async set(key: string, record: StoredRecord): Promise<void> {
-		const value = JSON.stringify(record);
-		const notice = JSON.stringify({ key, record } satisfies Notice);
-		// NOTIFY in the writing statement: listeners hear of it at commit, never of a rolled-back one.
-		// A record of a newer schema version is left alone in the same statement (no row comes back).
-		const { rowCount } = await this.#query(
-			key,
-			'write',
-			`WITH written AS (INSERT INTO ${this.#table} AS t (key, record, updated_at) VALUES ($1, $2::jsonb, now()) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at WHERE jsonb_typeof(t.record -> 'version') IS DISTINCT FROM 'number' OR (t.record ->> 'version')::numeric <= $5 RETURNING 1) SELECT pg_notify($3, $4) FROM written`,
-			[
-				key,
-				value,
-				this.#name,
-				Buffer.byteLength(notice) < NOTIFY_LIMIT ? notice : JSON.stringify({ key }),
-				STORED_RECORD_VERSION,
-			],
+		if ((await this.#write(key, record, '')) === 0) throw newerRecordLeftInPlace(key);
+	}
+
+	async setIfUnchanged(
+		key: string,
+		record: StoredRecord,
+		replaces: string | undefined,
+	): Promise<boolean> {
+		// Both checks in the writing statement: a row another context wrote meanwhile stays.
+		const unchanged = ` AND t.record #>> '{token,access_token}' IN ($6, $7)`;
+		return (
+			(await this.#write(key, record, unchanged, [replaces ?? '', record.token.access_token])) === 1
 		);
-		if (rowCount === 0) throw newerRecordLeftInPlace(key);
 	}
 
 	async delete(key: string): Promise<void> {
@@ -241,8 +245,11 @@ export class PostgresStore implements TokenStore {
 		});
 		const tail = previous.then(() => turn);
 		this.#queues.set(key, tail);
+		let tookSlot = false;
 		try {
 			await within(previous, deadline - Date.now(), () => lockTimeout(key));
+			await this.#takeLockSlot(key, deadline);
+			tookSlot = true;
 			const client = await this.#acquire(key, deadline, options.ttl);
 			let lost = false;
 			// The server ends a connection idle in its transaction for longer than ttl.
@@ -265,9 +272,23 @@ export class PostgresStore implements TokenStore {
 				}
 			}
 		} finally {
+			if (tookSlot) {
+				this.#lockHolders--;
+				// Each waiter checks again: one that gave up leaves no slot unclaimed.
+				for (const wake of this.#slotWaiters.splice(0)) wake();
+			}
 			release();
 			if (this.#queues.get(key) === tail) this.#queues.delete(key);
 		}
+	}
+
+	async #takeLockSlot(key: string, deadline: number): Promise<void> {
+		const slots = Math.max(1, Math.floor((this.#pool.options.max ?? 10) / 2));
+		while (this.#lockHolders >= slots) {
+			const freed = new Promise<void>((resolve) => this.#slotWaiters.push(resolve));
+			await within(freed, deadline - Date.now(), () => lockTimeout(key));
+		}
+		this.#lockHolders++;
 	}
 
 	subscribe(key: string, listener: StoreListener): () => void {
@@ -281,9 +302,13 @@ export class PostgresStore implements TokenStore {
 	/** Every key's changes arrive on the table's one channel: no more than `subscribe` costs. */
 	subscribeAll(listener: StoreChangeListener): () => void {
 		if (this.#closed) return () => {};
-		const remove = this.#listeners.addAll(listener);
+		// Wrapped, so one function subscribed twice is two subscriptions, each ended by its own call.
+		const wrapped: StoreChangeListener = (key, record) => listener(key, record);
+		this.#everyKey.add(wrapped);
 		this.#startListening();
-		return remove;
+		return () => {
+			this.#everyKey.delete(wrapped);
+		};
 	}
 
 	#startListening(): void {
@@ -300,6 +325,7 @@ export class PostgresStore implements TokenStore {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#listeners.clear();
+		this.#everyKey.clear();
 		this.#listener?.release(true);
 		this.#listener = undefined;
 		if (this.#ownsPool) await this.#pool.end().catch(() => {});
@@ -377,7 +403,7 @@ export class PostgresStore implements TokenStore {
 			return;
 		}
 		const { key } = notice;
-		if (!this.#listeners.has(key)) return;
+		if (!this.#listeners.has(key) && this.#everyKey.size === 0) return;
 		this.#deliveries = this.#deliveries.then(async () => {
 			let record: StoredRecord | undefined;
 			try {
@@ -392,6 +418,9 @@ export class PostgresStore implements TokenStore {
 				return;
 			}
 			this.#listeners.notify(key, record);
+			for (const listener of this.#everyKey) {
+				listener(key, record === undefined ? undefined : structuredClone(record));
+			}
 		});
 	}
 
@@ -417,6 +446,35 @@ export class PostgresStore implements TokenStore {
 			{ problem: 'corrupt', key },
 			cause === undefined ? {} : { cause },
 		);
+	}
+
+	/**
+	 * Writes the record and notifies, in one statement, unless the row holds a record of a newer
+	 * schema version or fails `condition` (SQL on the row `t`, with `values` from `$6`). Resolves
+	 * with the number of rows written.
+	 */
+	async #write(
+		key: string,
+		record: StoredRecord,
+		condition: string,
+		values: string[] = [],
+	): Promise<number> {
+		const notice = JSON.stringify({ key, record } satisfies Notice);
+		// NOTIFY in the writing statement: listeners hear of it at commit, never of a rolled-back one.
+		const { rowCount } = await this.#query(
+			key,
+			'write',
+			`WITH written AS (INSERT INTO ${this.#table} AS t (key, record, updated_at) VALUES ($1, $2::jsonb, now()) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at WHERE (jsonb_typeof(t.record -> 'version') IS DISTINCT FROM 'number' OR (t.record ->> 'version')::numeric <= $5)${condition} RETURNING 1) SELECT pg_notify($3, $4) FROM written`,
+			[
+				key,
+				JSON.stringify(record),
+				this.#name,
+				Buffer.byteLength(notice) < NOTIFY_LIMIT ? notice : JSON.stringify({ key }),
+				STORED_RECORD_VERSION,
+				...values,
+			],
+		);
+		return rowCount ?? 0;
 	}
 
 	#query<R extends pg.QueryResultRow = pg.QueryResultRow>(

@@ -103,6 +103,20 @@ export interface TokenStore {
 	/** Removes the record. */
 	delete(key: string): Promise<void>;
 	/**
+	 * Writes `record` only if the record under `key` is still the one it replaces: one holding the
+	 * access token `replaces`, or this record's own (an earlier try that landed), or none at all (a
+	 * Redis restarted without persistence comes back empty, and what the session refreshed while it
+	 * was down must not be lost). Checked and written in one step on the store's side. Resolves
+	 * `false`, writing nothing, when another context wrote the record meanwhile (or one of a newer
+	 * schema version is there). A session replays a save that failed through it; a store without it
+	 * gets a read and a write under its lock instead.
+	 */
+	setIfUnchanged?(
+		key: string,
+		record: StoredRecord,
+		replaces: string | undefined,
+	): Promise<boolean>;
+	/**
 	 * Runs `fn` while holding an exclusive lock on `key` across every context that shares the store.
 	 * The lock is released when `fn` settles, or after `options.ttl` if the holder dies.
 	 */
@@ -138,6 +152,43 @@ export function refuseToReplaceNewer(current: unknown, key: string): void {
 	if (typeof version === 'number' && version > STORED_RECORD_VERSION) {
 		decodeStoredRecord(current, key);
 	}
+}
+
+/**
+ * Whether a record may replace `current` in a conditional write (see `TokenStore.setIfUnchanged`).
+ * `current` is what the store holds now, as read.
+ */
+export function isUnchanged(
+	current: unknown,
+	record: StoredRecord,
+	replaces: string | undefined,
+): boolean {
+	if (current === undefined || current === null) return true;
+	const held = (current as { token?: { access_token?: unknown } }).token?.access_token;
+	const version = (current as Partial<StoredRecord>).version;
+	if (typeof version === 'number' && version > STORED_RECORD_VERSION) return false;
+	return held !== undefined && (held === replaces || held === record.token.access_token);
+}
+
+/**
+ * Writes `record` under `key` only if the store still holds what it replaces: through the store's
+ * own `setIfUnchanged`, else with a read and a write under its lock (when it has one), which holds
+ * against every writer that takes the lock to write, as sessions do when they refresh.
+ */
+export async function setIfUnchanged(
+	store: TokenStore,
+	key: string,
+	record: StoredRecord,
+	replaces: string | undefined,
+	lock: LockOptions,
+): Promise<boolean> {
+	if (store.setIfUnchanged !== undefined) return store.setIfUnchanged(key, record, replaces);
+	const write = async () => {
+		if (!isUnchanged(await store.get(key), record, replaces)) return false;
+		await store.set(key, record);
+		return true;
+	};
+	return store.lock === undefined ? write() : store.lock(key, write, lock);
 }
 
 /** What a store whose check runs on its server (Redis, PostgreSQL) throws when it refused a write. */

@@ -33,8 +33,8 @@ describe('the SPA first load', () => {
 			'sign-in',
 			/^src\/(session\/authorization|protocol\/(authorization-url|authorization-callback|pkce))\.ts$/,
 		],
+		['the error of a callback state already used', /^src\/errors\/state-mismatch-error\.ts$/],
 		['logout', /^src\/(session\/revoke|protocol\/revocation)\.ts$/],
-		['pushed authorization requests', /^src\/(session\/pushed-authorization|protocol\/par)\.ts$/],
 		['record encryption and the lease lock', /^src\/storage\/indexeddb\/(cipher|lease-lock)\.ts$/],
 		['the reader of error answers', /^src\/protocol\/error-response\.ts$/],
 		['the OAuth 2 error of an error answer', /^src\/errors\/oauth2-response-error\.ts$/],
@@ -45,6 +45,7 @@ describe('the SPA first load', () => {
 		],
 		['the messages of a request that got no usable answer', /^src\/session\/request-failure\.ts$/],
 		['DPoP, which has a figure of its own', /dpop/],
+		['pushed authorization requests', /^src\/(session\/pushed-authorization|protocol\/par)\.ts$/],
 		['OAuth2Client, the client for many users', /^src\/session\/oauth2-client\.ts$/],
 		[
 			'discovery, the device flow and introspection',

@@ -5,6 +5,7 @@ import { OAuth2Client, type OAuth2ClientOptions } from '../../src/session/oauth2
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import { encodeStoredRecord, type TokenStore } from '../../src/storage/token-store.js';
+import { EveryKeyStore } from '../helpers/every-key-store.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 
 let server: OAuthTestServer;
@@ -167,31 +168,16 @@ describe('OAuth2Client: memory', () => {
 	});
 
 	it('one store subscription for the client, none per user', async () => {
-		const memory = new MemoryStore();
-		const calls = { subscribe: 0, subscribeAll: 0 };
-		const store: TokenStore = {
-			get: (key) => memory.get(key),
-			set: (key, record) => memory.set(key, record),
-			delete: (key) => memory.delete(key),
-			lock: (key, fn, options) => memory.lock(key, fn, options),
-			subscribe: (key, listener) => {
-				calls.subscribe++;
-				return memory.subscribe(key, listener);
-			},
-			subscribeAll: (listener) => {
-				calls.subscribeAll++;
-				return memory.subscribeAll(listener);
-			},
-		};
+		const store = new EveryKeyStore();
 		const client = clientWith({ store });
 		await Promise.all(Array.from({ length: 200 }, (_, i) => client.session(`user-${i}`).ready));
-		expect(calls).toEqual({ subscribe: 0, subscribeAll: 1 });
+		expect(store.subscriptions).toEqual({ subscribe: 0, subscribeAll: 1 });
 	});
 });
 
 describe('OAuth2Client: store notifications and events', () => {
 	it("a user's session in memory adopts a token another client wrote, without a token request", async () => {
-		const store = new MemoryStore();
+		const store = new EveryKeyStore();
 		const one = clientWith({ store });
 		const two = clientWith({ store });
 		const [key = ''] = await signIn(store, 1, true);
@@ -208,7 +194,7 @@ describe('OAuth2Client: store notifications and events', () => {
 	});
 
 	it("a logout through another client ends the user's session in memory, with the user's key", async () => {
-		const store = new MemoryStore();
+		const store = new EveryKeyStore();
 		const one = clientWith({ store });
 		const two = clientWith({ store });
 		const [key = ''] = await signIn(store, 1, false);
@@ -221,7 +207,7 @@ describe('OAuth2Client: store notifications and events', () => {
 	});
 
 	it('onTokenUpdated is told whose token it is', async () => {
-		const store = new MemoryStore();
+		const store = new EveryKeyStore();
 		const seen: string[] = [];
 		const client = clientWith({ store, onTokenUpdated: (_token, key) => void seen.push(key) });
 		const [key = ''] = await signIn(store, 1, true);

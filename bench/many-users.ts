@@ -1,0 +1,196 @@
+// A web app's many users through one OAuth2Client: µs per request of `client.session(key).fetch`
+// against one long-lived OAuth2Session, and the heap that 100,000 users who each made one request
+// leave behind. Run with `npm run bench:many-users` (node --expose-gc); see bench/README.md.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Token } from '../src/protocol/token.js';
+import { OAuth2Client } from '../src/session/oauth2-client.js';
+import { OAuth2Session } from '../src/session/oauth2-session.js';
+import { MemoryStore } from '../src/storage/memory.js';
+import { encodeStoredRecord } from '../src/storage/token-store.js';
+import { describeMachine, replaceSection, runLine } from './lib/benchmarks-md.js';
+import { startChildServer } from './lib/child-server.js';
+
+const USERS = Number(process.env.MANY_USERS ?? 20_000);
+/** Requests per contender and round; the contenders take turns, ROUNDS times. */
+const ROUND = Number(process.env.MANY_USERS_ROUND ?? 2_000);
+const ROUNDS = Number(process.env.MANY_USERS_ROUNDS ?? 6);
+const MEMORY_USERS = Number(process.env.MANY_USERS_MEMORY ?? 100_000);
+const CONCURRENCY = 16;
+const RATIO_GOAL = 1.05;
+const MEMORY_GOAL_MB = 50;
+const MB = 1024 * 1024;
+
+const gc = globalThis.gc;
+if (gc === undefined) throw new Error('many-users.ts measures the heap: run it with --expose-gc');
+
+const options = (origin: string) => ({
+	clientId: 'web-app',
+	clientSecret: 'bench-secret',
+	tokenEndpoint: `${origin}/token`,
+	allowedOrigins: [origin],
+});
+
+/** A store with a signed-in user under each key: tokens valid for the whole run. */
+async function storeWithUsers(count: number): Promise<MemoryStore> {
+	const store = new MemoryStore();
+	const expiresAt = Date.now() + 24 * 3_600_000;
+	for (let i = 0; i < count; i++) {
+		const token = new Token({ accessToken: `at-${i}`, refreshToken: `rt-${i}`, expiresAt });
+		await store.set(`user-${i}`, encodeStoredRecord(token));
+	}
+	return store;
+}
+
+/** Sends `count` requests, CONCURRENCY at a time; returns µs per request. */
+async function timed(count: number, send: (i: number) => Promise<Response>): Promise<number> {
+	let next = 0;
+	const started = performance.now();
+	await Promise.all(
+		Array.from({ length: CONCURRENCY }, async () => {
+			for (let i = next++; i < count; i = next++) {
+				const response = await send(i);
+				if (response.status !== 200) throw new Error(`status ${response.status}`);
+				await response.json();
+			}
+		}),
+	);
+	return ((performance.now() - started) * 1000) / count;
+}
+
+async function heapMB(): Promise<number> {
+	for (let i = 0; i < 3; i++) {
+		gc?.();
+		await new Promise((resolve) => setImmediate(resolve));
+	}
+	return process.memoryUsage().heapUsed / MB;
+}
+
+const median = (values: number[]) => {
+	const sorted = [...values].sort((a, b) => a - b);
+	return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+const machine = describeMachine();
+const api = await startChildServer(fileURLToPath(new URL('./many-users-api.ts', import.meta.url)));
+const url = `${api.origin}/api/me`;
+const randomUser = () => `user-${Math.floor(Math.random() * USERS)}`;
+
+// Per-request cost: every contender on the same store of USERS users.
+const store = await storeWithUsers(USERS);
+const single = new OAuth2Session({ ...options(api.origin), store, storeKey: 'user-0' });
+await single.ready;
+const cachedAll = new OAuth2Client({ ...options(api.origin), store, maxCachedSessions: USERS });
+const cachedDefault = new OAuth2Client({ ...options(api.origin), store });
+const contenders: { name: string; send: (i: number) => Promise<Response> }[] = [
+	{ name: 'one long-lived OAuth2Session', send: () => single.fetch(url) },
+	{
+		name: `client.session(key).fetch, ${USERS} users, all in the cache`,
+		send: () => cachedAll.session(randomUser()).fetch(url),
+	},
+	{
+		name: `client.session(key).fetch, ${USERS} users, default cache (10,000)`,
+		send: () => cachedDefault.session(randomUser()).fetch(url),
+	},
+	{
+		name: 'a new OAuth2Session per request (the old recipe)',
+		send: async (i) => {
+			const session = new OAuth2Session({
+				...options(api.origin),
+				store,
+				storeKey: `user-${i % USERS}`,
+				proactiveRefresh: false,
+			});
+			try {
+				return await session.fetch(url);
+			} finally {
+				session.close();
+			}
+		},
+	},
+];
+// Warm-up: every user seen once by the clients that keep them, and the JIT settled.
+for (const { send } of contenders) await timed(ROUND, send);
+for (let i = 0; i < USERS; i++) cachedAll.session(`user-${i}`);
+const samples = contenders.map(() => [] as number[]);
+for (let round = 0; round < ROUNDS; round++) {
+	for (const [index, { send }] of contenders.entries()) {
+		samples[index]?.push(await timed(ROUND, send));
+	}
+}
+const perRequest = contenders.map(({ name }, index) => ({
+	name,
+	microseconds: median(samples[index] ?? []),
+}));
+const base = perRequest[0]?.microseconds ?? Number.NaN;
+const ratios = perRequest.map((row) => ({ ...row, ratio: row.microseconds / base }));
+single.close();
+cachedAll.close();
+cachedDefault.close();
+
+// Memory: MEMORY_USERS users who each made one request, through a client with the default cache.
+const memoryStore = await storeWithUsers(MEMORY_USERS);
+const before = await heapMB();
+let client: OAuth2Client | undefined = new OAuth2Client({
+	...options(api.origin),
+	store: memoryStore,
+});
+const bounded = client;
+await timed(MEMORY_USERS, (i) => bounded.session(`user-${i}`).fetch(url));
+const boundedMB = (await heapMB()) - before;
+const boundedSessions = bounded.cachedSessions;
+bounded.close();
+client = undefined;
+// The same with every user kept: what one user's session costs.
+const unboundedBefore = await heapMB();
+const unbounded = new OAuth2Client({
+	...options(api.origin),
+	store: memoryStore,
+	maxCachedSessions: MEMORY_USERS,
+});
+await timed(MEMORY_USERS, (i) => unbounded.session(`user-${i}`).fetch(url));
+const unboundedMB = (await heapMB()) - unboundedBefore;
+const perSessionKB = (unboundedMB * 1024) / unbounded.cachedSessions;
+unbounded.close();
+api.stop();
+
+const cachedRatio = ratios[1]?.ratio ?? Number.NaN;
+const results = {
+	machine,
+	users: USERS,
+	round: ROUND,
+	rounds: ROUNDS,
+	concurrency: CONCURRENCY,
+	perRequest: ratios,
+	memory: {
+		users: MEMORY_USERS,
+		boundedMB,
+		boundedSessions,
+		unboundedMB,
+		perSessionKB,
+	},
+	goals: {
+		ratio: { goal: RATIO_GOAL, met: cachedRatio <= RATIO_GOAL },
+		memory: { goalMB: MEMORY_GOAL_MB, met: boundedMB < MEMORY_GOAL_MB },
+	},
+};
+const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+await mkdir(resultsDir, { recursive: true });
+await writeFile(`${resultsDir}many-users.json`, `${JSON.stringify(results, null, '\t')}\n`);
+
+const lines = [
+	`${runLine(machine)}, load ${machine.loadAverage}. Loopback API in its own process, MemoryStore, ${CONCURRENCY} requests at a time; median of ${ROUNDS} rounds of ${ROUND} requests, the contenders taking turns; users picked at random.`,
+	'',
+	'| | µs per request | vs one session |',
+	'|---|---:|---:|',
+	...ratios.map(
+		(row) => `| ${row.name} | ${row.microseconds.toFixed(0)} | ${row.ratio.toFixed(2)}x |`,
+	),
+	'',
+	`Goal ${RATIO_GOAL}x for the client with its users in memory: ${results.goals.ratio.met ? 'met' : 'NOT MET'} (${cachedRatio.toFixed(2)}x).`,
+	'',
+	`Heap after ${MEMORY_USERS.toLocaleString('en')} users each made one request (after GC, the store's own records not counted): ${boundedMB.toFixed(1)} MB with the default cache (${boundedSessions.toLocaleString('en')} sessions kept); goal under ${MEMORY_GOAL_MB} MB: ${results.goals.memory.met ? 'met' : 'NOT MET'}. With every user kept (maxCachedSessions ${MEMORY_USERS.toLocaleString('en')}): ${unboundedMB.toFixed(1)} MB, ${perSessionKB.toFixed(2)} kB per user's session.`,
+];
+await replaceSection('many-users', lines.join('\n'));
+console.log(lines.join('\n'));
+if (!results.goals.ratio.met || !results.goals.memory.met) process.exitCode = 1;
