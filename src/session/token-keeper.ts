@@ -96,6 +96,11 @@ export class TokenKeeper {
 	#readError: StorageError | undefined;
 	#cancelTimer: (() => void) | undefined;
 	#cancelWarning: (() => void) | undefined;
+	/**
+	 * The last access tokens this context replaced or ended. A store notification can arrive after
+	 * the context moved on (a watcher read the record first); one carrying such a token is stale.
+	 */
+	readonly #retired: string[] = [];
 	/** The access token being written by this context, whose store notification is our own echo. */
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
@@ -269,6 +274,7 @@ export class TokenKeeper {
 	/** Forgets the token here and in the store, and tells listeners the session ended. */
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
+		this.#retire(this.#token);
 		this.#token = undefined;
 		this.#dropUnsaved();
 		// The key goes with the token: the next sign-in, here or in any context, gets a new one.
@@ -527,6 +533,7 @@ export class TokenKeeper {
 
 	#accept(token: Token, source: TokenSource): void {
 		const previous = this.#token;
+		if (previous?.accessToken !== token.accessToken) this.#retire(previous);
 		this.#token = token;
 		this.#backoffUntil = 0;
 		this.#failures = 0;
@@ -552,15 +559,17 @@ export class TokenKeeper {
 			}
 			return;
 		}
-		let stored: Token;
+		let decoded: DecodedRecord;
 		try {
-			const decoded = this.#decode(record);
-			stored = decoded.token;
-			this.#adoptResources(decoded);
+			decoded = this.#decode(record, false);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
 		}
+		const stored = decoded.token;
+		if (this.#retired.includes(stored.accessToken)) return;
+		this.#keys?.attach(stored, decoded.dpop);
+		this.#adoptResources(decoded);
 		// A refresh token rotated by another API's refresh comes with the same access token.
 		if (
 			(stored.accessToken !== this.#token?.accessToken ||
@@ -656,6 +665,12 @@ export class TokenKeeper {
 		return record;
 	}
 
+	#retire(token: Token | undefined): void {
+		if (token === undefined) return;
+		// A few are enough: a notification is late by one or two writes, not by many.
+		if (this.#retired.push(token.accessToken) > 4) this.#retired.shift();
+	}
+
 	/** Takes a record's resource tokens, each with the record's DPoP key: they were asked for with it. */
 	#adoptResources(record: DecodedRecord | undefined): void {
 		if (this.#apis === undefined || record === undefined) return;
@@ -664,9 +679,9 @@ export class TokenKeeper {
 		for (const token of this.#apis.tokens.values()) this.#keys.attach(token, record.dpop);
 	}
 
-	#decode(record: unknown): DecodedRecord {
+	#decode(record: unknown, attach = true): DecodedRecord {
 		const decoded = decodeStoredRecord(record, this.#key);
-		this.#keys?.attach(decoded.token, decoded.dpop);
+		if (attach) this.#keys?.attach(decoded.token, decoded.dpop);
 		// The resource tokens' own module reads them, and leaves out an entry it cannot read.
 		return { ...decoded, resources: (record as StoredRecord).resources };
 	}
