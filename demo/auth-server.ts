@@ -51,6 +51,19 @@ export interface AuthServerOptions {
 	 * @default false
 	 */
 	dpop?: boolean | undefined;
+	/**
+	 * Take only pushed authorization requests (RFC 9126), from every client; the metadata says
+	 * `require_pushed_authorization_requests: true`.
+	 * @default false: only the clients registered so (`parPublic`, `parConfidential`) must push
+	 */
+	requirePushedAuthorizationRequests?: boolean | undefined;
+	/**
+	 * More APIs (RFC 8707 resource indicators, such as other servers' origins) the server issues
+	 * access tokens for: JWTs (ES256, the server's `jwks`) whose `aud` is the indicator, for the
+	 * API to verify itself.
+	 * @default []
+	 */
+	resources?: readonly string[] | undefined;
 }
 
 /** The clients registered at the server, with what a client needs to authenticate. */
@@ -71,6 +84,10 @@ export interface AuthServerClients {
 	readonly clientSecretJwt: { readonly clientId: string; readonly clientSecret: string };
 	/** Device authorization grant + refresh, no client authentication. */
 	readonly device: { readonly clientId: string };
+	/** As `public`, but registered to push its authorization requests (RFC 9126) or be refused. */
+	readonly parPublic: { readonly clientId: string };
+	/** As `confidential`, but registered to push its authorization requests or be refused. */
+	readonly parConfidential: { readonly clientId: string; readonly clientSecret: string };
 }
 
 /** What the server has seen since it started. */
@@ -87,6 +104,10 @@ export interface AuthServerStats {
 	refreshesIssued: number;
 	/** With `dpop`: what the API saw of proofs. */
 	dpop: DPoPResourceStats | undefined;
+	/** Requests to the pushed authorization request endpoint. */
+	parRequests: number;
+	/** Refreshes that issued a token, by the `resource` they named (`''` for none). */
+	refreshesByResource: Map<string, number>;
 }
 
 export interface AuthServer {
@@ -99,6 +120,8 @@ export interface AuthServer {
 	/** The resource indicator the access tokens are issued for (the API's base URL). */
 	readonly resource: string;
 	readonly tokenEndpoint: string;
+	/** The pushed authorization request endpoint (RFC 9126), `<origin>/request`. */
+	readonly pushedAuthorizationRequestEndpoint: string;
 	readonly authorizationEndpoint: string;
 	readonly redirectUri: string;
 	/** The scopes the API knows: `api:read api:write`. */
@@ -135,7 +158,10 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		api401: 0,
 		refreshesIssued: 0,
 		dpop: dpopResource?.stats,
+		parRequests: 0,
+		refreshesByResource: new Map(),
 	};
+	const moreResources = new Set(options.resources ?? []);
 
 	let handle: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
 		response.writeHead(503);
@@ -198,17 +224,30 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 					: {}),
 			},
 			deviceFlow: { enabled: true },
+			pushedAuthorizationRequests: {
+				enabled: true,
+				requirePushedAuthorizationRequests: options.requirePushedAuthorizationRequests ?? false,
+			},
 			resourceIndicators: {
 				enabled: true,
 				// Every token is for the API unless a request names it: opaque, looked up by the API.
 				defaultResource: () => resource,
 				useGrantedResource: () => true,
-				getResourceServerInfo: () => ({
-					scope: API_SCOPE,
-					audience: resource,
-					accessTokenTTL: accessTokenTtl,
-					accessTokenFormat: 'opaque',
-				}),
+				getResourceServerInfo: (_ctx: KoaContextWithOIDC, indicator: string) =>
+					moreResources.has(indicator)
+						? {
+								scope: API_SCOPE,
+								audience: indicator,
+								accessTokenTTL: accessTokenTtl,
+								accessTokenFormat: 'jwt',
+								jwt: { sign: { alg: 'ES256' } },
+							}
+						: {
+								scope: API_SCOPE,
+								audience: resource,
+								accessTokenTTL: accessTokenTtl,
+								accessTokenFormat: 'opaque',
+							},
 			},
 		},
 	} satisfies Configuration);
@@ -217,6 +256,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		if (ctx.oidc.params?.grant_type === 'refresh_token') {
 			stats.refreshRequests++;
 			stats.refreshesIssued++;
+			const named = String(ctx.oidc.params.resource ?? '');
+			stats.refreshesByResource.set(named, (stats.refreshesByResource.get(named) ?? 0) + 1);
 		}
 	});
 	provider.on('grant.error', (ctx: KoaContextWithOIDC) => {
@@ -242,6 +283,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 			return;
 		}
 		if (url.pathname === '/token' && request.method === 'POST') stats.tokenRequests++;
+		if (url.pathname === '/request' && request.method === 'POST') stats.parRequests++;
 		void providerCallback(request, response);
 	};
 
@@ -251,6 +293,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 		api: resource,
 		resource,
 		tokenEndpoint: `${origin}/token`,
+		pushedAuthorizationRequestEndpoint: `${origin}/request`,
 		authorizationEndpoint: `${origin}/auth`,
 		redirectUri,
 		scope: API_SCOPE,
@@ -469,6 +512,8 @@ async function makeClients(): Promise<{ clients: AuthServerClients; clientJwk: J
 		},
 		clientSecretJwt: { clientId: 'jwt-secret-service', clientSecret: secret() },
 		device: { clientId: 'tv' },
+		parPublic: { clientId: 'par-spa' },
+		parConfidential: { clientId: 'par-web-app', clientSecret: secret() },
 	};
 	return { clients, clientJwk };
 }
@@ -520,6 +565,18 @@ function clientMetadata(
 			grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
 			response_types: [],
 			redirect_uris: [],
+		},
+		{
+			client_id: clients.parPublic.clientId,
+			token_endpoint_auth_method: 'none',
+			require_pushed_authorization_requests: true,
+			...code,
+		},
+		{
+			client_id: clients.parConfidential.clientId,
+			client_secret: clients.parConfidential.clientSecret,
+			require_pushed_authorization_requests: true,
+			...code,
 		},
 	];
 }

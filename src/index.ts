@@ -40,6 +40,20 @@ export {
 	type WellKnown,
 	wellKnownUrl,
 } from './protocol/discovery.js';
+// DPoP (RFC 9449): the session option's type, what a token request adds, the pure wire formats.
+export {
+	accessTokenHash,
+	type DPoPAlgorithm,
+	type DPoPProofClaims,
+	type DPoPProofHeader,
+	type DPoPPublicJwk,
+	dpopHtu,
+	dpopNonceOf,
+	dpopProofClaims,
+	isUseDPoPNonceChallenge,
+	isUseDPoPNonceError,
+	jwkThumbprint,
+} from './protocol/dpop.js';
 export type { EndpointRequestOptions, TokenTypeHint } from './protocol/endpoint-request.js';
 export {
 	authorizationCodeGrant,
@@ -158,7 +172,6 @@ export {
 	MetadataCache,
 	type MetadataCacheOptions,
 } from './session/discover.js';
-// Telemetry: what refreshStarted, refreshFinished and lockWaited carry.
 export type {
 	LockWaitOutcome,
 	OAuth2SessionEvents,
@@ -184,10 +197,16 @@ export {
 // 401s by cause: what session.fetch does with insufficient_scope.
 export type {
 	ClientAuthenticationMethod,
+	DPoPOptions,
 	InsufficientScopeMode,
 	OAuth2SessionOptions,
 	RefreshMode,
 } from './session/options.js';
+export {
+	type PushAuthorizationRequestOptions,
+	pushAuthorizationRequest,
+} from './session/pushed-authorization.js';
+export type { TokenRequestProofs } from './session/request-token.js';
 export {
 	type RequestTokenOptions,
 	type RetryOptions,
@@ -197,12 +216,14 @@ export {
 	type TokenEndpointAnswer,
 } from './session/request-token.js';
 export { type RevokeTokenOptions, revokeToken } from './session/revoke.js';
+export type { LockWaitMessage, RefreshTrace } from './session/telemetry.js';
 export { MemoryStore } from './storage/memory.js';
 export {
 	decodeStoredRecord,
 	encodeStoredRecord,
 	type LockOptions,
 	type StoreChangeListener,
+	type StoredDPoPKey,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,

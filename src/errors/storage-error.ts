@@ -8,14 +8,18 @@ import { OAuth2Error } from './oauth2-error.js';
  *   Redis down);
  * - `lock-timeout`: the store's lock could not be taken in time;
  * - `insecure`: the store refuses a place others could change (a file store's directory writable
- *   by others or owned by another user, a symlink planted at a record); the message says the fix.
+ *   by others or owned by another user, a symlink planted at a record); the message says the fix;
+ * - `conflict`: a token the session could not save while the store was unavailable was not written
+ *   when it came back, since another context had written the record meanwhile; the session uses
+ *   that context's token instead (when it is still valid).
  */
 export type StorageProblem =
 	| 'corrupt'
 	| 'unsupported-version'
 	| 'unavailable'
 	| 'lock-timeout'
-	| 'insecure';
+	| 'insecure'
+	| 'conflict';
 
 /**
  * A token store failed. The session reports it through its `storeError` event and keeps working

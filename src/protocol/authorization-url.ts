@@ -102,6 +102,16 @@ export interface AuthorizationRequest {
 	codeVerifier: string | undefined;
 	/** The nonce sent, if any. */
 	nonce: string | undefined;
+	/**
+	 * The `request_uri` the URL carries when the parameters were pushed (RFC 9126).
+	 * @default undefined: the URL carries the parameters themselves
+	 */
+	requestUri?: string | undefined;
+	/**
+	 * When `requestUri` expires, in epoch milliseconds: send the user before then.
+	 * @default undefined: nothing was pushed
+	 */
+	expiresAt?: number | undefined;
 }
 
 // The parameters this function sets: a caller's `params` or the endpoint's own query must not
@@ -149,7 +159,9 @@ export async function authorizationUrl(
  */
 export async function authorizationParameters(
 	options: Omit<AuthorizationUrlOptions, 'authorizationEndpoint'>,
-): Promise<Omit<AuthorizationRequest, 'url'> & { params: URLSearchParams }> {
+): Promise<
+	Pick<AuthorizationRequest, 'state' | 'codeVerifier' | 'nonce'> & { params: URLSearchParams }
+> {
 	const responseType = options.responseType ?? 'code';
 	if (responseType !== 'code' && responseType !== 'token') {
 		throw new InvalidOptionsError("responseType must be 'code' or 'token'");

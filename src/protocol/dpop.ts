@@ -1,5 +1,3 @@
-import { isRecord } from './fields.js';
-import { base64Url } from './pkce.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 /**
@@ -29,8 +27,11 @@ export interface DPoPPublicJwk {
 
 /** The JOSE header of a DPoP proof (RFC 9449 §4.2). */
 export interface DPoPProofHeader {
+	/** Always `dpop+jwt`. */
 	typ: 'dpop+jwt';
+	/** The signing algorithm. */
 	alg: DPoPAlgorithm;
+	/** The public key, which the server checks the signature with and binds tokens to. */
 	jwk: DPoPPublicJwk;
 }
 
@@ -157,6 +158,21 @@ export function dpopAlgorithmOf(
 		default:
 			return undefined;
 	}
+}
+
+/**
+ * Base64url without padding (RFC 4648 §5), as JOSE uses it. pkce.js has one too; importing it
+ * (or fields.js's `isRecord`) from here would make bundlers split those modules into chunks of
+ * their own, which the first load of every session, DPoP or not, would then fetch.
+ */
+export function base64Url(bytes: Uint8Array): string {
+	let binary = '';
+	for (const byte of bytes) binary += String.fromCharCode(byte);
+	return btoa(binary).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function rsaHash(algorithm: Partial<RsaHashedKeyAlgorithm>): boolean {

@@ -14,17 +14,30 @@ export function parseEndpointObject<T extends z.ZodMiniType>(
 	status: number,
 	endpoint: EndpointName,
 ): z.infer<T> {
+	const parsed = z.safeParse(schema, endpointObject(body, status, endpoint));
+	if (!parsed.success) {
+		throw invalidField(endpoint, String(parsed.error.issues[0]?.path[0] ?? 'body'), status);
+	}
+	return parsed.data;
+}
+
+/**
+ * A successful answer as the object it must be, for answers checked without a schema.
+ *
+ * @throws {TokenResponseError} `not-an-object`.
+ */
+export function endpointObject(
+	body: unknown,
+	status: number,
+	endpoint: EndpointName,
+): Record<string, unknown> {
 	if (!isRecord(body)) {
 		throw new TokenResponseError(`The ${endpoint} answered (HTTP ${status}) with no JSON object`, {
 			problem: 'not-an-object',
 			status,
 		});
 	}
-	const parsed = z.safeParse(schema, body);
-	if (!parsed.success) {
-		throw invalidField(endpoint, String(parsed.error.issues[0]?.path[0] ?? 'body'), status);
-	}
-	return parsed.data;
+	return body;
 }
 
 /** The `TokenResponseError` of a missing or wrongly typed field of an answer. */

@@ -119,7 +119,7 @@ export function tokenFromAnswer(body: unknown, options: ParseTokenResponseOption
 		// Named only when it is a short plain word: the field is the server's, and may hold anything.
 		const named = /^[\w.-]{1,20}$/.test(tokenType) ? ` ${tokenType}` : '';
 		throw new TokenResponseError(
-			`The token endpoint answered with token_type${named}; only ${accepted.join(' or ')} can be sent${tokenType === 'DPoP' ? ' (DPoP needs the dpop option)' : ''}`,
+			`The token endpoint answered with token_type${named}; only ${accepted.join(' or ')} can be sent`,
 			{ problem: 'unsupported-token-type', status },
 		);
 	}

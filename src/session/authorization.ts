@@ -17,6 +17,7 @@ import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
 import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
+import type { PushAuthorizationRequestOptions } from './pushed-authorization.js';
 
 /** Options of `session.authorizationUrl()`: the session's own settings are the defaults. */
 export type SessionAuthorizationUrlOptions = Partial<
@@ -24,6 +25,17 @@ export type SessionAuthorizationUrlOptions = Partial<
 > & {
 	/** @default the session's `authorizationEndpoint` */
 	authorizationEndpoint?: string | URL;
+	/**
+	 * Where to push the request's parameters (RFC 9126), or `false` to put them in the URL (refused
+	 * when the server's metadata requires pushing).
+	 * @default the session's `pushedAuthorizationRequestEndpoint`
+	 */
+	pushedAuthorizationRequestEndpoint?: string | URL | false;
+	/**
+	 * Aborts the push (and its retries), when the request is pushed.
+	 * @default undefined
+	 */
+	signal?: AbortSignal;
 	/**
 	 * A `StepUpRequiredError` (or what it carries) to answer: its `acrValues` and `maxAge` are
 	 * asked for, unless `acrValues` or `maxAge` are given as well, which win.
@@ -35,6 +47,12 @@ export type SessionAuthorizationUrlOptions = Partial<
 	 */
 	stepUp?: Pick<StepUpRequiredError, 'acrValues' | 'maxAge'> | undefined;
 };
+
+/**
+ * What the session adds to a push beyond its options: the DPoP binding of the code (RFC 9449
+ * §10), `dpop_jkt` and a proof per attempt, when the session has a DPoP key.
+ */
+export type PushHooks = Pick<PushAuthorizationRequestOptions, 'dpopJkt' | 'prepareRequest'>;
 
 /** `fetchToken()`'s options when it reads an authorization code callback. */
 export interface AuthorizationResponseOptions {
@@ -86,23 +104,35 @@ export interface ImplicitResponseOptions {
 	requireIssuer?: boolean | undefined;
 }
 
-/** Builds the authorization request from the session's settings, its profile's and the caller's. */
-export function sessionAuthorizationUrl(
+/**
+ * Builds the authorization request from the session's settings, its profile's and the caller's,
+ * and pushes it first (RFC 9126) when the session or the call names a push endpoint.
+ */
+export async function sessionAuthorizationUrl(
 	session: NormalizedOAuth2SessionOptions,
 	options: SessionAuthorizationUrlOptions,
+	hooks: PushHooks = {},
 ): Promise<AuthorizationRequest> {
-	const endpoint = options.authorizationEndpoint ?? session.authorizationEndpoint;
+	const {
+		pushedAuthorizationRequestEndpoint: given,
+		signal,
+		authorizationEndpoint,
+		stepUp,
+		...rest
+	} = options;
+	const endpoint = authorizationEndpoint ?? session.authorizationEndpoint;
 	if (endpoint === undefined) {
 		throw new InvalidOptionsError('authorizationUrl() needs an authorizationEndpoint');
 	}
 	const redirectUri = options.redirectUri ?? session.redirectUri;
 	const scope = options.scope ?? session.scope;
-	const { stepUp, ...rest } = options;
 	const acrValues = options.acrValues ?? stepUp?.acrValues;
 	const maxAge = options.maxAge ?? stepUp?.maxAge;
 	// The grant must cover every API the session will ask a token for (RFC 8707 §2.1).
-	const resource = [...session.resources.values()].flatMap((api) => api.resource ?? []);
-	return authorizationUrl({
+	const resource = [...session.resources].flatMap(
+		([origin, api]) => api.resource ?? (api.audience === undefined ? origin : []),
+	);
+	const request = {
 		...rest,
 		...(acrValues === undefined ? {} : { acrValues }),
 		...(maxAge === undefined ? {} : { maxAge }),
@@ -115,6 +145,31 @@ export function sessionAuthorizationUrl(
 		profile: session.profile,
 		...(scope === undefined ? {} : { scope }),
 		...(redirectUri === undefined ? {} : { redirectUri }),
+	};
+	const pushTo =
+		given ??
+		session.pushedAuthorizationRequestEndpoint ??
+		session.metadata?.pushed_authorization_request_endpoint;
+	if (pushTo === undefined || pushTo === false) {
+		if (session.metadata?.require_pushed_authorization_requests === true) {
+			throw new InvalidOptionsError(
+				'The authorization server requires pushed authorization requests (its metadata says require_pushed_authorization_requests), but the session has no pushedAuthorizationRequestEndpoint',
+			);
+		}
+		return authorizationUrl(request);
+	}
+	// Loaded only by sessions that push: its answer's checks are not needed by those that do not.
+	const { pushAuthorizationRequest } = await import('./pushed-authorization.js');
+	return pushAuthorizationRequest({
+		...request,
+		...hooks,
+		pushedAuthorizationRequestEndpoint: pushTo,
+		clientAuthentication: session.clientAuthentication,
+		fetch: session.fetch,
+		retry: session.retry,
+		allowInsecure: session.allowInsecure,
+		maxResponseSize: session.maxResponseSize,
+		...(signal === undefined ? {} : { signal }),
 	});
 }
 

@@ -1,5 +1,6 @@
 import { DPoPError } from '../errors/dpop-error.js';
 import {
+	base64Url,
 	type DPoPAlgorithm,
 	type DPoPProofHeader,
 	dpopAlgorithmOf,
@@ -7,7 +8,6 @@ import {
 	jwkThumbprint,
 	publicJwkOf,
 } from '../protocol/dpop.js';
-import { base64Url } from '../protocol/pkce.js';
 import type { StoredDPoPKey } from '../storage/token-store.js';
 
 const encoder = new TextEncoder();

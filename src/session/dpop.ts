@@ -8,7 +8,9 @@ import {
 } from '../protocol/dpop.js';
 import type { TokenHttpResponse } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
+import type { TokenRequestParts } from '../protocol/token-request.js';
 import type { StoredDPoPKey } from '../storage/token-store.js';
+import type { PushHooks } from './authorization.js';
 import { DPoPKey } from './dpop-key.js';
 import type { TokenRequestProofs } from './request-token.js';
 
@@ -58,8 +60,14 @@ export class DPoPBinding {
 	 * Takes note of a token from the store, the `token` option or `setToken()`, with the key entry
 	 * stored beside it. Checked lazily: a fault surfaces when the token is used, as a `DPoPError`.
 	 */
-	attach(token: Token, entry: StoredDPoPKey | undefined): void {
+	attach(token: Token, stored: StoredDPoPKey | undefined): void {
 		if (this.#keys.has(token.accessToken)) return;
+		// The record's entry is checked here, not when the store decodes it: only DPoP sessions
+		// load this. One that is no object names no key, and is refused as such.
+		const entry: StoredDPoPKey | undefined =
+			stored === undefined || (typeof stored === 'object' && stored !== null)
+				? stored
+				: { jkt: '' };
 		if (entry === undefined) {
 			if (token.tokenType !== 'DPoP') return;
 			// Without a stored key, only the user's own key can be the one: a new key never is.
@@ -144,6 +152,36 @@ export class DPoPBinding {
 			return token;
 		};
 		return { proofs, issued };
+	}
+
+	/**
+	 * Runs a push (RFC 9126) with the key new tokens are asked with: its thumbprint as `dpop_jkt`,
+	 * which binds the code to it (RFC 9449 §10), and a proof on each attempt. A `use_dpop_nonce`
+	 * refusal with a nonce not sent yet is pushed once more with it.
+	 */
+	async push<T>(run: (hooks: PushHooks) => Promise<T>): Promise<T> {
+		const { key } = await this.#currentKey();
+		let url: URL | undefined;
+		let sent: string | undefined;
+		const hooks: PushHooks = {
+			dpopJkt: key.thumbprint,
+			prepareRequest: async (request: TokenRequestParts) => {
+				url = request.url;
+				sent = this.#nonces.get(url.origin);
+				request.headers.set('dpop', await key.proof(request.method, url, { nonce: sent }));
+			},
+		};
+		try {
+			return await run(hooks);
+		} catch (error) {
+			const { error: code, response } = error as { error?: unknown; response?: Response };
+			const nonce =
+				code === 'use_dpop_nonce' && url !== undefined && response !== undefined
+					? this.#observe(url, response.headers)
+					: undefined;
+			if (nonce === undefined || nonce === sent) throw error;
+			return run(hooks);
+		}
 	}
 
 	/**

@@ -131,11 +131,15 @@ export interface OAuth2SessionEvents {
 	refreshStarted: {
 		/** Why it was asked for. */
 		reason: RefreshReason;
+		/** The origin of the `resources` API whose token it gets; `undefined` for the session's own. */
+		resource: string | undefined;
 	};
 	/** A refresh ended, its wait for the store's lock included. Telemetry. */
 	refreshFinished: {
 		/** Why it was asked for. */
 		reason: RefreshReason;
+		/** The origin of the `resources` API whose token it got; `undefined` for the session's own. */
+		resource: string | undefined;
 		/** How it ended. */
 		outcome: RefreshOutcome;
 		/** How long it took, in milliseconds. */

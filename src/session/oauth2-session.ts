@@ -30,7 +30,7 @@ import {
 	prepareRequest,
 } from './send.js';
 import { type UserSetup, userSetup } from './session-setup.js';
-import { TokenKeeper, type TokenKeys } from './token-keeper.js';
+import { TokenKeeper } from './token-keeper.js';
 
 export type {
 	AuthorizationResponseOptions,
@@ -94,43 +94,27 @@ export class OAuth2Session {
 	#unproven: string | undefined;
 	/** A DPoP session's key and nonce holder, loaded on construction: other sessions never load it. */
 	readonly #dpop: Promise<DPoPBinding> | undefined;
-	/** The same, once loaded, for the synchronous steps (saving a record, reading an answer). */
-	#dpopLoaded: DPoPBinding | undefined;
 
 	constructor(options: OAuth2SessionOptions) {
 		// An OAuth2Client's user: the options were normalised once, for every user of the client.
 		const user = (options as { [userSetup]?: UserSetup })[userSetup];
 		this.#options = user?.options ?? normalizeOptions(options);
 		const initial = options.token === undefined ? undefined : toToken(options.token);
-		let keys: TokenKeys | undefined;
-		const { dpop } = this.#options;
-		if (dpop !== undefined) {
-			const keepsCryptoKeys = this.#options.store.keepsCryptoKeys === true;
-			const loading = import('./dpop.js').then(({ DPoPBinding }) => {
-				this.#dpopLoaded = new DPoPBinding({ ...dpop, keepsCryptoKeys });
-				return this.#dpopLoaded;
-			});
-			this.#dpop = loading;
-			keys = {
-				entryFor: (token) => this.#dpopLoaded?.entryFor(token),
-				attach: (token, entry) => {
-					if (this.#dpopLoaded !== undefined) this.#dpopLoaded.attach(token, entry);
-					// Runs before any later use of the binding: promise callbacks run in order.
-					else void loading.then((binding) => binding.attach(token, entry));
-				},
-			};
-			if (initial !== undefined) keys.attach(initial, undefined);
-		}
+		const { dpop, store } = this.#options;
+		// Loaded only by DPoP sessions; the keeper reads the store once it is there.
+		this.#dpop =
+			dpop &&
+			import('./dpop.js').then(
+				({ DPoPBinding }) =>
+					new DPoPBinding({ ...dpop, keepsCryptoKeys: store.keepsCryptoKeys === true }),
+			);
 		this.#keeper = new TokenKeeper(
 			this.#options,
 			(grant, { params, signal, base }) => this.#requestToken(grant, params, signal, base),
 			initial,
 			user?.place,
-			keys,
+			this.#dpop,
 		);
-		if (keys !== undefined) {
-			this.#keeper.events.on('sessionEnded', () => this.#dpopLoaded?.forget());
-		}
 		registerInternals(this, {
 			storeChanged: (record) => this.#keeper.storeChanged(record),
 			assertMayCarryToken: (url) => this.#assertMayCarryToken(url),
@@ -214,7 +198,14 @@ export class OAuth2Session {
 			// prepared.init.headers is the session's own copy of the caller's headers.
 			prepared.init.headers.set('authorization', token.authorization);
 			const proved = this.#dpop !== undefined && token.tokenType === 'DPoP';
-			const nonce = proved ? await this.#prove(prepared.init.headers, prepared, token) : undefined;
+			const nonce = proved
+				? await (await this.#dpop)?.proveRequest(
+						prepared.init.headers,
+						prepared.init.method ?? 'GET',
+						prepared.url,
+						token,
+					)
+				: undefined;
 			// The first hop is sent here, not in a helper: one promise turn less on every request.
 			const first = await this.#options.fetch(prepared.url, prepared.init);
 			const { response, tokenSent } =
@@ -229,7 +220,7 @@ export class OAuth2Session {
 			if (
 				proved &&
 				tokenSent &&
-				this.#dpopLoaded?.retryWithNonce(prepared.url, response, {
+				(await this.#dpop)?.retryWithNonce(prepared.url, response, {
 					sent: nonce,
 					retried: nonceRetried,
 					replayable: prepared.replayable,
@@ -282,7 +273,15 @@ export class OAuth2Session {
 		options: SessionAuthorizationUrlOptions = {},
 	): Promise<AuthorizationRequest> {
 		const { sessionAuthorizationUrl } = await import('./authorization.js');
-		const request = await sessionAuthorizationUrl(this.#options, options);
+		const request =
+			this.#dpop === undefined
+				? await sessionAuthorizationUrl(this.#options, options)
+				: // The key of a stored token is the one the code must be bound to: read it first.
+					await this.#keeper.ready.then(async () =>
+						(await (this.#dpop as Promise<DPoPBinding>)).push((hooks) =>
+							sessionAuthorizationUrl(this.#options, options, hooks),
+						),
+					);
 		this.#pending = request;
 		return request;
 	}
@@ -349,16 +348,12 @@ export class OAuth2Session {
 			}
 		}
 		await this.#keeper.end(new ReauthenticationRequiredError('The session was logged out'));
-		// The key goes with the token: the next sign-in, here or in any context, gets a new one.
-		this.#dpopLoaded?.forget();
 		if (failure !== undefined) throw failure;
 	}
 
 	/** Replaces the token (after a login, or with a token saved from `TokenUpdated`) and saves it. */
 	async setToken(token: TokenInput): Promise<void> {
-		const replacement = toToken(token);
-		if (this.#dpop !== undefined) (await this.#dpop).attach(replacement, undefined);
-		await this.#keeper.replace(replacement, 'set');
+		await this.#keeper.replace(toToken(token), 'set');
 	}
 
 	/**
@@ -495,21 +490,12 @@ export class OAuth2Session {
 			retry: this.#options.retry,
 			allowInsecure: this.#options.allowInsecure,
 			maxResponseSize: this.#options.maxResponseSize,
+			decoder: this.#options.decoder,
 			...(profile === undefined ? {} : { profile }),
 			...(signal === undefined ? {} : { signal }),
 			...(dpop === undefined ? {} : { dpop: dpop.proofs }),
 		});
 		return dpop === undefined ? token : dpop.issued(token);
-	}
-
-	/** Sets a fresh DPoP proof for a request carrying `token`; returns the nonce it carries. */
-	async #prove(
-		headers: Headers,
-		request: { url: URL; init: { method?: string | undefined } },
-		token: Token,
-	): Promise<string | undefined> {
-		const binding = this.#dpopLoaded ?? (await (this.#dpop as Promise<DPoPBinding>));
-		return binding.proveRequest(headers, request.init.method ?? 'GET', request.url, token);
 	}
 
 	// A bound field, not a method: it is handed to followRedirects and the ky hooks as it is.

@@ -87,6 +87,14 @@ export interface OAuth2SessionOptions {
 	/** The authorization endpoint, for `session.authorizationUrl()`. */
 	authorizationEndpoint?: string | URL | undefined;
 	/**
+	 * The pushed authorization request endpoint (RFC 9126). With one, `session.authorizationUrl()`
+	 * first POSTs the request's parameters there (with the session's client authentication) and
+	 * returns a URL carrying only `client_id` and the `request_uri` answered. `false` sends the
+	 * parameters in the URL even when `metadata` has the endpoint, unless it requires pushing.
+	 * @default `metadata.pushed_authorization_request_endpoint`, else none: nothing is pushed
+	 */
+	pushedAuthorizationRequestEndpoint?: string | URL | false | undefined;
+	/**
 	 * The authorization server's issuer identifier. Callbacks carrying RFC 9207 `iss` must carry
 	 * this one, or they are refused (mix-up attack).
 	 * @default `metadata.issuer`, else none: `iss` is not checked
@@ -252,6 +260,20 @@ export interface OAuth2SessionOptions {
 	 */
 	insufficientScope?: InsufficientScopeMode | undefined;
 	/**
+	 * Reads the token endpoint's answers (of `fetchToken()` and of every refresh) instead of the
+	 * built-in JSON-or-form decoder, for an endpoint that answers otherwise (XML, a custom text).
+	 * It gets the body as text and the response (its body already read), returns the fields as
+	 * RFC 6749 names them (`access_token`, `expires_in`, or `error` for an error answer), and runs
+	 * before the profile's response hooks. A throw becomes a `TokenResponseError` (`unparseable`)
+	 * whose message does not quote the answer.
+	 * @default the built-in decoder: JSON, or a form (`application/x-www-form-urlencoded`)
+	 * @example
+	 * ```ts
+	 * decoder: (text) => Object.fromEntries(new URLSearchParams(text.replaceAll(';', '&'))),
+	 * ```
+	 */
+	decoder?: ((text: string, response: Response) => unknown) | undefined;
+	/**
 	 * Sender-constrained tokens (DPoP, RFC 9449): every token request carries a proof signed with
 	 * the session's key, the tokens are bound to that key, and every request to an allowed origin
 	 * carries `Authorization: DPoP <token>` and a fresh proof. The key is kept with the token in
@@ -270,6 +292,13 @@ export interface NormalizedOAuth2SessionOptions {
 	tokenEndpoint: URL | undefined;
 	authorizationEndpoint: URL | undefined;
 	revocationEndpoint: URL | undefined;
+	/**
+	 * The option as given: `authorizationUrl()` falls back on the metadata's and checks it, so a
+	 * page that only calls APIs does not carry that code.
+	 */
+	pushedAuthorizationRequestEndpoint: string | URL | false | undefined;
+	/** The server's metadata, for what only sign-in reads (`require_pushed_authorization_requests`). */
+	metadata: AuthorizationServerMetadata | undefined;
 	redirectUri: string | undefined;
 	/** The issuer callbacks' `iss` is checked against. */
 	issuer: string | undefined;
@@ -283,8 +312,8 @@ export interface NormalizedOAuth2SessionOptions {
 	 * with `allowInsecure`. Worked out once, since every request and redirect hop asks.
 	 */
 	tokenOrigins: ReadonlySet<string>;
-	/** The parameters each resource's token is asked for with, by origin. */
-	resources: ReadonlyMap<string, Params>;
+	/** The `resources` APIs, by origin. */
+	resources: ReadonlyMap<string, ResourceOptions>;
 	baseUrl: URL | undefined;
 	refresh: RefreshMode;
 	refreshParams: Params;
@@ -306,6 +335,7 @@ export interface NormalizedOAuth2SessionOptions {
 	unauthorizedRefreshInterval: number;
 	maxResponseSize: number | undefined;
 	insufficientScope: InsufficientScopeMode;
+	decoder: ((text: string, response: Response) => unknown) | undefined;
 	/** DPoP, when on. */
 	dpop: { keyPair: CryptoKeyPair | undefined; allowBearer: boolean } | undefined;
 }
@@ -366,6 +396,8 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			revocationEndpoint === undefined
 				? undefined
 				: toUrl(revocationEndpoint, 'revocationEndpoint'),
+		pushedAuthorizationRequestEndpoint: options.pushedAuthorizationRequestEndpoint,
+		metadata,
 		redirectUri: options.redirectUri,
 		issuer,
 		requireIssuer: metadata?.authorization_response_iss_parameter_supported === true,
@@ -418,29 +450,30 @@ export function normalizeOptions(options: OAuth2SessionOptions): NormalizedOAuth
 			['return', 'throw'],
 			'insufficientScope',
 		),
-		dpop: dpopFrom(options.dpop),
+		decoder: functionOrUndefined(options.decoder, 'decoder'),
+		// The key pair is checked when the DPoP module loads, so other sessions never carry the check.
+		dpop:
+			options.dpop === undefined || options.dpop === false
+				? undefined
+				: {
+						keyPair: options.dpop === true ? undefined : options.dpop.keyPair,
+						allowBearer: options.dpop !== true && options.dpop.allowBearer === true,
+					},
 	};
 }
 
 function resourcesFrom(
 	resources: OAuth2SessionOptions['resources'],
 	allowedOrigins: ReadonlySet<string>,
-): ReadonlyMap<string, Params> {
-	const normalized = new Map<string, Params>();
+): ReadonlyMap<string, ResourceOptions> {
+	const normalized = new Map<string, ResourceOptions>();
 	for (const [key, api] of Object.entries(resources ?? {})) {
 		const { origin } = webUrl(key, 'resources');
-		// One origin, one token: a second one could reach an API that must not see it.
+		// One origin, one token: the other could reach an API that must not see it.
 		if (allowedOrigins.has(origin) || normalized.has(origin)) {
-			throw new InvalidOptionsError(
-				`${origin} is named twice in resources and allowedOrigins: each origin takes one token`,
-			);
+			throw new InvalidOptionsError(`${origin} is named twice in resources and allowedOrigins`);
 		}
-		const { resource, audience, scope } = api ?? {};
-		normalized.set(origin, {
-			resource: resource ?? (audience === undefined ? origin : undefined),
-			audience,
-			scope: typeof scope === 'string' || scope === undefined ? scope : scope.join(' '),
-		});
+		normalized.set(origin, api ?? {});
 	}
 	return normalized;
 }
@@ -461,21 +494,6 @@ function clientAuthenticationFrom(options: OAuth2SessionOptions): ClientAuthenti
 	throw new InvalidOptionsError(
 		"clientAuthentication must be 'client_secret_basic', 'client_secret_post', 'none' or a function",
 	);
-}
-
-function dpopFrom(dpop: OAuth2SessionOptions['dpop']): NormalizedOAuth2SessionOptions['dpop'] {
-	if (dpop === undefined || dpop === false) return undefined;
-	if (dpop === true) return { keyPair: undefined, allowBearer: false };
-	if (typeof dpop !== 'object' || dpop === null) {
-		throw new InvalidOptionsError('dpop must be true, false or { keyPair, allowBearer }');
-	}
-	if (
-		dpop.keyPair !== undefined &&
-		(typeof dpop.keyPair !== 'object' || dpop.keyPair === null || !('privateKey' in dpop.keyPair))
-	) {
-		throw new InvalidOptionsError('dpop.keyPair must be a CryptoKeyPair');
-	}
-	return { keyPair: dpop.keyPair, allowBearer: dpop.allowBearer === true };
 }
 
 function toUrl(value: string | URL, option: string): URL {
@@ -512,6 +530,13 @@ function oneOf<T extends string>(
 	if (value === undefined) return fallback;
 	if (!allowed.includes(value)) {
 		throw new InvalidOptionsError(`${option} must be one of ${allowed.join(', ')}`);
+	}
+	return value;
+}
+
+function functionOrUndefined<T>(value: T | undefined, option: string): T | undefined {
+	if (value !== undefined && typeof value !== 'function') {
+		throw new InvalidOptionsError(`${option} must be a function`);
 	}
 	return value;
 }

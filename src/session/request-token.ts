@@ -20,8 +20,8 @@ import {
 	toFetchArguments,
 } from '../protocol/token-request.js';
 import { isErrorAnswer, tokenFromAnswer } from '../protocol/token-response.js';
-import { delay } from '../utils/delay.js';
 import { assertSecureTransport } from '../utils/secure-transport.js';
+import type { NormalizedRetry } from './retry.js';
 
 /** When and how often a token request is tried again after a transient failure. */
 export interface RetryOptions {
@@ -241,7 +241,6 @@ export async function sendTokenRequest(
 	const started = performance.now();
 	// The first attempt is sent as p-retry sends it, without p-retry: it loads only when a
 	// transient failure is to be retried, which a page whose refreshes succeed never sees.
-	let first: unknown;
 	try {
 		options.signal?.throwIfAborted();
 		const answer = await send(1);
@@ -251,48 +250,14 @@ export async function sendTokenRequest(
 		options.signal?.throwIfAborted();
 		if (!isTransient(error)) throw error instanceof Error ? error : new Error(String(error));
 		if (retry === undefined || retry.retries === 0) throw error;
-		first = error;
+		const { retryAfterFirstFailure } = await import('./retry.js');
+		return retryAfterFirstFailure(error, retry, {
+			send,
+			isTransient,
+			started,
+			signal: options.signal,
+		});
 	}
-	const { default: pRetry, AbortError } = await import('p-retry');
-	// p-retry judges the first failure as if it had sent the attempt itself; the clock it keeps
-	// for maxRetryTime starts now, so it gets what is left of it.
-	const attempt = (attemptNumber: number) =>
-		attemptNumber === 1
-			? Promise.reject(first)
-			: send(attemptNumber).catch((error: unknown) => {
-					if (isTransient(error)) throw error;
-					throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-				});
-	return pRetry(attempt, {
-		retries: retry.retries,
-		minTimeout: retry.minTimeout,
-		maxTimeout: retry.maxTimeout,
-		maxRetryTime: Math.max(0, retry.maxRetryTime - (performance.now() - started)),
-		// Jitter, so clients that failed together do not all come back at the same moment.
-		randomize: true,
-		signal: options.signal,
-		shouldRetry: async ({ error, retryDelay }) => {
-			const wanted = retryAfter.get(error);
-			if (wanted === undefined) return true;
-			const elapsed = performance.now() - started;
-			if (wanted > retry.maxRetryAfter || elapsed + wanted > retry.maxRetryTime) return false;
-			// p-retry waits retryDelay after this; only the rest of what the server asked is waited here.
-			await delay(wanted - retryDelay, options.signal);
-			return true;
-		},
-	});
-}
-
-/**
- * How long a `Retry-After` header asks to wait, in milliseconds (RFC 9110 §10.2.3): a number of
- * seconds or an HTTP date. `undefined` when absent or unreadable; `0` for a date in the past.
- */
-export function retryAfterDelay(header: string | null, now: number): number | undefined {
-	if (header === null) return undefined;
-	const value = header.trim();
-	if (/^\d+$/.test(value)) return Number(value) * 1000;
-	const date = /^[A-Za-z]{3},/.test(value) ? Date.parse(value) : Number.NaN;
-	return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 type Prepare = () => TokenRequestParts | Promise<TokenRequestParts>;
@@ -301,9 +266,6 @@ type SendOptions = SendTokenRequestOptions & {
 	maxResponseSize: number;
 	now: () => number;
 };
-
-// The wait a transient answer asked for; kept off the error so it stays plain data.
-const retryAfter = new WeakMap<Error, number>();
 
 async function sendOnce(
 	prepare: Prepare,
@@ -317,54 +279,35 @@ async function sendOnce(
 	const signal =
 		options.signal === undefined ? timeoutSignal : AbortSignal.any([options.signal, timeoutSignal]);
 	const fetchFn = options.fetch ?? globalThis.fetch;
-	const origin = request.url.origin;
-	const name = options.endpointName ?? 'token endpoint';
+	const attempt = {
+		name: options.endpointName ?? 'token endpoint',
+		origin: request.url.origin,
+		attempts,
+	};
 	const requestedAt = options.now();
 	let response: Response;
 	let text: string;
 	try {
 		response = await fetchFn(url, { ...init, signal });
-		if (isRedirect(response)) {
+		if (isRedirect(response) || response.status >= 500 || response.status === 429) {
 			await discardBody(response);
-			throw new TokenRequestError(
-				`The ${name} at ${origin} redirected (HTTP ${response.status}); token requests do not follow redirects, so credentials are not sent on`,
-				{ reason: 'redirect', status: response.status || undefined, attempts },
-			);
-		}
-		if (response.status >= 500 || response.status === 429) {
-			await discardBody(response);
-			const error = new TokenRequestError(
-				`The ${name} at ${origin} answered HTTP ${response.status} (${attempts} ${plural(attempts)})`,
-				{ reason: 'http', status: response.status, attempts },
-			);
-			const delay = retryAfterDelay(response.headers.get('retry-after'), options.now());
-			if (delay !== undefined) retryAfter.set(error, delay);
-			throw error;
+			const now = options.now();
+			const { answerFailure } = await import('./request-failure.js');
+			throw answerFailure(response, attempt, now);
 		}
 		text = await readText(response, options.maxResponseSize, () => {
 			return new TokenResponseError(
-				`The ${name} at ${origin} answered with a body over ${options.maxResponseSize} bytes (maxResponseSize)`,
+				`The ${attempt.name} at ${attempt.origin} answered with a body over ${options.maxResponseSize} bytes (maxResponseSize)`,
 				{ problem: 'too-large', status: response.status },
 			);
 		});
 	} catch (error) {
 		if (error instanceof TokenRequestError) throw error;
 		if (options.signal?.aborted) throw options.signal.reason;
-		if (timeoutSignal.aborted) {
-			throw new TokenRequestError(
-				`The ${name} at ${origin} did not answer within ${options.timeout} ms (${attempts} ${plural(attempts)})`,
-				{ reason: 'timeout', attempts },
-				{ cause: error },
-			);
-		}
-		// fetch rejects with a TypeError for every network failure; which one is not exposed portably.
-		// Its message stays out of ours: some fetch implementations put the URL, query and all, in it.
-		if (error instanceof TypeError) {
-			throw new TokenRequestError(
-				`Could not reach the ${name} at ${origin}: network error (${attempts} ${plural(attempts)})`,
-				{ reason: 'network', attempts },
-				{ cause: withoutQuery(error, url) },
-			);
+		const timedOut = timeoutSignal.aborted;
+		if (timedOut || error instanceof TypeError) {
+			const { noAnswer } = await import('./request-failure.js');
+			throw noAnswer(error, timedOut, attempt, url, options.timeout);
 		}
 		throw error;
 	}
@@ -441,14 +384,6 @@ function withoutMessage(error: unknown): Error {
 	return copy;
 }
 
-/** The error, or a copy without the request's query when it quotes it (a GET carries secrets there). */
-function withoutQuery(error: TypeError, url: string): TypeError {
-	const start = url.indexOf('?');
-	const query = start === -1 ? '' : url.slice(start);
-	if (query === '' || !error.message.includes(query)) return error;
-	return new TypeError(error.message.split(query).join('?[redacted]'));
-}
-
 /** A failure worth another attempt: no answer, a timeout, a 5xx or a 429 (not a redirect). */
 function isTransient(error: unknown): error is TokenRequestError {
 	return error instanceof TokenRequestError && error.reason !== 'redirect';
@@ -464,10 +399,6 @@ async function discardBody(response: Response): Promise<void> {
 	await response.body?.cancel().catch(() => {});
 }
 
-function plural(attempts: number): string {
-	return attempts === 1 ? 'attempt' : 'attempts';
-}
-
 function positive(
 	value: number | undefined,
 	fallback: number,
@@ -481,9 +412,9 @@ function positive(
 	return value;
 }
 
-function normalizeRetry(retry: RetryOptions): { [K in keyof RetryOptions]-?: number } {
+function normalizeRetry(retry: RetryOptions): NormalizedRetry {
 	const defaults = sendTokenRequestDefaults.retry;
-	const normalized = {
+	const normalized: NormalizedRetry = {
 		retries: retry.retries ?? defaults.retries,
 		minTimeout: retry.minTimeout ?? defaults.minTimeout,
 		maxTimeout: retry.maxTimeout ?? defaults.maxTimeout,

@@ -2,8 +2,11 @@
 // `import()` only for a session that has such APIs: a page with one API does not carry it.
 import { TokenExpiredError } from '../errors/token-expired-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
+import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
-import type { RefreshMode } from './options.js';
+import { tokenFromRecord, tokenToRecord } from '../protocol/token-record.js';
+import type { StoredRecord } from '../storage/token-store.js';
+import type { RefreshMode, ResourceOptions } from './options.js';
 import type { TokenKeeper } from './token-keeper.js';
 
 /** The access token of each `resources` API, by origin; the refresh token is the session's. */
@@ -11,6 +14,18 @@ export class ResourceTokens {
 	readonly tokens = new Map<string, Token>();
 	/** The refresh under way for each API, shared by the requests that wait for it. */
 	readonly inflight = new Map<string, Promise<Token>>();
+	/** What each API's token is asked for with. */
+	readonly params = new Map<string, Params>();
+
+	constructor(apis: ReadonlyMap<string, ResourceOptions>) {
+		for (const [origin, { resource, audience, scope }] of apis) {
+			this.params.set(origin, {
+				resource: resource ?? (audience === undefined ? origin : undefined),
+				audience,
+				scope: typeof scope === 'string' || scope === undefined ? scope : scope.join(' '),
+			});
+		}
+	}
 
 	/**
 	 * The API's token to send, got with the shared refresh token when there is none or it is due.
@@ -25,13 +40,32 @@ export class ResourceTokens {
 		return next;
 	}
 
-	/** Takes the tokens read from the store that outlive the ones held here. */
-	adopt(stored: ReadonlyMap<string, Token>): void {
-		for (const [origin, token] of stored) {
+	/**
+	 * Takes the tokens of a stored record that outlive the ones held here. An entry that is not a
+	 * token record, or not one of this session's APIs, is left out: that API's token is got again.
+	 */
+	adopt(stored: StoredRecord['resources']): void {
+		for (const [origin, record] of Object.entries(stored ?? {})) {
+			if (!this.params.has(origin)) continue;
+			let token: Token;
+			try {
+				token = tokenFromRecord(record);
+			} catch {
+				continue;
+			}
 			const held = this.tokens.get(origin);
 			if (held === undefined || (token.expiresAt ?? 0) > (held.expiresAt ?? 0)) {
 				this.tokens.set(origin, token);
 			}
+		}
+	}
+
+	/** Adds the tokens held here to a record about to be saved. */
+	encode(record: StoredRecord): void {
+		if (this.tokens.size === 0) return;
+		record.resources = {};
+		for (const [origin, token] of this.tokens) {
+			record.resources[origin] = tokenToRecord(token, record.writtenAt);
 		}
 	}
 

@@ -28,6 +28,36 @@ interface DiagnosticsChannel {
 	tracingChannel(name: string): TracingChannel;
 }
 
+/**
+ * The context of a trace on the `oauth2-session:refresh` tracing channel: `reason`, `resource` and
+ * `storeKey` from `start` on; `outcome` and `durationMs` set before `asyncEnd` (and `error` before `error`).
+ * It never holds the token: the traced function returns nothing, so `result` stays `undefined`.
+ */
+export interface RefreshTrace {
+	/** Why the refresh was asked for. */
+	reason: RefreshReason;
+	/** The origin of the `resources` API whose token it gets; `undefined` for the session's own. */
+	resource: string | undefined;
+	/** The store key of the session refreshing (`storeKey`; a user's key in `OAuth2Client`). */
+	storeKey: string;
+	/** How it ended; set before `asyncEnd`. */
+	outcome?: RefreshOutcome;
+	/** How long it took, in milliseconds; set before `asyncEnd`. */
+	durationMs?: number;
+	/** What it failed with; set by the channel before `error`. */
+	error?: unknown;
+}
+
+/** A message of the `oauth2-session:lock` channel: a wait for the store's lock, ended. */
+export interface LockWaitMessage {
+	/** How the wait ended. */
+	outcome: LockWaitOutcome;
+	/** How long it took, in milliseconds. */
+	durationMs: number;
+	/** The store key whose lock was waited for. */
+	storeKey: string;
+}
+
 let channels: { refresh: TracingChannel; lock: Channel } | null | undefined;
 
 /** The package's channels, made at the first refresh; `undefined` where the runtime has none. */
@@ -51,7 +81,7 @@ type Events = Emitter<OAuth2SessionEvents>;
 
 /**
  * Runs one refresh and reports it: `refreshStarted` and `refreshFinished`, and a trace on the
- * `oauth2-session:refresh` tracing channel whose context is `{ reason, storeKey }`, then
+ * `oauth2-session:refresh` tracing channel whose context is `{ reason, resource, storeKey }`, then
  * `outcome` and `durationMs` (and `error`), never the token. The refresh runs inside the trace, so
  * a tracer that binds a store to its `start` channel parents the token request's span to it.
  *
@@ -60,19 +90,19 @@ type Events = Emitter<OAuth2SessionEvents>;
  */
 export async function reportRefresh(
 	events: Events,
-	reason: RefreshReason,
-	storeKey: string,
+	subject: Pick<RefreshTrace, 'reason' | 'resource' | 'storeKey'>,
 	run: () => Promise<Token>,
 	obtained: () => number,
 ): Promise<Token> {
-	events.emit('refreshStarted', { reason });
+	const { reason, resource } = subject;
+	events.emit('refreshStarted', { reason, resource });
 	const started = performance.now();
 	const before = obtained();
 	const measured = async (trace?: object): Promise<Token> => {
 		const finish = (outcome: RefreshOutcome, error: unknown) => {
 			const durationMs = performance.now() - started;
 			if (trace !== undefined) Object.assign(trace, { outcome, durationMs });
-			events.emit('refreshFinished', { reason, outcome, durationMs, error });
+			events.emit('refreshFinished', { reason, resource, outcome, durationMs, error });
 		};
 		try {
 			const token = await run();
@@ -86,7 +116,7 @@ export async function reportRefresh(
 	const channel = diagnostics()?.refresh;
 	if (channel?.hasSubscribers !== true) return measured();
 	let token: Token | undefined;
-	const trace = { reason, storeKey };
+	const trace: RefreshTrace = { ...subject };
 	// The traced function returns nothing: the channel puts its result in the context.
 	await channel.tracePromise(async () => {
 		token = await measured(trace);
@@ -107,7 +137,9 @@ export function lockWait(
 		const durationMs = performance.now() - started;
 		events.emit('lockWaited', { outcome, durationMs });
 		const channel = diagnostics()?.lock;
-		if (channel?.hasSubscribers) channel.publish({ outcome, durationMs, storeKey });
+		if (channel?.hasSubscribers) {
+			channel.publish({ outcome, durationMs, storeKey } satisfies LockWaitMessage);
+		}
 	};
 	return {
 		acquired: () => report('acquired'),

@@ -12,6 +12,7 @@ import {
 	decodeStoredRecord,
 	encodeStoredRecord,
 	type StoredDPoPKey,
+	type StoredRecord,
 } from '../storage/token-store.js';
 import {
 	Emitter,
@@ -23,6 +24,7 @@ import type { NormalizedOAuth2SessionOptions } from './options.js';
 import type { ResourceTokens } from './resource-tokens.js';
 import type * as Telemetry from './telemetry.js';
 import { scheduleAt } from './timer.js';
+import type { UnsavedToken } from './unsaved-token.js';
 
 /** Sends a token request for a grant; the session supplies it. */
 export type ObtainToken = (
@@ -53,9 +55,16 @@ export interface KeeperPlace {
 export interface TokenKeys {
 	/** The key entry to store with `token`, once known. */
 	entryFor(token: Token): StoredDPoPKey | undefined;
-	/** Takes note of the key entry (or none) a token was read with. */
+	/** Takes note of the key entry (or none) a token was read or given with. */
 	attach(token: Token, entry: StoredDPoPKey | undefined): void;
+	/** Forgets every key: the session ended, and its key with its token. */
+	forget(): void;
 }
+
+/** A record read from the store: checked, but for the `resources` entries. */
+type DecodedRecord = ReturnType<typeof decodeStoredRecord> & {
+	resources?: StoredRecord['resources'] | undefined;
+};
 
 /** Margin the store lock outlives a refresh by, so a slow save still happens under the lock. */
 const LOCK_MARGIN = 10_000;
@@ -71,7 +80,7 @@ export class TokenKeeper {
 	readonly #obtain: ObtainToken;
 	readonly #key: string;
 	readonly #background: boolean;
-	readonly #keys: TokenKeys | undefined;
+	#keys: TokenKeys | undefined;
 	readonly #ready: Promise<void>;
 	/** Set once `#ready` has resolved, so the hot path can skip awaiting it. */
 	#loaded = false;
@@ -91,8 +100,16 @@ export class TokenKeeper {
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
-	/** Tokens got from the server: telemetry tells a refresh from an adopted token by it. */
-	#obtained = 0;
+	/** The access token the store holds as far as this context knows (read, written or announced). */
+	#stored: string | undefined;
+	/** Saves a token the store could not take while unavailable: loaded on the first such save. */
+	#unsaved: Promise<UnsavedToken | undefined> | undefined;
+	/** `#unsaved` once loaded, for the hot path. */
+	#unsavedLoaded: UnsavedToken | undefined;
+	/** Counts what makes a token waiting to be saved moot (a save, an end), even while loading. */
+	#unsavedMoot = 0;
+	/** Tokens got from the server, by API: telemetry tells a refresh from an adopted token by it. */
+	readonly #obtained = new Map<string | undefined, number>();
 	/** Loaded at the first refresh: a page whose token never expires does not carry it. */
 	#telemetry: typeof Telemetry | undefined;
 
@@ -101,15 +118,14 @@ export class TokenKeeper {
 		obtain: ObtainToken,
 		initial: Token | undefined,
 		place?: KeeperPlace,
-		keys?: TokenKeys,
+		keys?: Promise<TokenKeys>,
 	) {
 		this.#options = options;
 		this.#obtain = obtain;
 		this.#key = place?.storeKey ?? options.storeKey;
 		this.#background = place === undefined;
 		this.events = place?.events ?? new Emitter();
-		this.#keys = keys;
-		this.#ready = this.#load(initial).then(() => {
+		this.#ready = this.#load(initial, keys).then(() => {
 			this.#loaded = true;
 		});
 	}
@@ -129,6 +145,7 @@ export class TokenKeeper {
 	 * almost every request gets. `undefined` sends the caller to `tokenForRequest()`.
 	 */
 	freshToken(resource?: string): Token | undefined {
+		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
 		const token = resource === undefined ? this.#token : this.#apis?.tokens.get(resource);
 		return this.#loaded && token !== undefined && !this.isDue(token) ? token : undefined;
 	}
@@ -140,6 +157,7 @@ export class TokenKeeper {
 	 */
 	async tokenForRequest(resource?: string): Promise<Token> {
 		await this.#ready;
+		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
 		if (this.#apis !== undefined && resource !== undefined) {
 			return this.#apis.forRequest(this, resource, this.#options.refresh);
 		}
@@ -225,7 +243,7 @@ export class TokenKeeper {
 				{ cause: this.#lastFailure },
 			);
 		}
-		const run = this.#reported(reason, () => this.#refreshOnce(stale, api)).finally(() => {
+		const run = this.#reported(reason, api, () => this.#refreshOnce(stale, api)).finally(() => {
 			if (this.#inflight === run) this.#inflight = undefined;
 			if (api !== undefined && apis?.inflight.get(api) === run) apis.inflight.delete(api);
 		});
@@ -243,6 +261,7 @@ export class TokenKeeper {
 	/** Replaces the token (from `setToken` or `fetchToken`), saves it and tells listeners. */
 	async replace(token: Token, source: Extract<TokenSource, 'set' | 'fetch'>): Promise<void> {
 		await this.#ready;
+		this.#keys?.attach(token, undefined);
 		this.#backoffUntil = 0;
 		await this.#save(token);
 		if (source === 'fetch') await this.#notifyUpdater(token);
@@ -253,6 +272,9 @@ export class TokenKeeper {
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
 		this.#token = undefined;
+		this.#dropUnsaved();
+		// The key goes with the token: the next sign-in, here or in any context, gets a new one.
+		this.#keys?.forget();
 		this.#apis?.tokens.clear();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
@@ -267,16 +289,19 @@ export class TokenKeeper {
 	/** Stops the background refresh and store notifications. */
 	close(): void {
 		this.#closed = true;
+		this.#dropUnsaved();
 		this.#cancelTimer?.();
 		this.#cancelWarning?.();
 		this.#unsubscribe?.();
 	}
 
-	async #load(initial: Token | undefined): Promise<void> {
+	async #load(initial: Token | undefined, keys: Promise<TokenKeys> | undefined): Promise<void> {
+		// A DPoP session's keys come first: every token read from here on is read with its key.
+		if (keys !== undefined) this.#keys = await keys;
 		const { store } = this.#options;
 		if (this.#options.resources.size > 0) {
 			const { ResourceTokens } = await import('./resource-tokens.js');
-			this.#apis = new ResourceTokens();
+			this.#apis = new ResourceTokens(this.#options.resources);
 		}
 		// Subscribed before reading, so a write landing between the read and the subscription is
 		// not missed.
@@ -289,12 +314,13 @@ export class TokenKeeper {
 			if (error.problem === 'unavailable') this.#readError = error;
 		});
 		const stored = record?.token;
-		if (record !== undefined) this.#apis?.adopt(record.resources);
+		this.#adoptResources(record);
 		// A notification may already have brought a token newer than what the read saw.
 		if (this.#token === undefined) {
 			if (stored !== undefined) {
 				this.#token = stored;
 			} else if (initial !== undefined) {
+				this.#keys?.attach(initial, undefined);
 				this.#token = initial;
 				// An unreadable record is reported, not overwritten: whoever looks finds it as it was.
 				if (!unreadable) await this.#save(initial);
@@ -303,18 +329,16 @@ export class TokenKeeper {
 		this.#schedule();
 	}
 
-	async #reported(reason: RefreshReason, refresh: () => Promise<Token>): Promise<Token> {
+	async #reported(
+		reason: RefreshReason,
+		resource: string | undefined,
+		refresh: () => Promise<Token>,
+	): Promise<Token> {
 		// A chunk that cannot be loaded (a deploy replaced it) must not cost the refresh.
 		this.#telemetry ??= await import('./telemetry.js').catch(() => undefined);
-		return (
-			this.#telemetry?.reportRefresh(
-				this.events,
-				reason,
-				this.#key,
-				refresh,
-				() => this.#obtained,
-			) ?? refresh()
-		);
+		const subject = { reason, resource, storeKey: this.#key };
+		const obtained = () => this.#obtained.get(resource) ?? 0;
+		return this.#telemetry?.reportRefresh(this.events, subject, refresh, obtained) ?? refresh();
 	}
 
 	async #refreshOnce(stale: Token | undefined, resource: string | undefined): Promise<Token> {
@@ -362,12 +386,14 @@ export class TokenKeeper {
 		signal: AbortSignal,
 		resource: string | undefined,
 	): Promise<Token> {
+		// A refresh made while the store was down goes in first: its refresh token is the newest.
+		await (await this.#unsaved)?.save();
 		// The store is the truth under the lock: another context may have refreshed while we waited
 		// (and its notification may already have reached us).
 		const stored = await this.#readRecord();
 		const latest = stored?.token ?? this.#token;
 		// What this context writes next must not drop a resource token another context got.
-		if (stored !== undefined) this.#apis?.adopt(stored.resources);
+		this.#adoptResources(stored);
 		const wanted = resource === undefined ? latest : this.#apis?.tokens.get(resource);
 		if (wanted !== undefined && wanted.accessToken !== stale?.accessToken && !this.isDue(wanted)) {
 			if (resource === undefined && wanted.accessToken !== this.#token?.accessToken) {
@@ -401,11 +427,11 @@ export class TokenKeeper {
 			const params = base?.refreshToken !== undefined ? this.#options.refreshParams : {};
 			token = await this.#obtain(grant, {
 				params:
-					resource === undefined ? params : { ...params, ...this.#options.resources.get(resource) },
+					resource === undefined ? params : { ...params, ...this.#apis?.params.get(resource) },
 				signal,
 				base: base?.refreshToken !== undefined ? base : undefined,
 			});
-			this.#obtained++;
+			this.#obtained.set(resource, (this.#obtained.get(resource) ?? 0) + 1);
 		} catch (error) {
 			return this.#refreshFailed(error, base, signal, locked, grant, resource);
 		}
@@ -525,6 +551,8 @@ export class TokenKeeper {
 	storeChanged(record: unknown): void {
 		if (this.#closed) return;
 		if (record === undefined) {
+			this.#stored = undefined;
+			this.#dropUnsaved();
 			// Another context ended the session (or logged out): its refresh token was ours too.
 			if (this.#token !== undefined && this.#inflight === undefined) {
 				void this.end(
@@ -537,17 +565,20 @@ export class TokenKeeper {
 		try {
 			const decoded = this.#decode(record);
 			stored = decoded.token;
-			this.#apis?.adopt(decoded.resources);
+			this.#adoptResources(decoded);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
 		}
+		this.#stored = stored.accessToken;
 		// A refresh token rotated by another API's refresh comes with the same access token.
 		if (
 			(stored.accessToken !== this.#token?.accessToken ||
 				stored.refreshToken !== this.#token?.refreshToken) &&
 			stored.accessToken !== this.#writing
 		) {
+			// Another context wrote after the store came back: what we could not save is superseded.
+			if (this.#unsavedLoaded?.pending) this.#unsavedLoaded.superseded();
 			this.#accept(stored, 'store');
 		}
 	}
@@ -618,22 +649,37 @@ export class TokenKeeper {
 		return (await this.#readRecord(onError))?.token;
 	}
 
-	async #readRecord(
-		onError?: (error: StorageError) => void,
-	): Promise<ReturnType<typeof decodeStoredRecord> | undefined> {
+	async #readRecord(onError?: (error: StorageError) => void): Promise<DecodedRecord | undefined> {
 		try {
 			const record = await this.#options.store.get(this.#key);
-			return record === undefined ? undefined : this.#decode(record);
+			const decoded = record === undefined ? undefined : this.#decode(record);
+			this.#stored = decoded?.token.accessToken;
+			return decoded;
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
 			return undefined;
 		}
 	}
 
-	#decode(record: unknown): ReturnType<typeof decodeStoredRecord> {
+	#encode(token: Token): StoredRecord {
+		const record = encodeStoredRecord(token, Date.now(), { dpop: this.#keys?.entryFor(token) });
+		this.#apis?.encode(record);
+		return record;
+	}
+
+	/** Takes a record's resource tokens, each with the record's DPoP key: they were asked for with it. */
+	#adoptResources(record: DecodedRecord | undefined): void {
+		if (this.#apis === undefined || record === undefined) return;
+		this.#apis.adopt(record.resources);
+		if (this.#keys === undefined) return;
+		for (const token of this.#apis.tokens.values()) this.#keys.attach(token, record.dpop);
+	}
+
+	#decode(record: unknown): DecodedRecord {
 		const decoded = decodeStoredRecord(record, this.#key);
 		this.#keys?.attach(decoded.token, decoded.dpop);
-		return decoded;
+		// The resource tokens' own module reads them, and leaves out an entry it cannot read.
+		return { ...decoded, resources: (record as StoredRecord).resources };
 	}
 
 	/**
@@ -659,18 +705,62 @@ export class TokenKeeper {
 	async #save(token: Token): Promise<void> {
 		this.#writing = token.accessToken;
 		try {
-			await this.#options.store.set(
-				this.#key,
-				encodeStoredRecord(token, Date.now(), {
-					resources: this.#apis?.tokens,
-					dpop: this.#keys?.entryFor(token),
-				}),
-			);
+			await this.#options.store.set(this.#key, this.#encode(token));
+			this.#stored = token.accessToken;
+			this.#dropUnsaved();
 		} catch (error) {
-			this.#storeError(error, 'set');
+			// Kept to be written once the store is back; other problems do not pass by retrying.
+			if (this.#storeError(error, 'set').problem === 'unavailable') {
+				const replaces = this.#stored;
+				const moot = this.#unsavedMoot;
+				this.#unsaved ??= this.#loadUnsaved();
+				void this.#unsaved.then((unsaved) => {
+					if (this.#unsavedMoot === moot && !this.#closed) unsaved?.keep(token, replaces);
+				});
+			}
 		} finally {
 			this.#writing = undefined;
 		}
+	}
+
+	#dropUnsaved(): void {
+		this.#unsavedMoot++;
+		this.#unsavedLoaded?.drop();
+	}
+
+	#loadUnsaved(): Promise<UnsavedToken | undefined> {
+		const keeper = this;
+		const { refreshTimeout } = this.#options;
+		const wait = refreshTimeout + LOCK_MARGIN;
+		return import('./unsaved-token.js').then(
+			({ UnsavedToken }) => {
+				this.#unsavedLoaded = new UnsavedToken({
+					store: this.#options.store,
+					key: this.#key,
+					encode: (token) => this.#encode(token),
+					lock: { ttl: wait, waitTimeout: wait },
+					get closed() {
+						return keeper.#closed;
+					},
+					current: () => this.#token,
+					read: () => this.#read(),
+					adopt: (token) => this.#accept(token, 'store'),
+					report: (error) => this.#storeError(error, 'set'),
+					writing: (accessToken) => {
+						this.#writing = accessToken;
+					},
+					stored: (accessToken) => {
+						this.#stored = accessToken;
+					},
+				});
+				return this.#unsavedLoaded;
+			},
+			() => {
+				// The chunk did not load (offline): the next failed save tries again.
+				this.#unsaved = undefined;
+				return undefined;
+			},
+		);
 	}
 
 	async #notifyUpdater(token: Token): Promise<void> {

@@ -1,8 +1,9 @@
 // The browser entry `oauth2-session/storage/indexeddb`: tabs and workers of one origin share a token.
-import { createStore, get, type UseStore } from 'idb-keyval';
+import { get, type UseStore } from 'idb-keyval';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { StorageError } from '../errors/storage-error.js';
 import type { RecordCipher } from './indexeddb/cipher.js';
+import { openStore } from './indexeddb/connection.js';
 import { isAesGcmKey, isSealedRecord, type SealedRecord } from './indexeddb/sealed-record.js';
 import { readModifyWrite, unavailableOnError } from './indexeddb/transaction.js';
 import { withWebLock } from './indexeddb/web-lock.js';
@@ -10,6 +11,7 @@ import { StoreListeners } from './store-listeners.js';
 import {
 	decodeStoredRecord,
 	type LockOptions,
+	MAX_RECORD_BYTES,
 	refuseToReplaceNewer,
 	type StoredRecord,
 	type StoreListener,
@@ -150,7 +152,7 @@ export class IndexedDBStore implements TokenStore {
 	constructor(options: IndexedDBStoreOptions = {}) {
 		this.#options = normalizeOptions(options);
 		const { databaseName, objectStoreName } = this.#options;
-		const useStore = createStore(databaseName, objectStoreName);
+		const useStore = openStore(databaseName, objectStoreName);
 		this.#useStore = (mode, callback) => {
 			if (this.#closed) return Promise.reject(new Error('The IndexedDBStore is closed'));
 			this.#opened = true;
@@ -170,12 +172,15 @@ export class IndexedDBStore implements TokenStore {
 	async get(key: string): Promise<StoredRecord | undefined> {
 		const value: unknown = await unavailableOnError(key, 'read', () => get(key, this.#useStore));
 		if (value === undefined) return undefined;
-		const record = isSealedRecord(value) ? await this.#open(key, value) : value;
+		const sealed = isSealedRecord(value);
+		refuseTooLarge(sealed ? value.ciphertext.byteLength : sizeOf(value), key, 'left in place');
+		const record = sealed ? await this.#open(key, value) : value;
 		decodeStoredRecord(record, key);
 		return record as StoredRecord;
 	}
 
 	async set(key: string, record: StoredRecord): Promise<void> {
+		refuseTooLarge(sizeOf(record), key, 'not written');
 		const value = await unavailableOnError(key, 'encrypt', async () =>
 			this.#options.encryption === false ? record : (await this.#recordCipher()).seal(key, record),
 		);
@@ -307,6 +312,24 @@ export class IndexedDBStore implements TokenStore {
 			});
 		};
 		return this.#channel;
+	}
+}
+
+/** The bytes of a value's JSON, as a record's size is counted everywhere else. */
+function sizeOf(value: unknown): number {
+	return new Blob([JSON.stringify(value) ?? '']).size;
+}
+
+/**
+ * A record is a few kB: one over `MAX_RECORD_BYTES` was not written by this library.
+ * @throws {StorageError} `corrupt`.
+ */
+function refuseTooLarge(size: number, key: string, fate: string): void {
+	if (size > MAX_RECORD_BYTES) {
+		throw new StorageError(
+			`The record under "${key}" is larger than the ${MAX_RECORD_BYTES / 1024 / 1024} MiB a record may be; it is ${fate}`,
+			{ problem: 'corrupt', key },
+		);
 	}
 }
 

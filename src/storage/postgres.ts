@@ -210,23 +210,19 @@ export class PostgresStore implements TokenStore {
 	}
 
 	async set(key: string, record: StoredRecord): Promise<void> {
-		const value = JSON.stringify(record);
-		const notice = JSON.stringify({ key, record } satisfies Notice);
-		// NOTIFY in the writing statement: listeners hear of it at commit, never of a rolled-back one.
-		// A record of a newer schema version is left alone in the same statement (no row comes back).
-		const { rowCount } = await this.#query(
-			key,
-			'write',
-			`WITH written AS (INSERT INTO ${this.#table} AS t (key, record, updated_at) VALUES ($1, $2::jsonb, now()) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at WHERE jsonb_typeof(t.record -> 'version') IS DISTINCT FROM 'number' OR (t.record ->> 'version')::numeric <= $5 RETURNING 1) SELECT pg_notify($3, $4) FROM written`,
-			[
-				key,
-				value,
-				this.#name,
-				Buffer.byteLength(notice) < NOTIFY_LIMIT ? notice : JSON.stringify({ key }),
-				STORED_RECORD_VERSION,
-			],
+		if ((await this.#write(key, record, '')) === 0) throw newerRecordLeftInPlace(key);
+	}
+
+	async setIfUnchanged(
+		key: string,
+		record: StoredRecord,
+		replaces: string | undefined,
+	): Promise<boolean> {
+		// Both checks in the writing statement: a row another context wrote meanwhile stays.
+		const unchanged = ` AND t.record #>> '{token,access_token}' IN ($6, $7)`;
+		return (
+			(await this.#write(key, record, unchanged, [replaces ?? '', record.token.access_token])) === 1
 		);
-		if (rowCount === 0) throw newerRecordLeftInPlace(key);
 	}
 
 	async delete(key: string): Promise<void> {
@@ -450,6 +446,35 @@ export class PostgresStore implements TokenStore {
 			{ problem: 'corrupt', key },
 			cause === undefined ? {} : { cause },
 		);
+	}
+
+	/**
+	 * Writes the record and notifies, in one statement, unless the row holds a record of a newer
+	 * schema version or fails `condition` (SQL on the row `t`, with `values` from `$6`). Resolves
+	 * with the number of rows written.
+	 */
+	async #write(
+		key: string,
+		record: StoredRecord,
+		condition: string,
+		values: string[] = [],
+	): Promise<number> {
+		const notice = JSON.stringify({ key, record } satisfies Notice);
+		// NOTIFY in the writing statement: listeners hear of it at commit, never of a rolled-back one.
+		const { rowCount } = await this.#query(
+			key,
+			'write',
+			`WITH written AS (INSERT INTO ${this.#table} AS t (key, record, updated_at) VALUES ($1, $2::jsonb, now()) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at WHERE (jsonb_typeof(t.record -> 'version') IS DISTINCT FROM 'number' OR (t.record ->> 'version')::numeric <= $5)${condition} RETURNING 1) SELECT pg_notify($3, $4) FROM written`,
+			[
+				key,
+				JSON.stringify(record),
+				this.#name,
+				Buffer.byteLength(notice) < NOTIFY_LIMIT ? notice : JSON.stringify({ key }),
+				STORED_RECORD_VERSION,
+				...values,
+			],
+		);
+		return rowCount ?? 0;
 	}
 
 	#query<R extends pg.QueryResultRow = pg.QueryResultRow>(

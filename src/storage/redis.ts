@@ -79,6 +79,11 @@ const LOCK_POLL_MAX = 100;
 const SET_SCRIPT = script(
 	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if ok and type(v) == 'table' and type(v.version) == 'number' and v.version > tonumber(ARGV[3]) then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
 );
+// SET_SCRIPT, only while the record holds the access token the write replaces (ARGV[4]) or its
+// own (ARGV[5]), or there is none: a replayed write never lands on one another context made.
+const SET_IF_UNCHANGED_SCRIPT = script(
+	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if not ok or type(v) ~= 'table' or type(v.token) ~= 'table' or (type(v.version) == 'number' and v.version > tonumber(ARGV[3])) then return 0 end local a = v.token.access_token if a ~= ARGV[4] and a ~= ARGV[5] then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
+);
 // The length first: a record too large to be one is not sent over (its length is, as a number).
 const GET_SCRIPT = script(
 	"local n = redis.call('STRLEN', KEYS[1]) if n > tonumber(ARGV[1]) then return n end return redis.call('GET', KEYS[1])",
@@ -204,15 +209,40 @@ export class RedisStore implements TokenStore {
 	async set(key: string, record: StoredRecord): Promise<void> {
 		const { record: name, channel } = this.keysFor(key);
 		const value = JSON.stringify(record);
-		const written = await this.#run(key, 'write', () =>
-			this.#eval(SET_SCRIPT, [name], [value, channel, String(STORED_RECORD_VERSION)]),
+		const written = await this.#run(key, 'write', (abandoned) =>
+			this.#sendWhenReady(abandoned, () =>
+				this.#eval(SET_SCRIPT, [name], [value, channel, String(STORED_RECORD_VERSION)]),
+			),
 		);
 		if (written === 0) throw newerRecordLeftInPlace(key);
 	}
 
+	async setIfUnchanged(
+		key: string,
+		record: StoredRecord,
+		replaces: string | undefined,
+	): Promise<boolean> {
+		const { record: name, channel } = this.keysFor(key);
+		const value = JSON.stringify(record);
+		// An access token is never empty, so '' stands for "no token" and matches none.
+		const args = [
+			value,
+			channel,
+			String(STORED_RECORD_VERSION),
+			replaces ?? '',
+			record.token.access_token,
+		];
+		const written = await this.#run(key, 'write', (abandoned) =>
+			this.#sendWhenReady(abandoned, () => this.#eval(SET_IF_UNCHANGED_SCRIPT, [name], args)),
+		);
+		return written === 1;
+	}
+
 	async delete(key: string): Promise<void> {
 		const { record, channel } = this.keysFor(key);
-		await this.#run(key, 'delete', () => this.#eval(DELETE_SCRIPT, [record], [channel]));
+		await this.#run(key, 'delete', (abandoned) =>
+			this.#sendWhenReady(abandoned, () => this.#eval(DELETE_SCRIPT, [record], [channel])),
+		);
 	}
 
 	async lock<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T> {
@@ -375,6 +405,38 @@ export class RedisStore implements TokenStore {
 		);
 	}
 
+	/**
+	 * Sends a write only on a connection that is up, never queued while Redis is away: a queued
+	 * write is sent when Redis comes back, after its caller was told it failed (and replayed it
+	 * conditionally), and would land over what another context wrote meanwhile. Once `abandoned`
+	 * (the caller gave up), nothing is sent.
+	 */
+	async #sendWhenReady<T>(abandoned: AbortSignal, send: () => Promise<T>): Promise<T> {
+		const client = this.#client;
+		if (client.status !== 'ready') {
+			// A store made from a url connects on first use.
+			if (client.status === 'wait') client.connect().catch(() => {});
+			await new Promise<void>((resolve, reject) => {
+				const settle = () => {
+					client.off('ready', onReady);
+					abandoned.removeEventListener('abort', onAbort);
+				};
+				const onReady = () => {
+					settle();
+					resolve();
+				};
+				const onAbort = () => {
+					settle();
+					reject(new Error('Not sent: Redis was not connected'));
+				};
+				client.on('ready', onReady);
+				abandoned.addEventListener('abort', onAbort);
+			});
+		}
+		if (abandoned.aborted) throw new Error('Not sent: Redis was not connected');
+		return send();
+	}
+
 	/** EVALSHA, falling back to EVAL when the server does not have the script cached (NOSCRIPT). */
 	async #eval(lua: Script, keys: string[], args: string[]): Promise<unknown> {
 		try {
@@ -391,14 +453,19 @@ export class RedisStore implements TokenStore {
 	 * the answer is awaited up to `SLOW_COMMAND_LIMIT`: a caller told "unavailable" falls back to
 	 * working without the store, which for a lock means a second refresh with a spent token.
 	 */
-	async #run<T>(key: string, operation: string, command: () => Promise<T>): Promise<T> {
+	async #run<T>(
+		key: string,
+		operation: string,
+		command: (abandoned: AbortSignal) => Promise<T>,
+	): Promise<T> {
 		if (this.#closed) {
 			throw new StorageError(`Cannot ${operation} "${key}": the RedisStore is closed`, {
 				problem: 'unavailable',
 				key,
 			});
 		}
-		const pending = command();
+		const giveUp = new AbortController();
+		const pending = command(giveUp.signal);
 		// The command may still fail after the timeout has answered for it.
 		pending.catch(() => {});
 		const started = Date.now();
@@ -414,6 +481,7 @@ export class RedisStore implements TokenStore {
 				const waited = Date.now() - started;
 				const { status } = this.#client;
 				if (status !== 'ready' || waited >= Math.max(SLOW_COMMAND_LIMIT, this.#commandTimeout)) {
+					giveUp.abort();
 					throw new Error(`No answer from Redis within ${waited} ms (connection: ${status})`);
 				}
 			}
@@ -457,6 +525,9 @@ function connect(url: string): Redis {
 		// Fail queued commands after one reconnect attempt rather than twenty: a session keeps its
 		// token in memory and does better hearing early that Redis is gone.
 		maxRetriesPerRequest: 1,
+		// A write sent before a connection dropped is not sent again on the next one: its caller
+		// may have been told it failed (see #sendWhenReady).
+		autoResendUnfulfilledCommands: false,
 	});
 	client.on('error', () => {});
 	return client;

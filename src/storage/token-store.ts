@@ -51,9 +51,10 @@ export interface StoredRecord {
 	/** When the record was written, in epoch milliseconds. */
 	writtenAt: number;
 	/**
-	 * The access tokens for the session's other resources (RFC 8707), by the origin they go to; the
-	 * refresh token they were obtained with is `token`'s. Holds secrets. Optional within version 1:
-	 * a reader that ignores it keeps working, and what it writes without it is fetched again.
+	 * The access tokens of the session's `resources` APIs (RFC 8707), as token records by the origin
+	 * they go to; the refresh token they were obtained with is `token`'s. Holds secrets. Optional
+	 * within version 1: a reader that ignores it keeps working, and a record written without it
+	 * only costs a token request per API. The session reads it; an entry it cannot read is left out.
 	 */
 	resources?: Record<string, TokenRecord>;
 	/** The DPoP key the token is bound to (version 2). Holds a private key. */
@@ -102,6 +103,20 @@ export interface TokenStore {
 	/** Removes the record. */
 	delete(key: string): Promise<void>;
 	/**
+	 * Writes `record` only if the record under `key` is still the one it replaces: one holding the
+	 * access token `replaces`, or this record's own (an earlier try that landed), or none at all (a
+	 * Redis restarted without persistence comes back empty, and what the session refreshed while it
+	 * was down must not be lost). Checked and written in one step on the store's side. Resolves
+	 * `false`, writing nothing, when another context wrote the record meanwhile (or one of a newer
+	 * schema version is there). A session replays a save that failed through it; a store without it
+	 * gets a read and a write under its lock instead.
+	 */
+	setIfUnchanged?(
+		key: string,
+		record: StoredRecord,
+		replaces: string | undefined,
+	): Promise<boolean>;
+	/**
 	 * Runs `fn` while holding an exclusive lock on `key` across every context that shares the store.
 	 * The lock is released when `fn` settles, or after `options.ttl` if the holder dies.
 	 */
@@ -139,6 +154,43 @@ export function refuseToReplaceNewer(current: unknown, key: string): void {
 	}
 }
 
+/**
+ * Whether a record may replace `current` in a conditional write (see `TokenStore.setIfUnchanged`).
+ * `current` is what the store holds now, as read.
+ */
+export function isUnchanged(
+	current: unknown,
+	record: StoredRecord,
+	replaces: string | undefined,
+): boolean {
+	if (current === undefined || current === null) return true;
+	const held = (current as { token?: { access_token?: unknown } }).token?.access_token;
+	const version = (current as Partial<StoredRecord>).version;
+	if (typeof version === 'number' && version > STORED_RECORD_VERSION) return false;
+	return held !== undefined && (held === replaces || held === record.token.access_token);
+}
+
+/**
+ * Writes `record` under `key` only if the store still holds what it replaces: through the store's
+ * own `setIfUnchanged`, else with a read and a write under its lock (when it has one), which holds
+ * against every writer that takes the lock to write, as sessions do when they refresh.
+ */
+export async function setIfUnchanged(
+	store: TokenStore,
+	key: string,
+	record: StoredRecord,
+	replaces: string | undefined,
+	lock: LockOptions,
+): Promise<boolean> {
+	if (store.setIfUnchanged !== undefined) return store.setIfUnchanged(key, record, replaces);
+	const write = async () => {
+		if (!isUnchanged(await store.get(key), record, replaces)) return false;
+		await store.set(key, record);
+		return true;
+	};
+	return store.lock === undefined ? write() : store.lock(key, write, lock);
+}
+
 /** What a store whose check runs on its server (Redis, PostgreSQL) throws when it refused a write. */
 export function newerRecordLeftInPlace(key: string): StorageError {
 	return new StorageError(
@@ -167,31 +219,23 @@ export function storedRecordOr<T>(
 }
 
 /**
- * Builds the record a store keeps for a token, with the tokens of the session's other resources
- * and the DPoP key the tokens are bound to, if any.
+ * Builds the record a store keeps for a token, with the DPoP key the token is bound to, if any.
+ * (The session adds the tokens of its `resources` APIs.)
  */
 export function encodeStoredRecord(
 	token: Token,
 	now: number = Date.now(),
 	extras: {
-		/** The tokens of the session's other resources, by origin. */
-		resources?: ReadonlyMap<string, Token> | undefined;
 		/** The DPoP key the tokens are bound to. */
 		dpop?: StoredDPoPKey | undefined;
 	} = {},
 ): StoredRecord {
-	const { resources, dpop } = extras;
+	const { dpop } = extras;
 	const record: StoredRecord = {
 		version: dpop === undefined ? PLAIN_RECORD_VERSION : STORED_RECORD_VERSION,
 		token: tokenToRecord(token, now),
 		writtenAt: now,
 	};
-	if (resources !== undefined && resources.size > 0) {
-		record.resources = {};
-		for (const [origin, resourceToken] of resources) {
-			record.resources[origin] = tokenToRecord(resourceToken, now);
-		}
-	}
 	if (dpop !== undefined) record.dpop = dpop;
 	return record;
 }
@@ -208,8 +252,6 @@ export function decodeStoredRecord(
 	token: Token;
 	/** When the record was written, in epoch milliseconds by the writer's clock. */
 	writtenAt: number;
-	/** The tokens of the session's other resources, by origin; empty when there are none. */
-	resources: ReadonlyMap<string, Token>;
 	/** The DPoP key stored with the token, unchecked against it (the session checks). */
 	dpop?: StoredDPoPKey | undefined;
 } {
@@ -235,27 +277,13 @@ export function decodeStoredRecord(
 			key,
 		});
 	}
+	// Checked by the DPoP session that reads it, in its own module: other sessions never load it.
 	const dpop = record.version === STORED_RECORD_VERSION ? record.dpop : undefined;
-	if (dpop !== undefined && !isStoredDPoPKey(dpop)) {
-		throw new StorageError(`The record under "${key}" holds an invalid DPoP key`, {
-			problem: 'corrupt',
-			key,
-		});
-	}
 	try {
-		const resources = new Map<string, Token>();
-		if (record.resources !== undefined) {
-			if (typeof record.resources !== 'object' || record.resources === null) {
-				throw new TypeError('resources is not an object');
-			}
-			for (const [origin, value] of Object.entries(record.resources)) {
-				resources.set(origin, tokenFromRecord(value));
-			}
-		}
 		const token = tokenFromRecord(record.token);
 		return dpop === undefined
-			? { token, writtenAt: record.writtenAt, resources }
-			: { token, writtenAt: record.writtenAt, resources, dpop };
+			? { token, writtenAt: record.writtenAt }
+			: { token, writtenAt: record.writtenAt, dpop };
 	} catch (error) {
 		throw new StorageError(
 			`The record under "${key}" holds no valid token`,
@@ -263,16 +291,4 @@ export function decodeStoredRecord(
 			{ cause: error },
 		);
 	}
-}
-
-function isStoredDPoPKey(value: unknown): value is StoredDPoPKey {
-	if (typeof value !== 'object' || value === null) return false;
-	const { jkt, privateJwk, keyPair } = value as Record<string, unknown>;
-	const isObject = (member: unknown) => typeof member === 'object' && member !== null;
-	return (
-		typeof jkt === 'string' &&
-		jkt !== '' &&
-		(privateJwk === undefined || isObject(privateJwk)) &&
-		(keyPair === undefined || isObject(keyPair))
-	);
 }

@@ -45,6 +45,8 @@ const keys = new Map<string, CryptoKey>();
 const held = new Map<number, () => void>();
 const requests = new Map<number, Promise<number>>();
 const subscriptions = new Map<number, () => void>();
+const heldDatabases = new Map<number, IDBDatabase>();
+const upgrades = new Map<number, Promise<string>>();
 const sessions = new Map<
 	number,
 	{ session: OAuth2Session; tokenRequests: number; fired?: Promise<number[]> }
@@ -195,6 +197,54 @@ const harness = {
 		const store = idbStore(databaseName, objectStoreName);
 		await idbSet(to, await idbGet(from, store), store);
 	},
+
+	/**
+	 * Opens the database at its version and keeps the connection, deaf to `versionchange`: other
+	 * code of the origin that blocks upgrades and deletes until `closeHeld(id)`.
+	 */
+	async holdOpen(databaseName: string): Promise<number> {
+		const db = await new Promise<IDBDatabase>((resolve, reject) => {
+			const request = indexedDB.open(databaseName);
+			request.onsuccess = () => resolve(request.result);
+			request.onerror = () => reject(request.error);
+		});
+		const id = ++ids;
+		heldDatabases.set(id, db);
+		return id;
+	},
+
+	closeHeld(id: number): void {
+		heldDatabases.get(id)?.close();
+		heldDatabases.delete(id);
+	},
+
+	/** Asks for an upgrade to `version` and returns at once; `upgraded(id)` waits for it. */
+	requestUpgrade(databaseName: string, version: number): number {
+		const id = ++ids;
+		const request = indexedDB.open(databaseName, version);
+		upgrades.set(
+			id,
+			new Promise((resolve, reject) => {
+				request.onsuccess = () => {
+					request.result.close();
+					resolve('upgraded');
+				};
+				request.onerror = () => reject(request.error);
+			}),
+		);
+		return id;
+	},
+
+	upgraded: (id: number) => upgrades.get(id),
+
+	/** Deletes a database: `'deleted'`, or `'blocked'` when an open connection holds it up. */
+	deleteDatabase: (databaseName: string) =>
+		new Promise<string>((resolve, reject) => {
+			const request = indexedDB.deleteDatabase(databaseName);
+			request.onblocked = () => resolve('blocked');
+			request.onsuccess = () => resolve('deleted');
+			request.onerror = () => reject(request.error);
+		}),
 
 	/** Makes a database whose object store is missing: every store operation on it fails. */
 	async breakDatabase(databaseName: string): Promise<void> {

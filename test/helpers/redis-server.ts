@@ -17,6 +17,11 @@ export interface RedisTestServer {
 	readonly running: boolean;
 	/** Stops the server: SIGTERM, then SIGKILL if it is still there after `graceMs`. */
 	stop(graceMs?: number): Promise<void>;
+	/**
+	 * Starts a stopped server again on the same port, with the same arguments and `extraArgs`
+	 * after them (a later argument wins): a Redis that went away and came back, to its clients.
+	 */
+	restart(extraArgs?: readonly string[]): Promise<void>;
 }
 
 // Runs redis-server in the background and kills it once stdin reaches end of file: our side of the
@@ -41,21 +46,38 @@ export async function startRedisServer(
 	// Another process may take the free port between our probe and redis-server's bind.
 	for (let attempt = 0; attempt < 5; attempt++) {
 		const port = await freePort();
+		let current: Launched;
 		try {
-			return await launch(binary, port, extraArgs, configFile);
+			current = await launch(binary, port, extraArgs, configFile);
 		} catch (error) {
 			lastError = error;
+			continue;
 		}
+		return {
+			port,
+			url: `redis://127.0.0.1:${port}`,
+			get running() {
+				return current.running;
+			},
+			stop: (graceMs) => current.stop(graceMs),
+			async restart(more = []) {
+				if (current.running) throw new Error(`redis-server on port ${port} is still running`);
+				// The port was ours a moment ago; a test that lost it to another process fails here.
+				current = await launch(binary, port, [...extraArgs, ...more], configFile);
+			},
+		};
 	}
 	throw lastError;
 }
+
+type Launched = Pick<RedisTestServer, 'running' | 'stop'>;
 
 async function launch(
 	binary: string,
 	port: number,
 	extraArgs: readonly string[],
 	configFile: string | undefined,
-): Promise<RedisTestServer> {
+): Promise<Launched> {
 	const child = spawn(
 		'/bin/sh',
 		[
@@ -114,8 +136,6 @@ async function launch(
 	const pid = serverPid;
 
 	return {
-		port,
-		url: `redis://127.0.0.1:${port}`,
 		get running() {
 			return !exited;
 		},

@@ -152,6 +152,47 @@ describe('authorization code + PKCE + DPoP', () => {
 	});
 });
 
+describe('PAR + DPoP (RFC 9126, RFC 9449 §10)', () => {
+	it('pushes with a proof and dpop_jkt (nonce retried once), and the code goes only with that key', async () => {
+		const session = dpopSession(server, {
+			clientId: server.clients.parPublic.clientId,
+			pushedAuthorizationRequestEndpoint: server.pushedAuthorizationRequestEndpoint,
+		});
+		const pushes = server.stats.parRequests;
+		const { url } = await session.authorizationUrl();
+		expect(server.stats.parRequests - pushes).toBe(2);
+		expect([...new URL(url).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
+		const callback = await server.approve(url);
+		const token = await session.fetchToken({
+			authorizationResponse: callback,
+			issuer: server.issuer,
+		});
+		expect(token.tokenType).toBe('DPoP');
+		expect((await session.fetch(`${server.api}/me`)).status).toBe(200);
+		expect(dpopStats().thumbprints.has((await session.dpopThumbprint()) as string)).toBe(true);
+		session.close();
+
+		// A code pushed with one key's dpop_jkt is refused to another key.
+		const first = dpopSession(server, {
+			clientId: server.clients.parPublic.clientId,
+			pushedAuthorizationRequestEndpoint: server.pushedAuthorizationRequestEndpoint,
+		});
+		const pushed = await first.authorizationUrl();
+		const other = dpopSession(server, { clientId: server.clients.parPublic.clientId });
+		const error = await other
+			.fetchToken({
+				authorizationResponse: await server.approve(pushed.url),
+				issuer: server.issuer,
+				state: pushed.state,
+				codeVerifier: pushed.codeVerifier,
+			})
+			.catch((e: unknown) => e);
+		expect(error).toMatchObject({ name: 'OAuth2ResponseError', error: 'invalid_grant' });
+		first.close();
+		other.close();
+	});
+});
+
 describe('a server without DPoP', () => {
 	it('answers with a Bearer token, refused as a downgrade unless allowBearer', async () => {
 		const session = dpopSession(plain);

@@ -39,11 +39,12 @@ describe('the SPA first load', () => {
 		['the OAuth 2 error of an error answer', /^src\/errors\/oauth2-response-error\.ts$/],
 		["the specification's text for each error code", /error-code/],
 		[
-			'the retry library, until a first attempt fails',
-			/node_modules\/(p-retry|is-network-error)\//,
+			'the retry library and how retries are judged, until a first attempt fails',
+			/node_modules\/(p-retry|is-network-error)\/|^src\/session\/retry\.ts$/,
 		],
+		['the messages of a request that got no usable answer', /^src\/session\/request-failure\.ts$/],
 		['DPoP, which has a figure of its own', /dpop/],
-		['pushed authorization requests', /^src\/protocol\/par\.ts$/],
+		['pushed authorization requests', /^src\/(session\/pushed-authorization|protocol\/par)\.ts$/],
 		['OAuth2Client, the client for many users', /^src\/session\/oauth2-client\.ts$/],
 		[
 			'discovery, the device flow and introspection',

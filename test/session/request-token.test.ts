@@ -17,10 +17,10 @@ import {
 } from '../../src/protocol/grants.js';
 import { defineProfile } from '../../src/protocol/profile.js';
 import { facebook } from '../../src/protocol/profiles/index.js';
+import { retryAfterDelay } from '../../src/session/request-failure.js';
 import {
 	type RequestTokenOptions,
 	requestToken,
-	retryAfterDelay,
 	sendTokenRequest,
 } from '../../src/session/request-token.js';
 import { type Handler, sendJson, startServer, type TestServer } from '../helpers/http-server.js';

@@ -3,11 +3,12 @@ import diagnostics from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors/index.js';
 import type { OAuth2SessionEvents } from '../../src/session/events.js';
-import type { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import { printouts } from '../fuzz/runs.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { type ResourceServers, startResourceServers } from '../helpers/resource-servers.js';
 import { sessionOn } from '../helpers/session.js';
 
 // Each refresh and each wait for the store's lock is reported: through the session's events, and
@@ -59,7 +60,7 @@ describe('refresh telemetry through the session events', () => {
 		const session = make(expired());
 		const seen = recorded(session);
 		const elapsed = await timed(() => session.fetch(`${server.origin}/api/me`));
-		expect(seen.refreshStarted).toEqual([{ reason: 'expired' }]);
+		expect(seen.refreshStarted).toEqual([{ reason: 'expired', resource: undefined }]);
 		expect(seen.refreshFinished).toHaveLength(1);
 		const finished = seen.refreshFinished?.[0];
 		expect(finished).toMatchObject({ reason: 'expired', outcome: 'success', error: undefined });
@@ -176,7 +177,7 @@ describe('refresh telemetry through node:diagnostics_channel', () => {
 			'error',
 			'asyncEnd',
 		]);
-		expect(events[0]?.[1]).toEqual({ reason: 'expired', storeKey: 'user-7' });
+		expect(events[0]?.[1]).toEqual({ reason: 'expired', resource: undefined, storeKey: 'user-7' });
 		expect(events[1]?.[1]).toMatchObject({ storeKey: 'user-7', outcome: 'acquired' });
 		expect(events[2]?.[1]).toMatchObject({ reason: 'expired', outcome: 'success' });
 		expect(events[2]?.[1].result).toBeUndefined();
@@ -254,5 +255,41 @@ describe('telemetry payloads', () => {
 		for (const secret of [...tokens.filter((t) => t !== ''), 's3cret', 'QUERYSECRET']) {
 			expect(printed).not.toContain(secret);
 		}
+	});
+});
+
+describe('refresh telemetry of a token per resource', () => {
+	let apis: ResourceServers;
+	beforeAll(async () => {
+		apis = await startResourceServers();
+	});
+	afterAll(() => apis.close());
+
+	it("names the API whose token it got, and tells each API's refresh from the others' at once", async () => {
+		const session = new OAuth2Session({
+			clientId: 'app',
+			tokenEndpoint: apis.auth.tokenEndpoint,
+			resources: { [apis.a.origin]: {}, [apis.b.origin]: {} },
+			token: apis.auth.signIn(),
+			proactiveRefresh: false,
+			minRefreshInterval: 0,
+		});
+		const seen = recorded(session);
+		await Promise.all([session.fetch(`${apis.a.origin}/me`), session.fetch(`${apis.b.origin}/me`)]);
+		const finished = (seen.refreshFinished ?? []).map(({ resource, outcome }) => ({
+			resource,
+			outcome,
+		}));
+		expect(finished).toEqual(
+			expect.arrayContaining([
+				{ resource: apis.a.origin, outcome: 'success' },
+				{ resource: apis.b.origin, outcome: 'success' },
+			]),
+		);
+		expect(finished).toHaveLength(2);
+		expect(seen.refreshStarted?.map((e) => e.resource).sort()).toEqual(
+			[apis.a.origin, apis.b.origin].sort(),
+		);
+		session.close();
 	});
 });

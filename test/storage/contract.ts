@@ -8,6 +8,7 @@ import {
 	encodeStoredRecord,
 	STORED_RECORD_VERSION,
 	type StoredRecord,
+	setIfUnchanged,
 	type TokenStore,
 } from '../../src/storage/token-store.js';
 
@@ -102,6 +103,29 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 			await peer.delete('k');
 			await store.set('k', record('older'));
 			expect((await peer.get('k'))?.token.access_token).toBe('older');
+			await cleanup();
+		});
+
+		it('a conditional write lands over the record it replaces, its own or none, never over another', async () => {
+			const { store, peer, cleanup } = await factory.create();
+			const lock = { ttl: 5_000, waitTimeout: 5_000 };
+			const write = (value: StoredRecord, replaces: string | undefined) =>
+				setIfUnchanged(store, 'k', value, replaces, lock);
+			// None there: a store that lost its data (Redis restarted without persistence).
+			expect(await write(record('one'), 'zero')).toBe(true);
+			expect(await write(record('two'), 'one')).toBe(true);
+			// Its own: an earlier try that landed after it was given up on.
+			expect(await write(record('two'), 'one')).toBe(true);
+			expect((await peer.get('k'))?.token.access_token).toBe('two');
+			// Another context wrote meanwhile: left as it is.
+			await peer.set('k', record('theirs'));
+			expect(await write(record('mine'), 'two')).toBe(false);
+			expect(await write(record('mine'), undefined)).toBe(false);
+			expect((await peer.get('k'))?.token.access_token).toBe('theirs');
+			const newer = { ...record('newer'), version: STORED_RECORD_VERSION + 1 };
+			await peer.delete('k');
+			await peer.set('k', newer as unknown as StoredRecord);
+			expect(await write(record('newer'), 'newer').catch((error: unknown) => error)).not.toBe(true);
 			await cleanup();
 		});
 
