@@ -1,7 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
-import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
@@ -294,7 +293,8 @@ export class OAuth2Session {
 		let token: Token;
 		if (options !== undefined && 'implicitResponse' in options) {
 			const { tokenFromImplicitCallback } = await import('./authorization.js');
-			token = tokenFromImplicitCallback(this.#options, options, this.#expectedState(options.state));
+			const state = await this.#expectedState(options.state);
+			token = tokenFromImplicitCallback(this.#options, options, state);
 		} else {
 			const { grant, params, signal } = await this.#grantFor(options);
 			token = await this.#requestToken(grant, params ?? {}, signal);
@@ -409,7 +409,9 @@ export class OAuth2Session {
 		return next;
 	}
 
-	#expectedState(given: string | undefined): string {
+	// Async only for the error's class, loaded with the callback code: the state is checked and
+	// spent before the first await, so two callbacks at once cannot both pass.
+	async #expectedState(given: string | undefined): Promise<string> {
 		const state = given ?? this.#pending?.state;
 		if (state === undefined) {
 			// Without a state to compare, a forged callback could not be told apart (CSRF).
@@ -420,8 +422,12 @@ export class OAuth2Session {
 		// Spent before the callback is even read: after a failed exchange or a refused callback, a
 		// second code under the same state (replayed, or injected) must not reach the token endpoint.
 		this.#spentStates ??= new Set();
-		if (this.#spentStates.has(state)) throw new StateMismatchError('used');
+		const spent = this.#spentStates.has(state);
 		this.#spentStates.add(state);
+		if (spent) {
+			const { StateMismatchError } = await import('../errors/state-mismatch-error.js');
+			throw new StateMismatchError('used');
+		}
 		return state;
 	}
 
@@ -455,7 +461,7 @@ export class OAuth2Session {
 				signal: options.signal,
 			};
 		}
-		const expectedState = this.#expectedState(options.state);
+		const expectedState = await this.#expectedState(options.state);
 		const { grantFromCallback } = await import('./authorization.js');
 		return {
 			grant: grantFromCallback(

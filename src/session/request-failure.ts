@@ -1,7 +1,11 @@
 // Why a token-style request got no usable answer: a redirect, a 5xx or 429, a timeout, a network
-// error. request-token.ts loads this module on the first such failure, so a page whose requests
-// are answered never downloads the messages.
+// error, a body too large or that cannot be decoded. request-token.ts loads this module on the
+// first such failure, so a page whose requests are answered never downloads the messages.
+import { OAuth2Error } from '../errors/oauth2-error.js';
 import { TokenRequestError } from '../errors/token-request-error.js';
+import { TokenResponseError } from '../errors/token-response-error.js';
+import { redactText, sentSecrets } from '../protocol/redact.js';
+import type { TokenRequestParts } from '../protocol/token-request.js';
 
 /** What a failure's message names: the endpoint, where it is, and how many attempts were made. */
 export interface FailedAttempt {
@@ -64,6 +68,57 @@ export function noAnswer(
 		{ reason: 'network', attempts },
 		{ cause: error instanceof TypeError ? withoutQuery(error, url) : error },
 	);
+}
+
+/** The error of a body over `maxResponseSize`, which was not read whole. */
+export function tooLarge(
+	response: Response,
+	{ name, origin }: FailedAttempt,
+	maxResponseSize: number,
+): TokenResponseError {
+	return new TokenResponseError(
+		`The ${name} at ${origin} answered with a body over ${maxResponseSize} bytes (maxResponseSize)`,
+		{ problem: 'too-large', status: response.status },
+	);
+}
+
+/**
+ * The error of a body the decoder could not read (`custom` when it was the caller's decoder), the
+ * kept body redacted of what the request sent: a server's error page may quote the form or headers.
+ */
+export function undecodable(
+	error: unknown,
+	custom: boolean,
+	text: string,
+	response: Response,
+	request: TokenRequestParts,
+): unknown {
+	const failure =
+		custom && !(error instanceof OAuth2Error)
+			? new TokenResponseError(
+					`The custom decoder could not read the token endpoint's answer (HTTP ${response.status})`,
+					{ problem: 'unparseable', status: response.status, body: text },
+					{ cause: withoutMessage(error) },
+				)
+			: error;
+	if (!(failure instanceof TokenResponseError) || failure.body === undefined) return failure;
+	return new TokenResponseError(
+		failure.message,
+		{
+			problem: failure.problem,
+			status: failure.status,
+			body: redactText(failure.body, sentSecrets(request.params, request.headers)),
+		},
+		{ cause: failure.cause },
+	);
+}
+
+/** The error's kind without its message: a parser's message quotes the text (JSON.parse does). */
+function withoutMessage(error: unknown): Error {
+	const message = 'left out: it may quote the answer';
+	const copy = error instanceof SyntaxError ? new SyntaxError(message) : new Error(message);
+	if (error instanceof Error) copy.name = error.name;
+	return copy;
 }
 
 /**

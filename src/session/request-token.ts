@@ -1,7 +1,5 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
-import { OAuth2Error } from '../errors/oauth2-error.js';
 import { TokenRequestError } from '../errors/token-request-error.js';
-import { TokenResponseError } from '../errors/token-response-error.js';
 import {
 	type ProviderProfile,
 	runTokenRequestHooks,
@@ -9,7 +7,6 @@ import {
 	type TokenHttpResponse,
 	tokenPhaseOf,
 } from '../protocol/profile.js';
-import { redactText, sentSecrets } from '../protocol/redact.js';
 import type { Token } from '../protocol/token.js';
 import {
 	type BuildTokenRequestOptions,
@@ -295,12 +292,12 @@ async function sendOnce(
 			const { answerFailure } = await import('./request-failure.js');
 			throw answerFailure(response, attempt, now);
 		}
-		text = await readText(response, options.maxResponseSize, () => {
-			return new TokenResponseError(
-				`The ${attempt.name} at ${attempt.origin} answered with a body over ${options.maxResponseSize} bytes (maxResponseSize)`,
-				{ problem: 'too-large', status: response.status },
-			);
-		});
+		const read = await readText(response, options.maxResponseSize);
+		if (read === undefined) {
+			const { tooLarge } = await import('./request-failure.js');
+			throw tooLarge(response, attempt, options.maxResponseSize);
+		}
+		text = read;
 	} catch (error) {
 		if (error instanceof TokenRequestError) throw error;
 		if (options.signal?.aborted) throw options.signal.reason;
@@ -313,19 +310,13 @@ async function sendOnce(
 	}
 	let body: unknown;
 	try {
-		body = decode(text, response, options.decoder);
+		body =
+			options.decoder === undefined
+				? decodeTokenResponseBody(text, response.headers.get('content-type'), response.status)
+				: options.decoder(text, response);
 	} catch (error) {
-		// The kept body may echo the request (a server's error page quoting the form or headers).
-		if (!(error instanceof TokenResponseError) || error.body === undefined) throw error;
-		throw new TokenResponseError(
-			error.message,
-			{
-				problem: error.problem,
-				status: error.status,
-				body: redactText(error.body, sentSecrets(request.params, request.headers)),
-			},
-			{ cause: error.cause },
-		);
+		const { undecodable } = await import('./request-failure.js');
+		throw undecodable(error, options.decoder !== undefined, text, response, request);
 	}
 	return {
 		status: response.status,
@@ -340,11 +331,12 @@ async function sendOnce(
 /**
  * The body as text, stopped and cancelled as soon as it passes `limit` bytes (or refused unread
  * when its `Content-Length` does): `response.text()` would hold any size in memory first.
+ * `undefined` when it is over the limit.
  */
-async function readText(response: Response, limit: number, tooLarge: () => Error): Promise<string> {
+async function readText(response: Response, limit: number): Promise<string | undefined> {
 	if (Number(response.headers.get('content-length')) > limit) {
 		await discardBody(response);
-		throw tooLarge();
+		return undefined;
 	}
 	const reader = response.body?.getReader();
 	const chunks: Uint8Array[] = [];
@@ -353,35 +345,11 @@ async function readText(response: Response, limit: number, tooLarge: () => Error
 		size += read.value.byteLength;
 		if (size > limit) {
 			await reader?.cancel().catch(() => {});
-			throw tooLarge();
+			return undefined;
 		}
 		chunks.push(read.value);
 	}
 	return new TextDecoder().decode(await new Blob(chunks as BlobPart[]).arrayBuffer());
-}
-
-function decode(text: string, response: Response, decoder: SendOptions['decoder']): unknown {
-	if (decoder === undefined) {
-		return decodeTokenResponseBody(text, response.headers.get('content-type'), response.status);
-	}
-	try {
-		return decoder(text, response);
-	} catch (error) {
-		if (error instanceof OAuth2Error) throw error;
-		throw new TokenResponseError(
-			`The custom decoder could not read the token endpoint's answer (HTTP ${response.status})`,
-			{ problem: 'unparseable', status: response.status, body: text },
-			{ cause: withoutMessage(error) },
-		);
-	}
-}
-
-/** The error's kind without its message: a parser's message quotes the text (JSON.parse does). */
-function withoutMessage(error: unknown): Error {
-	const message = 'left out: it may quote the answer';
-	const copy = error instanceof SyntaxError ? new SyntaxError(message) : new Error(message);
-	if (error instanceof Error) copy.name = error.name;
-	return copy;
 }
 
 /** A failure worth another attempt: no answer, a timeout, a 5xx or a 429 (not a redirect). */

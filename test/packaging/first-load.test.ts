@@ -33,6 +33,7 @@ describe('the SPA first load', () => {
 			'sign-in',
 			/^src\/(session\/authorization|protocol\/(authorization-url|authorization-callback|pkce))\.ts$/,
 		],
+		['the error of a callback state already used', /^src\/errors\/state-mismatch-error\.ts$/],
 		['logout', /^src\/(session\/revoke|protocol\/revocation)\.ts$/],
 		['record encryption and the lease lock', /^src\/storage\/indexeddb\/(cipher|lease-lock)\.ts$/],
 		['the reader of error answers', /^src\/protocol\/error-response\.ts$/],

@@ -14,12 +14,12 @@ interface PackResult {
 }
 
 /**
- * Current figures: ~270 kB packed, ~1.1 MB unpacked, more than half of it source and declaration
- * maps and the src they point to. The limits leave room to grow, and catch a stray node_modules or
- * fixture dump.
+ * Current figures (DPoP, PAR, OAuth2Client and resource tokens in): ~440 kB packed, ~1.8 MB
+ * unpacked, more than half of it source and declaration maps and the src they point to. The limits
+ * leave room to grow, and catch a stray node_modules or fixture dump (tens of MB).
  */
-const MAX_PACKED_BYTES = 400_000;
-const MAX_UNPACKED_BYTES = 2_000_000;
+const MAX_PACKED_BYTES = 600_000;
+const MAX_UNPACKED_BYTES = 2_600_000;
 
 let pack: PackResult;
 let paths: string[];
