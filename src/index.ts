@@ -201,6 +201,7 @@ export type {
 	InsufficientScopeMode,
 	OAuth2SessionOptions,
 	RefreshMode,
+	ResourceOptions,
 } from './session/options.js';
 export {
 	type PushAuthorizationRequestOptions,

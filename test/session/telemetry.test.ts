@@ -3,6 +3,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors/index.js';
 import type { OAuth2SessionEvents } from '../../src/session/events.js';
+import { OAuth2Client } from '../../src/session/oauth2-client.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { MemoryStore } from '../../src/storage/memory.js';
@@ -291,5 +292,41 @@ describe('refresh telemetry of a token per resource', () => {
 			[apis.a.origin, apis.b.origin].sort(),
 		);
 		session.close();
+	});
+});
+
+describe('refresh telemetry of an OAuth2Client', () => {
+	it("reports each user's refresh with the user's key, on the client and on the channel", async () => {
+		const client = new OAuth2Client({
+			clientId: 'app',
+			clientSecret: 's3cret',
+			tokenEndpoint: server.tokenEndpoint,
+			allowedOrigins: [server.origin],
+			store: new MemoryStore(),
+			retry: false,
+		});
+		const finished: { key: string; outcome: string }[] = [];
+		client.on('refreshFinished', ({ key, outcome }) => finished.push({ key, outcome }));
+		const traced: string[] = [];
+		const refresh = diagnostics.tracingChannel('oauth2-session:refresh');
+		const handlers = {
+			start: (context: unknown) => traced.push((context as { storeKey: string }).storeKey),
+		};
+		refresh.subscribe(handlers as never);
+		try {
+			for (const key of ['alice', 'bob']) {
+				const session = client.session(key);
+				await session.setToken(expired());
+				expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
+			}
+		} finally {
+			refresh.unsubscribe(handlers as never);
+			client.close();
+		}
+		expect(finished).toEqual([
+			{ key: 'alice', outcome: 'success' },
+			{ key: 'bob', outcome: 'success' },
+		]);
+		expect(traced).toEqual(['alice', 'bob']);
 	});
 });
