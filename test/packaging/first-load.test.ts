@@ -56,6 +56,7 @@ describe('the SPA first load', () => {
 			/^src\/(session\/unauthorized|protocol\/www-authenticate|errors\/(step-up-required|insufficient-scope)-error)\.ts$/,
 		],
 		['refresh telemetry', /^src\/session\/telemetry\.ts$/],
+		['what fetchToken() exchanges for a token', /^src\/session\/fetch-token\.ts$/],
 	])('leaves out %s', (_, module) => {
 		expect(firstLoad.modules.filter((loaded) => module.test(loaded))).toEqual([]);
 	});
