@@ -334,18 +334,8 @@ export class OAuth2Session {
 		if (token !== undefined && endpoint !== undefined) {
 			try {
 				// Loaded on first use, as sign-in is: a page that only calls APIs never logs out.
-				const { revokeToken } = await import('./revoke.js');
-				await revokeToken({
-					revocationEndpoint: endpoint,
-					token: token.refreshToken ?? token.accessToken,
-					tokenTypeHint: token.refreshToken === undefined ? 'access_token' : 'refresh_token',
-					clientAuthentication: this.#options.clientAuthentication,
-					headers: this.#options.profile?.tokenRequestHeaders,
-					fetch: this.#options.fetch,
-					retry: this.#options.retry,
-					allowInsecure: this.#options.allowInsecure,
-					maxResponseSize: this.#options.maxResponseSize,
-				});
+				const { revokeSessionToken } = await import('./revoke.js');
+				await revokeSessionToken(this.#options, endpoint, token);
 			} catch (error) {
 				failure = error;
 			}
