@@ -11,7 +11,13 @@ interface CallState {
 	retryWith: Token | undefined;
 	/** Whether this call already retried a 401: once per call, never a loop. */
 	retried401: boolean;
+	/** The DPoP nonce the last attempt's proof carried, and whether a nonce was retried already. */
+	nonce?: string | undefined;
+	nonceRetried?: boolean;
 }
+
+/** The `code` of the `ForceRetryError` behind the retry with a server's new DPoP nonce. */
+export const DPOP_NONCE_RETRY_CODE = 'OAUTH2_DPOP_NONCE';
 
 /** The `code` of the `ForceRetryError` behind the retry after a 401, as `beforeRetry` hooks see it. */
 export const TOKEN_RETRY_CODE = 'OAUTH2_TOKEN_REFRESHED';
@@ -89,6 +95,17 @@ export function oauth2Hooks(session: OAuth2Session): Hooks {
 			state.retryWith = undefined;
 		}
 		request.headers.set('authorization', token.authorization);
+		// A DPoP token goes with a fresh proof on every attempt (RFC 9449 §7).
+		if (internals.dpop !== undefined && token.tokenType === 'DPoP') {
+			const binding = await internals.dpop;
+			const sent = calls.get(context) as CallState;
+			sent.nonce = await binding.proveRequest(
+				request.headers,
+				request.method,
+				new URL(request.url),
+				token,
+			);
+		}
 	};
 
 	return {
@@ -97,8 +114,23 @@ export function oauth2Hooks(session: OAuth2Session): Hooks {
 		afterResponse: [
 			async ({ request, response, options, retryCount }) => {
 				const { status } = response;
-				if (status !== 401 && status !== 403) return;
 				const state = calls.get(options.context);
+				// A server's new DPoP nonce: sent at once, once per call, without refreshing.
+				if (
+					internals.dpop !== undefined &&
+					state?.sent.tokenType === 'DPoP' &&
+					!answeredElsewhere(request, response) &&
+					(await internals.dpop).retryWithNonce(new URL(request.url), response, {
+						sent: state.nonce,
+						retried: state.nonceRetried === true || retryCount >= options.retry.limit,
+						replayable: true,
+					})
+				) {
+					state.nonceRetried = true;
+					state.retryWith = state.sent;
+					return ky.retry({ delay: 0, code: DPOP_NONCE_RETRY_CODE });
+				}
+				if (status !== 401 && status !== 403) return;
 				if (state === undefined || answeredElsewhere(request, response)) return;
 				// Throws the typed errors a step-up or scope challenge asks for, whatever ky's retries.
 				if (!(await internals.refreshMayHelp(response, state.sent)) || status !== 401) return;

@@ -1,4 +1,5 @@
 import type { Token } from '../protocol/token.js';
+import type { DPoPBinding } from './dpop.js';
 
 /**
  * What other entry points of this package (the ky integration) need from a session beyond its
@@ -20,6 +21,8 @@ export interface SessionInternals {
 	 * `StepUpRequiredError`, and `InsufficientScopeError` (401 or 403) when the session says so.
 	 */
 	refreshMayHelp(response: Response, sent: Token): Promise<boolean>;
+	/** A DPoP session's proofs and nonces, loading; `undefined` without the `dpop` option. */
+	dpop: Promise<DPoPBinding> | undefined;
 }
 
 const registry = new WeakMap<object, SessionInternals>();

@@ -121,6 +121,7 @@ export class OAuth2Session {
 			tokenForRequest: () => this.#keeper.tokenForRequest(),
 			tokenAfter401: (used) => this.#tokenAfter401(used),
 			refreshMayHelp: (response, sent) => this.#refreshMayHelp(response, sent),
+			dpop: this.#dpop,
 		});
 	}
 

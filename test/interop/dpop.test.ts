@@ -4,14 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
-import {
-	DPoPError,
-	OAuth2Session,
-	type OAuth2SessionOptions,
-	type Token,
-} from '../../src/index.js';
+import { DPoPError } from '../../src/index.js';
+import { DPOP_REDIRECT_URI, dpopSession, signIn } from '../helpers/dpop-session.js';
 
-const redirectUri = 'http://127.0.0.1:9/callback';
+const redirectUri = DPOP_REDIRECT_URI;
 
 let server: AuthServer;
 let plain: AuthServer;
@@ -24,25 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
 	await Promise.all([server.close(), plain.close()]);
 });
-
-function dpopSession(on: AuthServer, options: Partial<OAuth2SessionOptions> = {}) {
-	return new OAuth2Session({
-		clientId: on.clients.public.clientId,
-		authorizationEndpoint: on.authorizationEndpoint,
-		tokenEndpoint: on.tokenEndpoint,
-		redirectUri,
-		scope: on.scope,
-		allowedOrigins: [on.origin],
-		proactiveRefresh: false,
-		dpop: true,
-		...options,
-	});
-}
-
-async function signIn(session: OAuth2Session, on: AuthServer): Promise<Token> {
-	const { url } = await session.authorizationUrl();
-	return session.fetchToken({ authorizationResponse: await on.approve(url), issuer: on.issuer });
-}
 
 const dpopStats = () => {
 	const stats = server.stats.dpop;

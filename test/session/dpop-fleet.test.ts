@@ -8,15 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
-import { OAuth2Session, type TokenStore } from '../../src/index.js';
+import type { TokenStore } from '../../src/index.js';
 import { FileStore } from '../../src/storage/file.js';
 import { RedisStore } from '../../src/storage/redis.js';
 import type { StoredRecord } from '../../src/storage/token-store.js';
 import { killFixtureProcesses, startFixture } from '../helpers/child-process.js';
+import { DPOP_REDIRECT_URI, dpopSession, signIn } from '../helpers/dpop-session.js';
 import { type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
 import { requireBinary } from '../helpers/requirements.js';
 
-const redirectUri = 'http://127.0.0.1:9/callback';
+const redirectUri = DPOP_REDIRECT_URI;
 const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
 	'/usr/bin/redis-server',
 ]);
@@ -33,23 +34,8 @@ afterAll(async () => {
 
 /** Signs in with DPoP into `store`, then makes the stored access token expired. */
 async function expiredDPoPRecord(store: TokenStore, storeKey: string): Promise<string> {
-	const session = new OAuth2Session({
-		clientId: server.clients.public.clientId,
-		authorizationEndpoint: server.authorizationEndpoint,
-		tokenEndpoint: server.tokenEndpoint,
-		redirectUri,
-		scope: server.scope,
-		allowedOrigins: [server.origin],
-		proactiveRefresh: false,
-		store,
-		storeKey,
-		dpop: true,
-	});
-	const { url } = await session.authorizationUrl();
-	await session.fetchToken({
-		authorizationResponse: await server.approve(url),
-		issuer: server.issuer,
-	});
+	const session = dpopSession(server, { store, storeKey });
+	await signIn(session, server);
 	const thumbprint = (await session.dpopThumbprint()) as string;
 	session.close();
 	const record = (await store.get(storeKey)) as StoredRecord;

@@ -10,6 +10,7 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
 import {
+	clientCredentialsGrant,
 	DPoPError,
 	MemoryStore,
 	OAuth2Session,
@@ -17,9 +18,22 @@ import {
 	type TokenStore,
 } from '../../src/index.js';
 import { FileStore } from '../../src/storage/file.js';
+import { PostgresStore } from '../../src/storage/postgres.js';
 import type { StoredRecord } from '../../src/storage/token-store.js';
+import {
+	DPOP_REDIRECT_URI,
+	dpopSession as dpopSessionOn,
+	signIn as signInOn,
+} from '../helpers/dpop-session.js';
+import {
+	type PostgresTestServer,
+	requirePostgres,
+	startPostgresServer,
+} from '../helpers/postgres-server.js';
 
-const redirectUri = 'http://127.0.0.1:9/callback';
+const postgres = requirePostgres();
+
+const redirectUri = DPOP_REDIRECT_URI;
 let server: AuthServer;
 const dirs: string[] = [];
 beforeAll(async () => {
@@ -30,27 +44,8 @@ afterAll(async () => {
 	await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-function dpopSession(options: Partial<OAuth2SessionOptions> = {}) {
-	return new OAuth2Session({
-		clientId: server.clients.public.clientId,
-		authorizationEndpoint: server.authorizationEndpoint,
-		tokenEndpoint: server.tokenEndpoint,
-		redirectUri,
-		scope: server.scope,
-		allowedOrigins: [server.origin],
-		proactiveRefresh: false,
-		dpop: true,
-		...options,
-	});
-}
-
-async function signIn(session: OAuth2Session): Promise<void> {
-	const { url } = await session.authorizationUrl();
-	await session.fetchToken({
-		authorizationResponse: await server.approve(url),
-		issuer: server.issuer,
-	});
-}
+const dpopSession = (options: Partial<OAuth2SessionOptions> = {}) => dpopSessionOn(server, options);
+const signIn = (session: OAuth2Session) => signInOn(session, server);
 
 async function fileStore(): Promise<{ store: FileStore; dir: string }> {
 	const dir = await mkdtemp(join(tmpdir(), 'dpop-store-'));
@@ -124,6 +119,38 @@ describe.each(stores)('%s', (_, makeStore) => {
 		expect(await session.dpopThumbprint()).not.toBe(before);
 		expect((await session.fetch(`${server.api}/me`)).status).toBe(200);
 		session.close();
+	});
+});
+
+describe('a daemon with a grant and no token yet', () => {
+	it('contexts sharing a FileStore make one key under the lock, and one token with it', async () => {
+		const { dir } = await fileStore();
+		const { clientId, clientSecret } = server.clients.service;
+		const daemons = Array.from(
+			{ length: 4 },
+			() =>
+				new OAuth2Session({
+					clientId,
+					clientSecret,
+					tokenEndpoint: server.tokenEndpoint,
+					grant: clientCredentialsGrant({ scope: 'api:read' }),
+					allowedOrigins: [server.origin],
+					proactiveRefresh: false,
+					// A store instance each, as separate processes would have.
+					store: new FileStore({ dir }),
+					dpop: true,
+				}),
+		);
+		const before = server.stats.tokenRequests;
+		const statuses = await Promise.all(
+			daemons.map(async (daemon) => (await daemon.fetch(`${server.api}/me`)).status),
+		);
+		expect(statuses).toEqual([200, 200, 200, 200]);
+		// One token request, sent twice: its first proof had no nonce yet.
+		expect(server.stats.tokenRequests - before).toBe(2);
+		const thumbprints = new Set(await Promise.all(daemons.map((d) => d.dpopThumbprint())));
+		expect(thumbprints.size).toBe(1);
+		for (const daemon of daemons) daemon.close();
 	});
 });
 
@@ -252,5 +279,41 @@ describe('no secret in any printout', () => {
 		].join('\n');
 		expect(printed).not.toContain(jwk.d as string);
 		session.close();
+	});
+});
+
+describe.skipIf(postgres.missing)(postgres.title('PostgresStore'), () => {
+	let database: PostgresTestServer;
+	const opened: PostgresStore[] = [];
+	const storeOn = () => {
+		const store = new PostgresStore({ connectionString: database.url, table: 'dpop_tokens' });
+		opened.push(store);
+		return store;
+	};
+	beforeAll(async () => {
+		database = await startPostgresServer(postgres.path as string);
+		await storeOn().migrate();
+	}, 60_000);
+	afterAll(async () => {
+		await Promise.all(opened.map((store) => store.close()));
+		await database?.stop();
+	});
+
+	it('keeps the private JWK in the record; another connection signs and refreshes with it', async () => {
+		const first = dpopSession({ store: storeOn() });
+		await signIn(first);
+		const thumbprint = await first.dpopThumbprint();
+		first.close();
+		const store = storeOn();
+		const record = (await store.get('default')) as StoredRecord;
+		expect(record.version).toBe(2);
+		expect(record.dpop?.privateJwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
+		const second = dpopSession({ store });
+		expect((await second.fetch(`${server.api}/me`)).status).toBe(200);
+		expect(await second.dpopThumbprint()).toBe(thumbprint);
+		await second.refreshToken();
+		expect((await second.fetch(`${server.api}/me`)).status).toBe(200);
+		expect(server.stats.dpop?.refused).toEqual([]);
+		second.close();
 	});
 });
