@@ -1,7 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
-import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
 import type { Grant } from '../protocol/grants.js';
 import type { Params } from '../protocol/params.js';
@@ -399,7 +398,11 @@ export class OAuth2Session {
 		}
 		const next = await this.#keeper.refresh(current, 'unauthorized', resource);
 		this.#unproven = next.accessToken;
-		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
+		if (this.#options.refresh === 'raise-updated') {
+			// Loaded when thrown: an `auto` session never throws it.
+			const { TokenUpdated } = await import('../errors/token-updated.js');
+			throw new TokenUpdated(next);
+		}
 		return next;
 	}
 

@@ -58,6 +58,10 @@ describe('the SPA first load', () => {
 		['refresh telemetry', /^src\/session\/telemetry\.ts$/],
 		['what fetchToken() exchanges for a token', /^src\/session\/fetch-token\.ts$/],
 		['the redaction of secrets an error answer echoes', /^src\/protocol\/redact\.ts$/],
+		[
+			'the errors of the manual and raise-updated refresh modes',
+			/^src\/errors\/(token-expired-error|token-updated)\.ts$/,
+		],
 	])('leaves out %s', (_, module) => {
 		expect(firstLoad.modules.filter((loaded) => module.test(loaded))).toEqual([]);
 	});
