@@ -195,6 +195,7 @@ export {
 	type SessionAuthorizationUrlOptions,
 } from './session/oauth2-session.js';
 // 401s by cause: what session.fetch does with insufficient_scope.
+// Several tokens per resource (RFC 8707): one API of the `resources` option.
 export type {
 	ClientAuthenticationMethod,
 	DPoPOptions,

@@ -440,14 +440,26 @@ export class TokenKeeper {
 		} catch (error) {
 			return this.#refreshFailed(error, base, signal, locked, grant, resource);
 		}
+		// A `resources` API's answer: its token, and the session's with the refresh token it rotated.
+		let forApi: Token | undefined;
+		let shared: Token | undefined;
 		if (this.#apis !== undefined && resource !== undefined) {
-			return this.#acceptResourceToken(this.#apis, token, base, resource);
+			[forApi, shared] = this.#apis.keep(resource, this.#clampLifetime(token), base);
+			// The token endpoint answered: what held back refreshes is over, rotated or not.
+			this.#backoffUntil = 0;
+			this.#failures = 0;
+		} else {
+			shared = this.#clampLifetime(keepWhatTheAnswerOmits(token, base, grant));
 		}
-		token = this.#clampLifetime(keepWhatTheAnswerOmits(token, base, grant));
-		await this.#save(token);
-		await this.#notifyUpdater(token);
-		this.#accept(token, grant.grantType === 'refresh_token' ? 'refresh' : 'fetch');
-		return token;
+		// Without a token of its own (a daemon's grant), a session keeps its API tokens in memory.
+		if (shared !== undefined) {
+			await this.#save(shared);
+			if (shared !== base) {
+				await this.#notifyUpdater(shared);
+				this.#accept(shared, grant.grantType === 'refresh_token' ? 'refresh' : 'fetch');
+			}
+		}
+		return forApi ?? (shared as Token);
 	}
 
 	async #refreshFailed(
@@ -518,24 +530,6 @@ export class TokenKeeper {
 			expiresAt,
 		});
 		return token.with({ issuedAt: now, expiresAt });
-	}
-
-	/** Keeps a `resources` API's new token, and saves the session's (its refresh token may be new). */
-	async #acceptResourceToken(
-		apis: ResourceTokens,
-		answer: Token,
-		base: Token | undefined,
-		resource: string,
-	): Promise<Token> {
-		const [token, shared] = apis.keep(resource, this.#clampLifetime(answer), base);
-		this.#backoffUntil = 0;
-		this.#failures = 0;
-		// A session with no token of its own (a daemon's grant) keeps its resource tokens in memory.
-		if (shared === undefined) return token;
-		await this.#save(shared);
-		if (shared !== base) await this.#notifyUpdater(shared);
-		if (shared !== this.#token) this.#accept(shared, shared === base ? 'store' : 'refresh');
-		return token;
 	}
 
 	#accept(token: Token, source: TokenSource): void {
