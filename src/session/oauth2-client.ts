@@ -27,7 +27,8 @@ export interface OAuth2ClientOptions
 	onTokenUpdated?: ((token: Token, key: string) => void | Promise<void>) | undefined;
 	/**
 	 * The most users whose session (token, refresh state, listeners) is kept in memory. Beyond it,
-	 * the least recently used is dropped; its next `client.session(key)` reads the store again.
+	 * the least recently used (to within a second) is dropped; its next `client.session(key)` reads
+	 * the store again.
 	 * @default 10_000
 	 */
 	maxCachedSessions?: number | undefined;
@@ -75,6 +76,12 @@ const cacheDefaults = { maxCachedSessions: 10_000, cacheIdleTimeout: 600_000 } a
 /** How often, at most, `session()` looks for idle sessions to drop, in milliseconds. */
 const SWEEP_INTERVAL = 1_000;
 
+/**
+ * How long a user's place in the cache's order stands, in milliseconds: the order, and so the idle
+ * time of a session, is this coarse.
+ */
+const REORDER_INTERVAL = 1_000;
+
 interface CachedSession {
 	readonly session: OAuth2Session;
 	usedAt: number;
@@ -112,8 +119,6 @@ export class OAuth2Client {
 	readonly #maxCached: number;
 	readonly #idleTimeout: number;
 	readonly #events = new Emitter<OAuth2ClientEvents>();
-	/** The key `session()` was last called with: asked again, the cache order is already right. */
-	#lastKey: string | undefined;
 	#nextSweep = 0;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
@@ -154,20 +159,18 @@ export class OAuth2Client {
 		const now = Date.now();
 		if (now >= this.#nextSweep) this.#dropIdle(now);
 		let cached = this.#cache.get(key);
-		if (cached !== undefined && key === this.#lastKey) {
-			cached.usedAt = now;
+		if (cached !== undefined) {
+			// Moved to the end, the cache being in order of last use; a user seen within the last
+			// REORDER_INTERVAL keeps its place: a Map's delete and set cost more than its get.
+			if (now - cached.usedAt >= REORDER_INTERVAL) {
+				this.#cache.delete(key);
+				cached.usedAt = now;
+				this.#cache.set(key, cached);
+			}
 			return cached.session;
 		}
 		if (typeof key !== 'string' || key === '') {
 			throw new InvalidOptionsError("client.session() needs the user's key, a non-empty string");
-		}
-		this.#lastKey = key;
-		if (cached !== undefined) {
-			// Moved to the end: the cache is in order of last use.
-			this.#cache.delete(key);
-			cached.usedAt = now;
-			this.#cache.set(key, cached);
-			return cached.session;
 		}
 		this.#subscribe();
 		const place = { storeKey: key, events: new UserEmitter(this.#events, key) };
@@ -212,7 +215,6 @@ export class OAuth2Client {
 		this.#unsubscribe?.();
 		this.#unsubscribe = undefined;
 		this.#cache.clear();
-		this.#lastKey = undefined;
 	}
 
 	/** One subscription for every user, made with the first session. */
@@ -226,14 +228,16 @@ export class OAuth2Client {
 		});
 	}
 
-	/** Drops the sessions not used for `cacheIdleTimeout`: the oldest come first. */
+	/**
+	 * Drops the sessions not used for `cacheIdleTimeout` (give or take REORDER_INTERVAL): the oldest
+	 * come first.
+	 */
 	#dropIdle(now: number): void {
 		this.#nextSweep = now + Math.min(SWEEP_INTERVAL, this.#idleTimeout);
 		const idleSince = now - this.#idleTimeout;
 		for (const [key, cached] of this.#cache) {
 			if (cached.usedAt > idleSince) break;
 			this.#cache.delete(key);
-			if (key === this.#lastKey) this.#lastKey = undefined;
 		}
 	}
 }

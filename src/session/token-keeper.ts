@@ -94,12 +94,15 @@ export class TokenKeeper {
 	#readError: StorageError | undefined;
 	#cancelTimer: (() => void) | undefined;
 	#cancelWarning: (() => void) | undefined;
+	/**
+	 * The last access tokens this context replaced or ended. A store notification can arrive after
+	 * the context moved on (a watcher read the record first); one carrying such a token is stale.
+	 */
+	readonly #retired: string[] = [];
 	/** The access token being written by this context, whose store notification is our own echo. */
 	#writing: string | undefined;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
-	/** The access token the store holds as far as this context knows (read, written or announced). */
-	#stored: string | undefined;
 	/** Saves a token the store could not take while unavailable: loaded on the first such save. */
 	#unsaved: Promise<UnsavedToken | undefined> | undefined;
 	/** `#unsaved` once loaded, for the hot path. */
@@ -143,7 +146,7 @@ export class TokenKeeper {
 	 * almost every request gets. `undefined` sends the caller to `tokenForRequest()`.
 	 */
 	freshToken(resource?: string): Token | undefined {
-		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
+		void this.#unsavedLoaded?.save();
 		const token = resource === undefined ? this.#token : this.#apis?.tokens.get(resource);
 		return this.#loaded && token !== undefined && !this.isDue(token) ? token : undefined;
 	}
@@ -155,7 +158,7 @@ export class TokenKeeper {
 	 */
 	async tokenForRequest(resource?: string): Promise<Token> {
 		await this.#ready;
-		if (this.#unsavedLoaded?.pending) void this.#unsavedLoaded.save();
+		void this.#unsavedLoaded?.save();
 		if (this.#apis !== undefined && resource !== undefined) {
 			return this.#apis.forRequest(this, resource, this.#options.refresh);
 		}
@@ -276,6 +279,7 @@ export class TokenKeeper {
 	/** Forgets the token here and in the store, and tells listeners the session ended. */
 	async end(error: ReauthenticationRequiredError): Promise<void> {
 		const had = this.#token !== undefined;
+		this.#retire(this.#token);
 		this.#token = undefined;
 		this.#dropUnsaved();
 		// The key goes with the token: the next sign-in, here or in any context, gets a new one.
@@ -534,6 +538,7 @@ export class TokenKeeper {
 
 	#accept(token: Token, source: TokenSource): void {
 		const previous = this.#token;
+		if (previous?.accessToken !== token.accessToken) this.#retire(previous);
 		this.#token = token;
 		this.#backoffUntil = 0;
 		this.#failures = 0;
@@ -550,7 +555,6 @@ export class TokenKeeper {
 	storeChanged(record: unknown): void {
 		if (this.#closed) return;
 		if (record === undefined) {
-			this.#stored = undefined;
 			this.#dropUnsaved();
 			// Another context ended the session (or logged out): its refresh token was ours too.
 			if (this.#token !== undefined && this.#inflight === undefined) {
@@ -560,16 +564,17 @@ export class TokenKeeper {
 			}
 			return;
 		}
-		let stored: Token;
+		let decoded: DecodedRecord;
 		try {
-			const decoded = this.#decode(record);
-			stored = decoded.token;
-			this.#adoptResources(decoded);
+			decoded = this.#decode(record, false);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
 		}
-		this.#stored = stored.accessToken;
+		const stored = decoded.token;
+		if (this.#retired.includes(stored.accessToken)) return;
+		this.#keys?.attach(stored, decoded.dpop);
+		this.#adoptResources(decoded);
 		// A refresh token rotated by another API's refresh comes with the same access token.
 		if (
 			(stored.accessToken !== this.#token?.accessToken ||
@@ -652,7 +657,6 @@ export class TokenKeeper {
 		try {
 			const record = await this.#options.store.get(this.#key);
 			const decoded = record === undefined ? undefined : this.#decode(record);
-			this.#stored = decoded?.token.accessToken;
 			return decoded;
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
@@ -666,6 +670,12 @@ export class TokenKeeper {
 		return record;
 	}
 
+	#retire(token: Token | undefined): void {
+		if (token === undefined) return;
+		// A few are enough: a notification is late by one or two writes, not by many.
+		if (this.#retired.push(token.accessToken) > 4) this.#retired.shift();
+	}
+
 	/** Takes a record's resource tokens, each with the record's DPoP key: they were asked for with it. */
 	#adoptResources(record: DecodedRecord | undefined): void {
 		if (this.#apis === undefined || record === undefined) return;
@@ -674,9 +684,9 @@ export class TokenKeeper {
 		for (const token of this.#apis.tokens.values()) this.#keys.attach(token, record.dpop);
 	}
 
-	#decode(record: unknown): DecodedRecord {
+	#decode(record: unknown, attach = true): DecodedRecord {
 		const decoded = decodeStoredRecord(record, this.#key);
-		this.#keys?.attach(decoded.token, decoded.dpop);
+		if (attach) this.#keys?.attach(decoded.token, decoded.dpop);
 		// The resource tokens' own module reads them, and leaves out an entry it cannot read.
 		return { ...decoded, resources: (record as StoredRecord).resources };
 	}
@@ -705,12 +715,12 @@ export class TokenKeeper {
 		this.#writing = token.accessToken;
 		try {
 			await this.#options.store.set(this.#key, this.#encode(token));
-			this.#stored = token.accessToken;
 			this.#dropUnsaved();
 		} catch (error) {
 			// Kept to be written once the store is back; other problems do not pass by retrying.
 			if (this.#storeError(error, 'set').problem === 'unavailable') {
-				const replaces = this.#stored;
+				// The token this one replaces is what the store holds, as far as this context knows.
+				const replaces = this.#token?.accessToken;
 				const moot = this.#unsavedMoot;
 				this.#unsaved ??= this.#loadUnsaved();
 				void this.#unsaved.then((unsaved) => {
@@ -728,32 +738,23 @@ export class TokenKeeper {
 	}
 
 	#loadUnsaved(): Promise<UnsavedToken | undefined> {
-		const keeper = this;
-		const { refreshTimeout } = this.#options;
-		const wait = refreshTimeout + LOCK_MARGIN;
+		const wait = this.#options.refreshTimeout + LOCK_MARGIN;
 		return import('./unsaved-token.js').then(
-			({ UnsavedToken }) => {
-				this.#unsavedLoaded = new UnsavedToken({
+			({ UnsavedToken }) =>
+				(this.#unsavedLoaded = new UnsavedToken({
 					store: this.#options.store,
 					key: this.#key,
-					encode: (token) => this.#encode(token),
 					lock: { ttl: wait, waitTimeout: wait },
-					get closed() {
-						return keeper.#closed;
-					},
-					current: () => this.#token,
+					encode: (token) => this.#encode(token),
 					read: () => this.#read(),
-					adopt: (token) => this.#accept(token, 'store'),
+					adopt: (token) => {
+						if (token.accessToken !== this.#token?.accessToken) this.#accept(token, 'store');
+					},
 					report: (error) => this.#storeError(error, 'set'),
 					writing: (accessToken) => {
 						this.#writing = accessToken;
 					},
-					stored: (accessToken) => {
-						this.#stored = accessToken;
-					},
-				});
-				return this.#unsavedLoaded;
-			},
+				})),
 			() => {
 				// The chunk did not load (offline): the next failed save tries again.
 				this.#unsaved = undefined;

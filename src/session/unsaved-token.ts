@@ -17,19 +17,14 @@ export interface UnsavedTokenHost {
 	encode(token: Token): StoredRecord;
 	/** The lock options a write under the store's lock takes. */
 	readonly lock: { ttl: number; waitTimeout: number };
-	readonly closed: boolean;
-	/** The token held now. */
-	current(): Token | undefined;
 	/** Reads the store (errors reported by the keeper). */
 	read(): Promise<Token | undefined>;
-	/** Adopts a token found in the store. */
+	/** Adopts a token found in the store, unless it is the one held. */
 	adopt(token: Token): void;
 	/** Reports a store failure as a `storeError` of a save. */
 	report(error: unknown): void;
 	/** Marks the access token being written (its notification is our own echo) or none. */
 	writing(accessToken: string | undefined): void;
-	/** The store now holds this access token. */
-	stored(accessToken: string): void;
 }
 
 /**
@@ -87,7 +82,7 @@ export class UnsavedToken {
 
 	/** Tries to save the waiting token now (one try at a time). */
 	save(): Promise<void> {
-		if (this.#pending === undefined || this.#host.closed) return Promise.resolve();
+		if (this.#pending === undefined) return Promise.resolve();
 		this.#saving ??= this.#write().finally(() => {
 			this.#saving = undefined;
 		});
@@ -124,17 +119,10 @@ export class UnsavedToken {
 			if (this.#pending === undefined) return;
 			this.drop();
 			const stored = await host.read();
-			if (
-				stored !== undefined &&
-				stored.accessToken !== host.current()?.accessToken &&
-				!stored.isExpired()
-			) {
-				host.adopt(stored);
-			}
+			if (stored !== undefined && !stored.isExpired()) host.adopt(stored);
 			this.superseded();
 			return;
 		}
-		host.stored(pending.token.accessToken);
 		// A later save that failed meanwhile now replaces this one.
 		if (this.#pending === pending) this.drop();
 		else if (this.#pending !== undefined) this.#pending.replaces = pending.token.accessToken;

@@ -173,14 +173,14 @@ export class IndexedDBStore implements TokenStore {
 		const value: unknown = await unavailableOnError(key, 'read', () => get(key, this.#useStore));
 		if (value === undefined) return undefined;
 		const sealed = isSealedRecord(value);
-		refuseTooLarge(sealed ? value.ciphertext.byteLength : sizeOf(value), key, 'left in place');
+		refuseTooLarge(sealed ? value.ciphertext.byteLength : sizeOf(value), key);
 		const record = sealed ? await this.#open(key, value) : value;
 		decodeStoredRecord(record, key);
 		return record as StoredRecord;
 	}
 
 	async set(key: string, record: StoredRecord): Promise<void> {
-		refuseTooLarge(sizeOf(record), key, 'not written');
+		refuseTooLarge(sizeOf(record), key);
 		const value = await unavailableOnError(key, 'encrypt', async () =>
 			this.#options.encryption === false ? record : (await this.#recordCipher()).seal(key, record),
 		);
@@ -324,12 +324,13 @@ function sizeOf(value: unknown): number {
  * A record is a few kB: one over `MAX_RECORD_BYTES` was not written by this library.
  * @throws {StorageError} `corrupt`.
  */
-function refuseTooLarge(size: number, key: string, fate: string): void {
+function refuseTooLarge(size: number, key: string): void {
+	// Left in place when read, not written when set.
 	if (size > MAX_RECORD_BYTES) {
-		throw new StorageError(
-			`The record under "${key}" is larger than the ${MAX_RECORD_BYTES / 1024 / 1024} MiB a record may be; it is ${fate}`,
-			{ problem: 'corrupt', key },
-		);
+		throw new StorageError(`The record under "${key}" is over the 1 MiB a record may be`, {
+			problem: 'corrupt',
+			key,
+		});
 	}
 }
 

@@ -10,6 +10,7 @@ import {
 	MAX_RECORD_BYTES,
 	newerRecordLeftInPlace,
 	STORED_RECORD_VERSION,
+	type StoreChangeListener,
 	type StoredRecord,
 	type StoreListener,
 	storedRecordOr,
@@ -143,6 +144,8 @@ export class RedisStore implements TokenStore {
 	readonly #listeners = new StoreListeners();
 	/** The channels subscribed to: those with a listener. */
 	readonly #channels = new Set<string>();
+	/** The listeners of every key (`subscribeAll`), told through one pattern subscription. */
+	readonly #everyKey = new Set<StoreChangeListener>();
 	/** The subscribing connection, made on the first `subscribe`. */
 	#subscriber: RedisStoreClient | undefined;
 	#closed = false;
@@ -297,6 +300,29 @@ export class RedisStore implements TokenStore {
 		};
 	}
 
+	/** One PSUBSCRIBE to the channels of every key under the prefix. */
+	subscribeAll(listener: StoreChangeListener): () => void {
+		if (this.#closed) return () => {};
+		// Wrapped, so one function subscribed twice is two subscriptions, each ended by its own call.
+		const wrapped: StoreChangeListener = (key, record) => listener(key, record);
+		if (this.#everyKey.size === 0) {
+			this.#subscriberConnection()
+				.psubscribe(this.#everyKeyPattern())
+				.catch(() => {});
+		}
+		this.#everyKey.add(wrapped);
+		return () => {
+			if (!this.#everyKey.delete(wrapped) || this.#everyKey.size > 0) return;
+			this.#subscriber?.punsubscribe(this.#everyKeyPattern()).catch(() => {});
+		};
+	}
+
+	/** `{<prefix>*}:changed`, the prefix as `keysFor` writes it, with glob characters escaped. */
+	#everyKeyPattern(): string {
+		const tag = this.#prefix.replace(/[%}]/g, (c) => encodeURIComponent(c));
+		return `{${tag.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*}:changed`;
+	}
+
 	/**
 	 * Ends the subscribing connection and, when the store made it from a `url`, its client. A
 	 * `client` you passed stays open. Calls made after `close()` fail with `unavailable`.
@@ -305,6 +331,7 @@ export class RedisStore implements TokenStore {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#listeners.clear();
+		this.#everyKey.clear();
 		this.#channels.clear();
 		const subscriber = this.#subscriber;
 		this.#subscriber = undefined;
@@ -324,11 +351,17 @@ export class RedisStore implements TokenStore {
 		// Redis down is reported by the commands that fail; the event only needs a listener.
 		subscriber.on('error', () => {});
 		subscriber.on('message', (channel: string, message: string) => this.#deliver(channel, message));
+		subscriber.on('pmessage', (_pattern: string, channel: string, message: string) =>
+			this.#deliverToEveryKey(channel, message),
+		);
 		subscriber.on('ready', () => {
 			// ioredis resubscribes what it had, not a SUBSCRIBE that failed while Redis was down.
 			// Subscribing twice to a channel is harmless.
 			if (this.#channels.size > 0) {
 				subscriber.subscribe(...this.#channels).catch(() => {});
+			}
+			if (this.#everyKey.size > 0) {
+				subscriber.psubscribe(this.#everyKeyPattern()).catch(() => {});
 			}
 		});
 		this.#subscriber = subscriber;
@@ -337,19 +370,20 @@ export class RedisStore implements TokenStore {
 
 	#deliver(channel: string, message: string): void {
 		if (!this.#listeners.has(channel)) return;
-		let record: StoredRecord | undefined;
-		if (message !== '') {
-			try {
-				const parsed: unknown = JSON.parse(message);
-				decodeStoredRecord(parsed, channel);
-				record = parsed as StoredRecord;
-			} catch {
-				// Subscribers have no error channel: the session meets the record at its next read,
-				// which reports it.
-				return;
-			}
+		const record = announced(channel, message);
+		if (record !== null) this.#listeners.notify(channel, record);
+	}
+
+	#deliverToEveryKey(channel: string, message: string): void {
+		// The channel is `{<prefix><key>}:changed` with `%` and `}` percent-encoded (keysFor).
+		const tagged = channel.slice(1, -'}:changed'.length).replace(/%25|%7D/g, decodeURIComponent);
+		if (!tagged.startsWith(this.#prefix)) return;
+		const key = tagged.slice(this.#prefix.length);
+		const record = announced(channel, message);
+		if (record === null) return;
+		for (const listener of this.#everyKey) {
+			listener(key, record === undefined ? undefined : structuredClone(record));
 		}
-		this.#listeners.notify(channel, record);
 	}
 
 	async #unreadable(key: string, value: string, cause: unknown): Promise<never> {
@@ -379,6 +413,10 @@ export class RedisStore implements TokenStore {
 	 */
 	async #sendWhenReady<T>(abandoned: AbortSignal, send: () => Promise<T>): Promise<T> {
 		const client = this.#client;
+		// A Cluster queues a write while it moves a slot to a promoted replica and sends it there:
+		// the refreshed token reaches the new master at once, before other processes refresh with
+		// the spent one. A Cluster's failover is a wait, not Redis gone.
+		if (client.isCluster) return send();
 		if (client.status !== 'ready') {
 			// A store made from a url connects on first use.
 			if (client.status === 'wait') client.connect().catch(() => {});
@@ -516,4 +554,20 @@ async function end(connection: RedisStoreClient, timeout: number): Promise<void>
 
 function delay(ms: number): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The record a change message carries (`undefined` for a delete), or `null` for one that is not a
+ * valid record: subscribers have no error channel, and the session meets the record at its next
+ * read, which reports it.
+ */
+function announced(channel: string, message: string): StoredRecord | undefined | null {
+	if (message === '') return undefined;
+	try {
+		const parsed: unknown = JSON.parse(message);
+		decodeStoredRecord(parsed, channel);
+		return parsed as StoredRecord;
+	} catch {
+		return null;
+	}
 }

@@ -1,12 +1,15 @@
 /**
  * README's web app quickstart (examples/web-app.ts) run as a server would run it: login, callback
- * and API call as separate requests, each with its own session, against a scripted authorization
- * server and API in place of `fetch`. The example imports the package by name; here that is src/.
+ * and API call as separate requests, each through the one OAuth2Client, against a scripted
+ * authorization server and API in place of `fetch`. The example imports the package by name; here
+ * that is src/.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { computeCodeChallenge } from '../../src/index.js';
 
 vi.mock('oauth2-session', () => import('../../src/index.js'));
+// The example makes its client when loaded, as a server does at start: the secret comes first.
+vi.stubEnv('CLIENT_SECRET', 'test-secret');
 const { callback, login, profile } = await import('../../examples/web-app.js');
 type ServerSession = import('../../examples/web-app.js').ServerSession;
 
@@ -62,12 +65,10 @@ function approve(authorizationUrl: string, code: string, state?: string): string
 beforeEach(() => {
 	server = { challenges: new Map(), tokenRequests: [], lifetime: 3600, issued: 0 };
 	vi.stubGlobal('fetch', scriptedFetch);
-	vi.stubEnv('CLIENT_SECRET', 'test-secret');
 });
 
 afterEach(() => {
 	vi.unstubAllGlobals();
-	vi.unstubAllEnvs();
 });
 
 describe('README web app quickstart', () => {

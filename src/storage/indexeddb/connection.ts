@@ -7,7 +7,7 @@ const OPEN_TIMEOUT = 5_000;
  * idb-keyval's `createStore`, as a good neighbour: the connection is closed when another tab
  * upgrades or deletes the database (an open one would hold that up, "blocked"), an open that
  * waits behind such an upgrade fails after `OPEN_TIMEOUT` rather than hanging every call, and a
- * connection closed or lost is opened again on the next call.
+ * connection closed or lost (`onclose`) is opened again on the next call.
  */
 export function openStore(databaseName: string, objectStoreName: string): UseStore {
 	let opening: Promise<IDBDatabase> | undefined;
@@ -18,11 +18,7 @@ export function openStore(databaseName: string, objectStoreName: string): UseSto
 			request.onupgradeneeded = () => request.result.createObjectStore(objectStoreName);
 			const timer = setTimeout(() => {
 				forget();
-				reject(
-					new Error(
-						`Opening the IndexedDB database did not finish within ${OPEN_TIMEOUT} ms: another connection holds up an upgrade`,
-					),
-				);
+				reject(new Error('IndexedDB open blocked'));
 			}, OPEN_TIMEOUT);
 			request.onerror = () => {
 				clearTimeout(timer);
@@ -48,18 +44,8 @@ export function openStore(databaseName: string, objectStoreName: string): UseSto
 		opening = attempt;
 		return attempt;
 	};
-	return async (mode, callback) => {
-		const db = await open();
-		let transaction: IDBTransaction;
-		try {
-			transaction = db.transaction(objectStoreName, mode);
-		} catch (error) {
-			// InvalidStateError: closed under us without an event. The next call opens again.
-			if (opening !== undefined && (await opening.catch(() => undefined)) === db) {
-				opening = undefined;
-			}
-			throw error;
-		}
-		return callback(transaction.objectStore(objectStoreName));
-	};
+	return (mode, callback) =>
+		open().then((db) =>
+			callback(db.transaction(objectStoreName, mode).objectStore(objectStoreName)),
+		);
 }
