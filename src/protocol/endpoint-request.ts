@@ -5,7 +5,8 @@ import type { ClientAuthentication } from './client-authentication.js';
 import { throwIfErrorResponse, withoutErrorCode } from './error-response.js';
 import { isRecord } from './fields.js';
 import { type Params, setParams } from './params.js';
-import { redactEchoedSecrets, type TokenRequestParts } from './token-request.js';
+import { redactEchoedSecrets } from './redact.js';
+import type { TokenRequestParts } from './token-request.js';
 
 /**
  * What a request to an endpoint beside the token endpoint (revocation, introspection, device

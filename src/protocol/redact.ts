@@ -1,6 +1,8 @@
 // What a request sent may come back in an error answer (servers echo the form, or the headers),
 // and out of it again: every encoding it was sent in, or that a server would quote it in.
 
+import { mayEchoSecrets } from './token-request.js';
+
 // Parameters whose values a server may echo in an error description (some quote the refresh
 // token or even the password).
 const SECRET_PARAMS = [
@@ -81,4 +83,19 @@ function basicSecrets(authorization: string, credentials: string): string[] {
 	} catch {
 		return [];
 	}
+}
+
+/**
+ * Replaces, everywhere in a decoded error answer (one with an `error` field, or `status` outside
+ * 2xx), every secret the request carried (client secret, Basic credentials, password, code,
+ * refresh token, assertion...) in every encoding it may be echoed in, so an error built from it
+ * can be logged. Other answers are returned as they are.
+ */
+export function redactEchoedSecrets(
+	body: unknown,
+	params: URLSearchParams,
+	headers?: Headers,
+	status?: number,
+): unknown {
+	return mayEchoSecrets(body, status) ? redactDeep(body, sentSecrets(params, headers)) : body;
 }

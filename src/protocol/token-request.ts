@@ -4,7 +4,6 @@ import { headersFrom } from '../utils/headers.js';
 import type { ClientAuthentication } from './client-authentication.js';
 import type { Grant } from './grants.js';
 import { type Params, setParams } from './params.js';
-import { redactDeep, sentSecrets } from './redact.js';
 
 /**
  * A token request before it is sent: what grants, client authentication and profile hooks
@@ -145,21 +144,12 @@ export function decodeTokenResponseBody(
 }
 
 /**
- * Replaces, everywhere in a decoded error answer (one with an `error` field, or `status` outside
- * 2xx), every secret the request carried (client secret, Basic credentials, password, code,
- * refresh token, assertion...) in every encoding it may be echoed in, so an error built from it
- * can be logged. Other answers are returned as they are.
+ * Whether `redactEchoedSecrets` (in redact.ts, loaded with the first such answer) has anything to
+ * do: the answer is an error answer.
  */
-export function redactEchoedSecrets(
-	body: unknown,
-	params: URLSearchParams,
-	headers?: Headers,
-	status?: number,
-): unknown {
-	if (typeof body !== 'object' || body === null) return body;
-	const failed = status !== undefined && (status < 200 || status > 299);
-	if (!('error' in body) && !failed) return body;
-	return redactDeep(body, sentSecrets(params, headers));
+export function mayEchoSecrets(body: unknown, status?: number): body is object {
+	if (typeof body !== 'object' || body === null) return false;
+	return 'error' in body || (status !== undefined && (status < 200 || status > 299));
 }
 
 function decodeForm(text: string): Record<string, string | string[]> {

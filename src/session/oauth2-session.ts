@@ -1,9 +1,8 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { OriginNotAllowedError } from '../errors/origin-not-allowed-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
-import { TokenUpdated } from '../errors/token-updated.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
-import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import type { Grant } from '../protocol/grants.js';
 import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
@@ -291,15 +290,18 @@ export class OAuth2Session {
 	 * (`fetchToken()` alone uses the `grant` option). The token is saved and becomes the session's.
 	 */
 	async fetchToken(options?: FetchTokenOptions): Promise<Token> {
-		let token: Token;
-		if (options !== undefined && 'implicitResponse' in options) {
-			const { tokenFromImplicitCallback } = await import('./authorization.js');
-			const state = await this.#expectedState(options.state);
-			token = tokenFromImplicitCallback(this.#options, options, state);
-		} else {
-			const { grant, params, signal } = await this.#grantFor(options);
-			token = await this.#requestToken(grant, params ?? {}, signal);
-		}
+		// Loaded on first use, as sign-in is: a page that only calls APIs never fetches a token.
+		const { fetchSessionToken } = await import('./fetch-token.js');
+		this.#spentStates ??= new Set();
+		const token = await fetchSessionToken(
+			{
+				options: this.#options,
+				pending: () => this.#pending,
+				spentStates: this.#spentStates,
+				requestToken: (grant, params, signal) => this.#requestToken(grant, params, signal),
+			},
+			options,
+		);
 		await this.#keeper.replace(token, 'fetch');
 		this.#pending = undefined;
 		return token;
@@ -332,18 +334,8 @@ export class OAuth2Session {
 		if (token !== undefined && endpoint !== undefined) {
 			try {
 				// Loaded on first use, as sign-in is: a page that only calls APIs never logs out.
-				const { revokeToken } = await import('./revoke.js');
-				await revokeToken({
-					revocationEndpoint: endpoint,
-					token: token.refreshToken ?? token.accessToken,
-					tokenTypeHint: token.refreshToken === undefined ? 'access_token' : 'refresh_token',
-					clientAuthentication: this.#options.clientAuthentication,
-					headers: this.#options.profile?.tokenRequestHeaders,
-					fetch: this.#options.fetch,
-					retry: this.#options.retry,
-					allowInsecure: this.#options.allowInsecure,
-					maxResponseSize: this.#options.maxResponseSize,
-				});
+				const { revokeSessionToken } = await import('./revoke.js');
+				await revokeSessionToken(this.#options, endpoint, token);
 			} catch (error) {
 				failure = error;
 			}
@@ -406,75 +398,12 @@ export class OAuth2Session {
 		}
 		const next = await this.#keeper.refresh(current, 'unauthorized', resource);
 		this.#unproven = next.accessToken;
-		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
+		if (this.#options.refresh === 'raise-updated') {
+			// Loaded when thrown: an `auto` session never throws it.
+			const { TokenUpdated } = await import('../errors/token-updated.js');
+			throw new TokenUpdated(next);
+		}
 		return next;
-	}
-
-	// Async only for the error's class, loaded with the callback code: the state is checked and
-	// spent before the first await, so two callbacks at once cannot both pass.
-	async #expectedState(given: string | undefined): Promise<string> {
-		const state = given ?? this.#pending?.state;
-		if (state === undefined) {
-			// Without a state to compare, a forged callback could not be told apart (CSRF).
-			throw new InvalidOptionsError(
-				'fetchToken() with a callback URL needs the state from authorizationUrl(): pass it as state',
-			);
-		}
-		// Spent before the callback is even read: after a failed exchange or a refused callback, a
-		// second code under the same state (replayed, or injected) must not reach the token endpoint.
-		this.#spentStates ??= new Set();
-		const spent = this.#spentStates.has(state);
-		this.#spentStates.add(state);
-		if (spent) {
-			const { StateMismatchError } = await import('../errors/state-mismatch-error.js');
-			throw new StateMismatchError('used');
-		}
-		return state;
-	}
-
-	async #grantFor(
-		options: Exclude<FetchTokenOptions, ImplicitResponseOptions> | undefined,
-	): Promise<{
-		grant: Grant;
-		params: Params | undefined;
-		signal: AbortSignal | undefined;
-	}> {
-		if (options === undefined) {
-			if (this.#options.grant === undefined) {
-				throw new InvalidOptionsError(
-					'fetchToken() needs a grant, a code or an authorizationResponse',
-				);
-			}
-			return { grant: this.#options.grant, params: undefined, signal: undefined };
-		}
-		if ('grant' in options) {
-			return { grant: options.grant, params: options.params, signal: options.signal };
-		}
-		const redirectUri = options.redirectUri ?? this.#options.redirectUri;
-		if ('code' in options) {
-			return {
-				grant: authorizationCodeGrant({
-					code: options.code,
-					...(redirectUri === undefined ? {} : { redirectUri }),
-					...(options.codeVerifier === undefined ? {} : { codeVerifier: options.codeVerifier }),
-				}),
-				params: options.params,
-				signal: options.signal,
-			};
-		}
-		const expectedState = await this.#expectedState(options.state);
-		const { grantFromCallback } = await import('./authorization.js');
-		return {
-			grant: grantFromCallback(
-				this.#options,
-				options,
-				expectedState,
-				options.codeVerifier ?? this.#pending?.codeVerifier,
-				redirectUri,
-			),
-			params: options.params,
-			signal: options.signal,
-		};
 	}
 
 	async #requestToken(

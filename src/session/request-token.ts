@@ -12,7 +12,7 @@ import {
 	type BuildTokenRequestOptions,
 	buildTokenRequest,
 	decodeTokenResponseBody,
-	redactEchoedSecrets,
+	mayEchoSecrets,
 	type TokenRequestParts,
 	toFetchArguments,
 } from '../protocol/token-request.js';
@@ -187,8 +187,12 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 		dpop.answered(sent.url, answer);
 	}
 	const { status, body } = runTokenResponseHooks(profile, phase, answer);
-	const redacted =
-		sent === undefined ? body : redactEchoedSecrets(body, sent.params, sent.headers, status);
+	let redacted = body;
+	if (sent !== undefined && mayEchoSecrets(body, status)) {
+		// Loaded with the first error answer: a successful answer echoes no secret to hide.
+		const { redactEchoedSecrets } = await import('../protocol/redact.js');
+		redacted = redactEchoedSecrets(body, sent.params, sent.headers, status);
+	}
 	if (isErrorAnswer(redacted, status)) {
 		// Loaded on first use, as sign-in is: a page whose refreshes succeed never reads an error
 		// answer, nor downloads the error classes and the specification's text for each code.

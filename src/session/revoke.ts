@@ -4,6 +4,8 @@ import {
 	type RevocationRequestOptions,
 	revocationRequest,
 } from '../protocol/revocation.js';
+import type { Token } from '../protocol/token.js';
+import type { NormalizedOAuth2SessionOptions } from './options.js';
 import type { SendTokenRequestOptions } from './request-token.js';
 import { sendEndpointRequest } from './send-endpoint-request.js';
 
@@ -36,4 +38,26 @@ export async function revokeToken(options: RevokeTokenOptions): Promise<void> {
 		decoder: options.decoder ?? decodeRevocationResponseBody,
 	});
 	parseRevocationResponse(answer.body, answer);
+}
+
+/**
+ * What `session.logout()` revokes: the refresh token, or the access token when there is none, sent
+ * as the session sends its token requests.
+ */
+export function revokeSessionToken(
+	options: NormalizedOAuth2SessionOptions,
+	revocationEndpoint: URL,
+	token: Token,
+): Promise<void> {
+	return revokeToken({
+		revocationEndpoint,
+		token: token.refreshToken ?? token.accessToken,
+		tokenTypeHint: token.refreshToken === undefined ? 'access_token' : 'refresh_token',
+		clientAuthentication: options.clientAuthentication,
+		headers: options.profile?.tokenRequestHeaders,
+		fetch: options.fetch,
+		retry: options.retry,
+		allowInsecure: options.allowInsecure,
+		maxResponseSize: options.maxResponseSize,
+	});
 }

@@ -1,10 +1,8 @@
 import { OAuth2Error } from '../errors/oauth2-error.js';
 import { ReauthenticationRequiredError } from '../errors/reauthentication-required-error.js';
 import { StorageError } from '../errors/storage-error.js';
-import { TokenExpiredError } from '../errors/token-expired-error.js';
 import { TokenRequestError } from '../errors/token-request-error.js';
 import { TokenResponseError } from '../errors/token-response-error.js';
-import { TokenUpdated } from '../errors/token-updated.js';
 import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
@@ -178,7 +176,11 @@ export class TokenKeeper {
 			);
 		}
 		if (!this.isDue(token)) return token;
-		if (this.#options.refresh === 'manual') throw new TokenExpiredError(token.expiresAt);
+		if (this.#options.refresh === 'manual') {
+			// The errors of the other refresh modes load when thrown: an `auto` session never does.
+			const { TokenExpiredError } = await import('../errors/token-expired-error.js');
+			throw new TokenExpiredError(token.expiresAt);
+		}
 		const stillValid = !token.isExpired();
 		if (stillValid && (Date.now() < this.#backoffUntil || !this.#canRenew(token))) return token;
 		let next: Token;
@@ -202,7 +204,10 @@ export class TokenKeeper {
 			clearTimeout(timer);
 		}
 		if (next === token) return token;
-		if (this.#options.refresh === 'raise-updated') throw new TokenUpdated(next);
+		if (this.#options.refresh === 'raise-updated') {
+			const { TokenUpdated } = await import('../errors/token-updated.js');
+			throw new TokenUpdated(next);
+		}
 		return next;
 	}
 

@@ -56,6 +56,12 @@ describe('the SPA first load', () => {
 			/^src\/(session\/unauthorized|protocol\/www-authenticate|errors\/(step-up-required|insufficient-scope)-error)\.ts$/,
 		],
 		['refresh telemetry', /^src\/session\/telemetry\.ts$/],
+		['what fetchToken() exchanges for a token', /^src\/session\/fetch-token\.ts$/],
+		['the redaction of secrets an error answer echoes', /^src\/protocol\/redact\.ts$/],
+		[
+			'the errors of the manual and raise-updated refresh modes',
+			/^src\/errors\/(token-expired-error|token-updated)\.ts$/,
+		],
 	])('leaves out %s', (_, module) => {
 		expect(firstLoad.modules.filter((loaded) => module.test(loaded))).toEqual([]);
 	});

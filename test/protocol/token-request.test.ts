@@ -7,10 +7,10 @@ import {
 	passwordGrant,
 	refreshTokenGrant,
 } from '../../src/protocol/grants.js';
+import { redactEchoedSecrets } from '../../src/protocol/redact.js';
 import {
 	buildTokenRequest,
 	decodeTokenResponseBody,
-	redactEchoedSecrets,
 	toFetchArguments,
 } from '../../src/protocol/token-request.js';
 
