@@ -49,25 +49,31 @@ const heldDatabases = new Map<number, IDBDatabase>();
 const upgrades = new Map<number, Promise<string>>();
 const sessions = new Map<
 	number,
-	{ session: OAuth2Session; tokenRequests: number; fired?: Promise<number[]> }
+	{
+		session: OAuth2Session;
+		tokenRequests: number;
+		storeErrors: { operation: string; error: PageError }[];
+		fired?: Promise<number[]>;
+	}
 >();
 let ids = 0;
+
+function asPageError(error: unknown): PageError {
+	const e = error as Error & { problem?: string; key?: string };
+	return {
+		name: e.name,
+		message: e.message,
+		...(e.problem === undefined ? {} : { problem: e.problem }),
+		...(e.key === undefined ? {} : { key: e.key }),
+		...(e.cause === undefined ? {} : { cause: String((e.cause as Error)?.name ?? e.cause) }),
+	};
+}
 
 async function settle<T>(run: () => Promise<T> | T): Promise<PageResult<T>> {
 	try {
 		return { ok: true, value: await run() };
 	} catch (error) {
-		const e = error as Error & { problem?: string; key?: string };
-		return {
-			ok: false,
-			error: {
-				name: e.name,
-				message: e.message,
-				...(e.problem === undefined ? {} : { problem: e.problem }),
-				...(e.key === undefined ? {} : { key: e.key }),
-				...(e.cause === undefined ? {} : { cause: String((e.cause as Error)?.name ?? e.cause) }),
-			},
-		};
+		return { ok: false, error: asPageError(error) };
 	}
 }
 
@@ -260,8 +266,13 @@ const harness = {
 
 	createSession(storeId: number, options: PageSessionOptions): number {
 		const id = ++ids;
-		const entry: { session: OAuth2Session; tokenRequests: number } = {
+		const entry: {
+			session: OAuth2Session;
+			tokenRequests: number;
+			storeErrors: { operation: string; error: PageError }[];
+		} = {
 			tokenRequests: 0,
+			storeErrors: [],
 			session: new OAuth2Session({
 				clientId: 'app',
 				clientSecret: 's3cret',
@@ -278,8 +289,64 @@ const harness = {
 				},
 			}),
 		};
+		entry.session.on('storeError', ({ error, operation }) => {
+			entry.storeErrors.push({ operation, error: asPageError(error) });
+		});
 		sessions.set(id, entry);
 		return id;
+	},
+
+	/** The `storeError` events the session emitted so far, as plain data. */
+	storeErrors: (id: number) => sessions.get(id)?.storeErrors ?? [],
+
+	/** One request through the session: its status, or 0 when it failed. */
+	fetchStatus: (id: number, url: string) =>
+		sessions
+			.get(id)
+			?.session.fetch(url)
+			.then(
+				(response) => response.status,
+				() => 0,
+			),
+
+	/**
+	 * Writes incompressible filler into its own database, in ever smaller values, until the
+	 * browser refuses even a small one: the origin's quota is then used up. Returns the bytes
+	 * written and the name of the error the last write failed with (`''` when `limit` bytes went
+	 * in without one: no small quota applies).
+	 */
+	async fillQuota(
+		databaseName: string,
+		limit = 8 * 1024 * 1024,
+	): Promise<{ bytes: number; refused: string }> {
+		const db = await new Promise<IDBDatabase>((resolve, reject) => {
+			const request = indexedDB.open(databaseName, 1);
+			request.onupgradeneeded = () => request.result.createObjectStore('filler');
+			request.onsuccess = () => resolve(request.result);
+			request.onerror = () => reject(request.error);
+		});
+		let bytes = 0;
+		let refused = '';
+		for (let size = 64 * 1024; size >= 64; size /= 2) {
+			while (bytes < limit) {
+				const value = new Uint8Array(size);
+				// Random bytes do not compress, so each takes its size; getRandomValues fills at most 64 KiB.
+				crypto.getRandomValues(value);
+				const error = await new Promise<DOMException | null>((resolve) => {
+					const tx = db.transaction('filler', 'readwrite');
+					tx.objectStore('filler').put(value, bytes);
+					tx.oncomplete = () => resolve(null);
+					tx.onabort = () => resolve(tx.error);
+				});
+				if (error !== null) {
+					refused = error.name;
+					break;
+				}
+				bytes += size;
+			}
+		}
+		db.close();
+		return { bytes, refused };
 	},
 
 	async sessionState(id: number) {

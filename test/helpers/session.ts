@@ -1,3 +1,4 @@
+import { Token } from '../../src/protocol/token.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import type { OAuthTestServer } from './oauth-server.js';
@@ -19,5 +20,16 @@ export function sessionOn(
 		...(token === undefined ? {} : { token: token as never }),
 		proactiveRefresh: false,
 		...options,
+	});
+}
+
+/** A token pair the server issued, its access token expired a minute ago: the next use refreshes. */
+export function expiredIssuedToken(server: Pick<OAuthTestServer, 'issue'>): Token {
+	const issued = server.issue();
+	return new Token({
+		accessToken: issued.access_token,
+		refreshToken: issued.refresh_token,
+		expiresAt: Date.now() - 60_000,
+		issuedAt: Date.now() - 3_660_000,
 	});
 }

@@ -5,12 +5,12 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Token } from '../../src/protocol/token.js';
 import { encodeStoredRecord } from '../../src/storage/token-store.js';
 import { type BrowserHarness, startBrowserHarness } from '../helpers/browser.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { PageStore } from '../helpers/page-store.js';
 import { requireBinary } from '../helpers/requirements.js';
+import { expiredIssuedToken } from '../helpers/session.js';
 
 const chromium = requireBinary('chromium', 'apt-get install -y --no-install-recommends chromium', [
 	'/usr/bin/chromium',
@@ -45,13 +45,7 @@ describe.skipIf(chromium.missing)(chromium.title('OAuth2Session across Chromium 
 		const pages = await Promise.all(
 			Array.from({ length: count + 1 }, () => harness.open({ webLocks })),
 		);
-		const issued = oauth.issue();
-		const expired = new Token({
-			accessToken: issued.access_token,
-			refreshToken: issued.refresh_token,
-			expiresAt: Date.now() - 60_000,
-			issuedAt: Date.now() - 3_660_000,
-		});
+		const expired = expiredIssuedToken(oauth);
 		const seed = await PageStore.create(harness, pages[0] as Page, { databaseName });
 		await seed.set('shared', encodeStoredRecord(expired));
 		const tabs: Tab[] = [];

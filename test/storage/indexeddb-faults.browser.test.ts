@@ -1,8 +1,8 @@
 /**
  * IndexedDBStore in real headless Chromium when IndexedDB does not cooperate: another tab deleting
  * or upgrading the database, an open blocked behind an upgrade, records larger than a record may
- * be. (A quota too small for a write could not be made to fail a write here: Chromium's
- * `Storage.overrideQuotaForOrigin` did not apply to this context's database.)
+ * be, and the origin's quota used up (a real one: Chromium's `Storage.overrideQuotaForOrigin`,
+ * which only applies when set before the origin first opens IndexedDB, hence a fresh origin).
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { type BrowserHarness, startBrowserHarness } from '../helpers/browser.js'
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { PageStore } from '../helpers/page-store.js';
 import { requireBinary } from '../helpers/requirements.js';
+import { expiredIssuedToken } from '../helpers/session.js';
 
 const chromium = requireBinary('chromium', 'apt-get install -y --no-install-recommends chromium', [
 	'/usr/bin/chromium',
@@ -110,4 +111,86 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore faults in Chrom
 		expect((await store.get('k'))?.token.access_token).toBe('one');
 		await store.close();
 	});
+
+	it('the origin out of quota: the refreshed token is used from memory, storeError unavailable, the old record kept, and saved once there is room', async () => {
+		// A browser of its own: a new port is an origin that has never opened IndexedDB, and the
+		// quota override only applies to an origin set before its first open.
+		const fresh = await startBrowserHarness({ executablePath: chromium.path ?? '', oauth });
+		try {
+			const blank = await fresh.context.newPage();
+			const cdp = await fresh.context.newCDPSession(blank);
+			// Room for the (empty) databases and the record, not for the filler written below.
+			// navigator.storage.estimate() goes on reporting the disk's quota, not this one: what
+			// shows it applies is the browser refusing the filler below.
+			await cdp.send('Storage.overrideQuotaForOrigin', {
+				origin: fresh.origin,
+				quotaSize: 512 * 1024,
+			});
+			const page = await fresh.open();
+			const databaseName = database();
+			const store = await PageStore.create(fresh, page, { databaseName });
+			const expired = expiredIssuedToken(oauth);
+			await store.set('k', encodeStoredRecord(expired));
+			const session = await page.evaluate(
+				([id, origin]) => window.harness.createSession(id, { storeKey: 'k', origin }),
+				[store.id, fresh.origin] as const,
+			);
+			const state = () => page.evaluate((id) => window.harness.sessionState(id), session);
+			expect((await state()).accessToken).toBe(expired.accessToken);
+
+			// The browser itself refuses the writes: no wrapper, the origin's quota is used up.
+			const filled = await page.evaluate(
+				(d) => window.harness.fillQuota(d),
+				`${databaseName}-filler`,
+			);
+			expect(filled.refused).toBe('QuotaExceededError');
+			expect(filled.bytes).toBeGreaterThan(0);
+
+			oauth.resetStats();
+			const request = (i: number) =>
+				page.evaluate(([id, url]) => window.harness.fetchStatus(id, url), [
+					session,
+					`${fresh.origin}/api/item/${i}`,
+				] as const);
+			const statuses = await Promise.all(Array.from({ length: 5 }, (_, i) => request(i)));
+			expect(statuses).toEqual([200, 200, 200, 200, 200]);
+			expect(oauth.stats.tokenRequests).toBe(1);
+			const refreshed = (await state()).accessToken;
+			expect(refreshed).toBeDefined();
+			expect(refreshed).not.toBe(expired.accessToken);
+
+			const errors = await page.evaluate((id) => window.harness.storeErrors(id), session);
+			expect(errors.length).toBeGreaterThan(0);
+			for (const event of errors) {
+				expect(event).toMatchObject({
+					operation: 'set',
+					error: {
+						name: 'StorageError',
+						problem: 'unavailable',
+						key: 'k',
+						cause: 'QuotaExceededError',
+					},
+				});
+				expect(JSON.stringify(event)).not.toContain(refreshed);
+			}
+			// Still out of room: more requests go on with the token in memory, no new refresh.
+			expect(await Promise.all([request(5), request(6)])).toEqual([200, 200]);
+			expect(oauth.stats.tokenRequests).toBe(1);
+			expect((await store.get('k'))?.token.access_token).toBe(expired.accessToken);
+
+			// Room again: the override lifted (no quotaSize), the kept token is saved by a retry.
+			await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.origin });
+			expect(await request(7)).toBe(200);
+			await expect
+				.poll(async () => (await store.get('k'))?.token.access_token, {
+					timeout: 20_000,
+					interval: 200,
+				})
+				.toBe(refreshed);
+			expect(oauth.stats.tokenRequests).toBe(1);
+			await store.close();
+		} finally {
+			await fresh.close();
+		}
+	}, 60_000);
 });
