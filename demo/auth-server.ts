@@ -196,7 +196,9 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 			client.grantTypeAllowed('refresh_token'),
 		rotateRefreshToken: options.rotateRefreshTokens ?? true,
 		pkce: { required: () => true },
-		clientBasedCORS: () => false,
+		// A page of the server's own origin (the browser tests') sends `Origin` on its POSTs: that is
+		// same-origin, not CORS. Every other origin stays refused.
+		clientBasedCORS: (_ctx: KoaContextWithOIDC, requestOrigin: string) => requestOrigin === origin,
 		renderError: (ctx: KoaContextWithOIDC, out) => {
 			ctx.type = 'json';
 			ctx.body = out;
