@@ -8,7 +8,8 @@ import { OAuth2Error } from './oauth2-error.js';
  * - `missing-access-token`: a successful answer with no usable `access_token`;
  * - `invalid-field`: a field of the wrong type or value (a NaN `expires_in`, a numeric `scope`, an
  *   `access_token` with characters an `Authorization` header cannot carry...);
- * - `unsupported-token-type`: a `token_type` other than `Bearer`, which the session cannot send;
+ * - `unsupported-token-type`: a `token_type` the session cannot send: anything but `Bearer`, and
+ *   `DPoP` for a session with the `dpop` option;
  * - `too-large`: the body is longer than the `maxResponseSize` option allows (it was not read whole).
  */
 export type TokenResponseProblem =

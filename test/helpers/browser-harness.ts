@@ -30,6 +30,13 @@ export interface PageStoreOptions {
 export interface PageSessionOptions {
 	storeKey: string;
 	origin: string;
+	/** A DPoP session of this public client (the embedded oidc-provider's) instead of `app`. */
+	dpopClient?: {
+		clientId: string;
+		authorizationEndpoint: string;
+		redirectUri: string;
+		scope: string;
+	};
 }
 
 declare global {
@@ -81,6 +88,12 @@ function storeOf(id: number): IndexedDBStore {
 	const store = stores.get(id);
 	if (store === undefined) throw new Error(`No store ${id}`);
 	return store;
+}
+
+function sessionOf(id: number): OAuth2Session {
+	const entry = sessions.get(id);
+	if (entry === undefined) throw new Error(`No session ${id}`);
+	return entry.session;
 }
 
 const harness = {
@@ -274,8 +287,9 @@ const harness = {
 			tokenRequests: 0,
 			storeErrors: [],
 			session: new OAuth2Session({
-				clientId: 'app',
-				clientSecret: 's3cret',
+				...(options.dpopClient === undefined
+					? { clientId: 'app', clientSecret: 's3cret' }
+					: { ...options.dpopClient, dpop: true }),
 				tokenEndpoint: `${options.origin}/token`,
 				allowedOrigins: [options.origin],
 				store: storeOf(storeId) as TokenStore,
@@ -357,6 +371,33 @@ const harness = {
 			accessToken: entry.session.token?.accessToken,
 			tokenRequests: entry.tokenRequests,
 		};
+	},
+
+	/** Starts a sign-in: the authorization URL, for the Node side to approve. */
+	async authorizationUrl(id: number): Promise<string> {
+		return (await sessionOf(id).authorizationUrl()).url;
+	},
+
+	/** Ends the sign-in with the redirect the server answered. */
+	signIn: (id: number, authorizationResponse: string, issuer: string) =>
+		settle(async () => {
+			await sessionOf(id).fetchToken({ authorizationResponse, issuer });
+		}),
+
+	dpopThumbprint: (id: number) => sessionOf(id).dpopThumbprint(),
+
+	closeSession(id: number): void {
+		sessionOf(id).close();
+		sessions.delete(id);
+	},
+
+	/** Makes the stored access token expired, keeping all else (a DPoP key, by structured clone). */
+	async expireStoredToken(storeId: number, key: string): Promise<void> {
+		const record = (await storeOf(storeId).get(key)) as StoredRecord;
+		await storeOf(storeId).set(key, {
+			...record,
+			token: { ...record.token, expires_at: Date.now() / 1000 - 1, expires_in: -1 },
+		});
 	},
 
 	/** Readies `count` requests that all leave when `go()` is called in any page of the origin. */

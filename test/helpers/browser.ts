@@ -21,7 +21,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 const PAGE =
-	'<!doctype html><meta charset="utf-8"><title>oauth2-session</title><script src="/harness.js"></script>';
+	'<!doctype html><meta charset="utf-8"><title>oauth2-session</title><script src="harness.js"></script>';
 
 export interface BrowserHarness {
 	/** The page's origin, also the OAuth server's through the proxy. */
@@ -77,11 +77,18 @@ async function proxy(
 	response.end(Buffer.from(await upstream.arrayBuffer()));
 }
 
-export async function startBrowserHarness(options: {
-	executablePath: string;
-	oauth: OAuthTestServer;
-}): Promise<BrowserHarness> {
+/**
+ * Starts Chromium. With `oauth`, pages live on a page server of their own that proxies the rest
+ * to it. With `at` (a server's origin), pages live on that origin itself, under `/__harness/`,
+ * served by the browser's request routing: nothing stands between the page and that server, so
+ * what must name its URL (a DPoP proof's `htu`) names the server's own.
+ */
+export async function startBrowserHarness(
+	options: { executablePath: string } & ({ oauth: OAuthTestServer } | { at: string }),
+): Promise<BrowserHarness> {
 	const script = await bundleHarness();
+	if ('at' in options) return launch(options.executablePath, options.at, '/__harness/', script);
+	const { oauth } = options;
 	const server: TestServer = await startServer(async (request, response) => {
 		const path = new URL(request.url ?? '/', 'http://127.0.0.1').pathname;
 		if (path === '/') {
@@ -94,24 +101,45 @@ export async function startBrowserHarness(options: {
 			response.writeHead(204);
 			response.end();
 		} else {
-			await proxy(options.oauth, request, response);
+			await proxy(oauth, request, response);
 		}
 	});
+	return launch(options.executablePath, server.origin, '/', undefined, server);
+}
+
+async function launch(
+	executablePath: string,
+	origin: string,
+	path: string,
+	routed: string | undefined,
+	server?: TestServer,
+): Promise<BrowserHarness> {
 	let browser: Browser | undefined;
 	try {
 		browser = await chromium.launch({
-			executablePath: options.executablePath,
+			executablePath,
 			args: CHROMIUM_ARGS,
 		});
 		// One context: its pages are tabs of one profile, sharing IndexedDB, locks and channels.
 		const context = await browser.newContext();
+		if (routed !== undefined) {
+			const script = routed;
+			await context.route(`${origin}${path}**`, (route) => {
+				const page = new URL(route.request().url()).pathname === path;
+				return route.fulfill({
+					status: 200,
+					contentType: page ? 'text/html; charset=utf-8' : 'text/javascript; charset=utf-8',
+					body: page ? PAGE : script,
+				});
+			});
+		}
 		const notify = new Map<number, (record: unknown) => void>();
 		await context.exposeBinding('oauth2SessionNotify', (_source, id: number, record: unknown) => {
 			notify.get(id)?.(record);
 		});
 		const opened = browser;
 		return {
-			origin: server.origin,
+			origin,
 			context,
 			async open({ webLocks = true } = {}) {
 				const page = await context.newPage();
@@ -120,7 +148,7 @@ export async function startBrowserHarness(options: {
 						delete (Navigator.prototype as { locks?: unknown }).locks;
 					});
 				}
-				await page.goto(`${server.origin}/`);
+				await page.goto(`${origin}${path}`);
 				await page.waitForFunction(() => window.harness !== undefined);
 				return page;
 			},
@@ -130,12 +158,12 @@ export async function startBrowserHarness(options: {
 			},
 			async close() {
 				await opened.close();
-				await server.close();
+				await server?.close();
 			},
 		};
 	} catch (error) {
 		await browser?.close();
-		await server.close();
+		await server?.close();
 		throw error;
 	}
 }
