@@ -389,6 +389,9 @@ describe.skipIf(postgres.missing)(postgres.title('PostgresStore on PostgreSQL'),
 						"SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
 					)
 				).rows[0].n as number;
+			// subscribe() starts its LISTEN connection without waiting for it: count once both are up
+			// (each store's query connection and its LISTEN connection).
+			await expect.poll(connections, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
 			const before = await connections();
 			await borrowed.close();
 			await owned.close();
