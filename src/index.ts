@@ -221,6 +221,7 @@ export { type RevokeTokenOptions, revokeToken } from './session/revoke.js';
 export type { LockWaitMessage, RefreshTrace } from './session/telemetry.js';
 export { MemoryStore } from './storage/memory.js';
 export {
+	type DecodedStoredRecord,
 	decodeStoredRecord,
 	encodeStoredRecord,
 	type LockOptions,

@@ -19,7 +19,8 @@ export async function logout(options: CliOptions): Promise<void> {
 		const { token } = decodeStoredRecord(record, options.key);
 		let failure: unknown;
 		try {
-			await revoke(options, token);
+			// A record of a DPoP key and no token (a sign-in not finished) has nothing to revoke.
+			if (token !== undefined) await revoke(options, token);
 		} catch (error) {
 			failure = error;
 		}

@@ -9,10 +9,14 @@ export async function status(options: CliOptions): Promise<void> {
 	const store = new FileStore({ dir: options.dir });
 	try {
 		const record = await store.get(options.key);
-		if (record === undefined) {
+		// A record of a DPoP key made for a sign-in that has not ended holds no token either.
+		const { token, writtenAt } =
+			record === undefined
+				? { token: undefined, writtenAt: 0 }
+				: decodeStoredRecord(record, options.key);
+		if (token === undefined) {
 			throw new CliError(`No token under "${options.key}" in ${store.dir}; run login first`);
 		}
-		const { token, writtenAt } = decodeStoredRecord(record, options.key);
 		print(`Token "${options.key}" in ${store.dir}, saved ${new Date(writtenAt).toISOString()}`);
 		for (const line of describeToken(token)) print(`  ${line}`);
 	} finally {

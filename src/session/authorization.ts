@@ -50,7 +50,8 @@ export type SessionAuthorizationUrlOptions = Partial<
 
 /**
  * What the session adds to a push beyond its options: the DPoP binding of the code (RFC 9449
- * §10), `dpop_jkt` and a proof per attempt, when the session has a DPoP key.
+ * §10), `dpop_jkt` and a proof per attempt, when the session has a DPoP key. An authorization URL
+ * that is not pushed carries `dpop_jkt` as well.
  */
 export type PushHooks = Pick<PushAuthorizationRequestOptions, 'dpopJkt' | 'prepareRequest'>;
 
@@ -156,7 +157,17 @@ export async function sessionAuthorizationUrl(
 				'The authorization server requires pushed authorization requests (its metadata says require_pushed_authorization_requests), but the session has no pushedAuthorizationRequestEndpoint',
 			);
 		}
-		return authorizationUrl(request);
+		// Bound only where the metadata says the server does DPoP: a server that does not may still
+		// bind the code and then refuse it to a token request without a proof (oidc-provider does),
+		// where `allowBearer` would have taken its Bearer token. The key is in the store already, so
+		// whichever context the callback reaches signs with it.
+		const dpopJkt =
+			session.metadata?.dpop_signing_alg_values_supported === undefined ? undefined : hooks.dpopJkt;
+		return authorizationUrl(
+			dpopJkt === undefined
+				? request
+				: { ...request, params: { dpop_jkt: dpopJkt, ...request.params } },
+		);
 	}
 	// Loaded only by sessions that push: its answer's checks are not needed by those that do not.
 	const { pushAuthorizationRequest } = await import('./pushed-authorization.js');

@@ -9,7 +9,12 @@ import {
 import type { TokenHttpResponse } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
 import type { TokenRequestParts } from '../protocol/token-request.js';
-import type { StoredDPoPKey } from '../storage/token-store.js';
+import {
+	encodeKeyRecord,
+	type LockOptions,
+	type StoredDPoPKey,
+	type TokenStore,
+} from '../storage/token-store.js';
 import type { PushHooks } from './authorization.js';
 import { DPoPKey } from './dpop-key.js';
 import type { TokenRequestProofs } from './request-token.js';
@@ -18,6 +23,17 @@ import type { TokenRequestProofs } from './request-token.js';
 interface HeldKey {
 	key: DPoPKey;
 	entry: StoredDPoPKey;
+}
+
+/**
+ * Where the session keeps a key it makes before any token: its store and record key, the lock
+ * options of a write, and where a failed write is reported.
+ */
+export interface KeyHome {
+	store: TokenStore;
+	key: string;
+	lock: LockOptions;
+	failed(error: unknown): void;
 }
 
 /** Tokens remembered with their key: the current one, and a few a request may still carry. */
@@ -45,6 +61,8 @@ export class DPoPBinding {
 	readonly #settled = new Map<string, HeldKey>();
 	/** The `ath` of the last access token signed for: the same token goes on many requests. */
 	#ath: { accessToken: string; ath: Promise<string> } | undefined;
+	/** Where a new key is stored before it is used; unset until the keeper has read the store. */
+	#home: KeyHome | undefined;
 
 	constructor(options: {
 		keyPair: CryptoKeyPair | undefined;
@@ -99,6 +117,31 @@ export class DPoPBinding {
 		this.#remember(token.accessToken, held);
 		// The key the store holds is the one later sign-ins and refreshes use, in every context.
 		this.#current = held.catch(() => this.#newKey());
+	}
+
+	/** Stores each key made from now on in `home` before it is used. */
+	keepIn(home: KeyHome): void {
+		this.#home = home;
+	}
+
+	/**
+	 * Takes the key of a record that holds no token: another context made it for a sign-in, and the
+	 * code it asked for is bound to it. The user's own key pair always wins.
+	 */
+	adopt(entry: StoredDPoPKey): void {
+		if (this.#given !== undefined) return;
+		this.#current = DPoPKey.fromEntry(entry).then(
+			(key) => ({ key, entry }),
+			() => this.#newKey(),
+		);
+	}
+
+	/**
+	 * Settles the key new tokens are asked with, storing it if it is new: the keeper calls this
+	 * before it takes the store's lock to refresh, as storing may take the same lock.
+	 */
+	async settle(): Promise<void> {
+		await this.#currentKey().catch(() => {});
 	}
 
 	/** What the store keeps with `token`: its key entry, once its key is known. */
@@ -261,7 +304,32 @@ export class DPoPBinding {
 	}
 
 	#newKey(): Promise<HeldKey> {
-		return DPoPKey.generate(this.#keepsCryptoKeys);
+		return DPoPKey.generate(this.#keepsCryptoKeys).then((made) => this.#stored(made));
+	}
+
+	/**
+	 * Stores a new key as a record of its own, unless the store holds a record already: then the key
+	 * in it is the one to use (a context that made one at the same time stored it first). A store
+	 * that fails leaves the key in this context's memory (reported as a `storeError`); it is stored
+	 * with the first token, as before.
+	 */
+	async #stored(made: HeldKey): Promise<HeldKey> {
+		const home = this.#home;
+		if (home === undefined) return made;
+		let entry: StoredDPoPKey | undefined;
+		try {
+			entry = await writeIfAbsent(home, made.entry);
+		} catch (error) {
+			home.failed(error);
+			return made;
+		}
+		if (entry === undefined || entry.jkt === made.entry.jkt) return made;
+		const stored = entry;
+		// A stored key that cannot be used is reported where its token is; a sign-in uses ours.
+		return DPoPKey.fromEntry(stored).then(
+			(key) => ({ key, entry: stored }),
+			() => made,
+		);
 	}
 
 	#givenKeyPromise: Promise<HeldKey> | undefined;
@@ -293,6 +361,31 @@ export class DPoPBinding {
 		if (nonce !== undefined) this.#nonces.set(url.origin, nonce);
 		return nonce;
 	}
+}
+
+/**
+ * Writes a record of `entry` alone under `home.key` if there is none, in one step: through the
+ * store's conditional write, else a read and a write under its lock. Returns the key entry of the
+ * record found there instead, if any.
+ */
+async function writeIfAbsent(
+	home: KeyHome,
+	entry: StoredDPoPKey,
+): Promise<StoredDPoPKey | undefined> {
+	const { store, key, lock } = home;
+	const record = encodeKeyRecord(entry);
+	// No record holds an empty access token: a conditional write replacing "" writes only to none.
+	if (store.setIfUnchanged !== undefined) {
+		if (await store.setIfUnchanged(key, record, '')) return undefined;
+		return (await store.get(key))?.dpop;
+	}
+	const write = async () => {
+		const current = await store.get(key);
+		if (current !== undefined) return current.dpop;
+		await store.set(key, record);
+		return undefined;
+	};
+	return store.lock === undefined ? write() : store.lock(key, write, lock);
 }
 
 /** The key, after checking the token's `cnf.jkt` (when it is a JWT that says) names it. */

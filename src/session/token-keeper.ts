@@ -7,10 +7,13 @@ import { type Grant, refreshTokenGrant } from '../protocol/grants.js';
 import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import {
+	type DecodedStoredRecord,
 	decodeStoredRecord,
 	encodeStoredRecord,
+	type LockOptions,
 	type StoredDPoPKey,
 	type StoredRecord,
+	type TokenStore,
 } from '../storage/token-store.js';
 import {
 	Emitter,
@@ -57,10 +60,21 @@ export interface TokenKeys {
 	attach(token: Token, entry: StoredDPoPKey | undefined): void;
 	/** Forgets every key: the session ended, and its key with its token. */
 	forget(): void;
+	/** Where to store a key made before any token, before using it. */
+	keepIn(home: {
+		store: TokenStore;
+		key: string;
+		lock: LockOptions;
+		failed(error: unknown): void;
+	}): void;
+	/** Takes the key of a record that holds no token (made for a sign-in, here or elsewhere). */
+	adopt(entry: StoredDPoPKey): void;
+	/** Makes (and stores) the key new tokens are asked with, if there is none yet. */
+	settle(): Promise<void>;
 }
 
-/** A record read from the store: checked, but for the `resources` entries. */
-type DecodedRecord = ReturnType<typeof decodeStoredRecord> & {
+/** A record read from the store with a token: checked, but for the `resources` entries. */
+type DecodedRecord = Extract<DecodedStoredRecord, { token: Token }> & {
 	resources?: StoredRecord['resources'] | undefined;
 };
 
@@ -308,6 +322,12 @@ export class TokenKeeper {
 		// A DPoP session's keys come first: every token read from here on is read with its key.
 		if (keys !== undefined) this.#keys = await keys;
 		const { store } = this.#options;
+		this.#keys?.keepIn({
+			store,
+			key: this.#key,
+			lock: this.#lockOptions(),
+			failed: (error) => this.#storeError(error, 'set'),
+		});
 		if (this.#options.resources.size > 0) {
 			const { ResourceTokens } = await import('./resource-tokens.js');
 			this.#apis = new ResourceTokens(this.#options.resources);
@@ -355,6 +375,8 @@ export class TokenKeeper {
 		// Each timeout starts when the refresh can start: a wait for the lock (a killed holder's
 		// lock lives out its ttl) must not use up the time the refresh itself is given.
 		const timeout = () => AbortSignal.timeout(refreshTimeout);
+		// A key made for this token is stored before the lock is taken: storing it may take the lock.
+		await this.#keys?.settle();
 		if (store.lock === undefined) {
 			return this.#refreshFrom(this.#token, timeout(), false, resource);
 		}
@@ -368,7 +390,7 @@ export class TokenKeeper {
 					refreshed = await this.#refreshUnderLock(stale, timeout(), resource);
 					return refreshed;
 				},
-				{ ttl: refreshTimeout + LOCK_MARGIN, waitTimeout: refreshTimeout + LOCK_MARGIN },
+				this.#lockOptions(),
 			);
 		} catch (error) {
 			waited?.failed(error);
@@ -561,16 +583,21 @@ export class TokenKeeper {
 				void this.end(
 					new ReauthenticationRequiredError('The session was ended in another context'),
 				);
+			} else if (this.#token === undefined && this.#inflight === undefined) {
+				// The stored key went with the record: the next sign-in stores a new one.
+				this.#keys?.forget();
 			}
 			return;
 		}
-		let decoded: DecodedRecord;
+		let decoded: DecodedRecord | undefined;
 		try {
 			decoded = this.#decode(record, false);
 		} catch (error) {
 			this.#storeError(error, 'notify');
 			return;
 		}
+		// A record with a key and no token neither ends this session nor gives it one.
+		if (decoded === undefined) return;
 		const stored = decoded.token;
 		if (this.#retired.includes(stored.accessToken)) return;
 		this.#keys?.attach(stored, decoded.dpop);
@@ -664,6 +691,11 @@ export class TokenKeeper {
 		}
 	}
 
+	#lockOptions(): LockOptions {
+		const wait = this.#options.refreshTimeout + LOCK_MARGIN;
+		return { ttl: wait, waitTimeout: wait };
+	}
+
 	#encode(token: Token): StoredRecord {
 		const record = encodeStoredRecord(token, Date.now(), { dpop: this.#keys?.entryFor(token) });
 		this.#apis?.encode(record);
@@ -684,8 +716,13 @@ export class TokenKeeper {
 		for (const token of this.#apis.tokens.values()) this.#keys.attach(token, record.dpop);
 	}
 
-	#decode(record: unknown, attach = true): DecodedRecord {
+	/** A record's token with its key, or `undefined` for a record of a key alone (taken, if no token is held). */
+	#decode(record: unknown, attach = true): DecodedRecord | undefined {
 		const decoded = decodeStoredRecord(record, this.#key);
+		if (decoded.token === undefined) {
+			if (this.#token === undefined) this.#keys?.adopt(decoded.dpop);
+			return undefined;
+		}
 		if (attach) this.#keys?.attach(decoded.token, decoded.dpop);
 		// The resource tokens' own module reads them, and leaves out an entry it cannot read.
 		return { ...decoded, resources: (record as StoredRecord).resources };

@@ -221,7 +221,10 @@ export class PostgresStore implements TokenStore {
 		// Both checks in the writing statement: a row another context wrote meanwhile stays.
 		const unchanged = ` AND t.record #>> '{token,access_token}' IN ($6, $7)`;
 		return (
-			(await this.#write(key, record, unchanged, [replaces ?? '', record.token.access_token])) === 1
+			(await this.#write(key, record, unchanged, [
+				replaces ?? '',
+				record.token?.access_token ?? '',
+			])) === 1
 		);
 	}
 

@@ -230,7 +230,7 @@ export class RedisStore implements TokenStore {
 			channel,
 			String(STORED_RECORD_VERSION),
 			replaces ?? '',
-			record.token.access_token,
+			record.token?.access_token ?? '',
 		];
 		const written = await this.#run(key, 'write', (abandoned) =>
 			this.#sendWhenReady(abandoned, () => this.#eval(SET_IF_UNCHANGED_SCRIPT, [name], args)),

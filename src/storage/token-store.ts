@@ -46,8 +46,12 @@ export const MAX_RECORD_BYTES = 1024 * 1024;
 export interface StoredRecord {
 	/** Schema version of the record: 1, or 2 when it holds a DPoP key. */
 	version: typeof PLAIN_RECORD_VERSION | typeof STORED_RECORD_VERSION;
-	/** The token, as a requests-oauthlib compatible record. Holds secrets. */
-	token: TokenRecord;
+	/**
+	 * The token, as a requests-oauthlib compatible record. Holds secrets. Absent only from a
+	 * version 2 record that holds a DPoP key made before the first token (see `encodeKeyRecord`):
+	 * no token, to every reader.
+	 */
+	token?: TokenRecord | undefined;
 	/** When the record was written, in epoch milliseconds. */
 	writtenAt: number;
 	/**
@@ -167,7 +171,7 @@ export function isUnchanged(
 	const held = (current as { token?: { access_token?: unknown } }).token?.access_token;
 	const version = (current as Partial<StoredRecord>).version;
 	if (typeof version === 'number' && version > STORED_RECORD_VERSION) return false;
-	return held !== undefined && (held === replaces || held === record.token.access_token);
+	return held !== undefined && (held === replaces || held === record.token?.access_token);
 }
 
 /**
@@ -241,20 +245,39 @@ export function encodeStoredRecord(
 }
 
 /**
- * Checks a record read from a store and returns its token.
+ * The record of a DPoP key made before the session's first token, so that every context sharing
+ * the store signs with it: the code an authorization request bound to it (`dpop_jkt`) can be
+ * exchanged by any of them. It holds no token; the first token saved keeps the key.
+ */
+export function encodeKeyRecord(dpop: StoredDPoPKey, now: number = Date.now()): StoredRecord {
+	return { version: STORED_RECORD_VERSION, writtenAt: now, dpop };
+}
+
+/** A record read from a store, as `decodeStoredRecord` returns it. */
+export type DecodedStoredRecord =
+	| {
+			/** The stored token, secrets included; its `toJSON()` and `inspect` output are redacted. */
+			token: Token;
+			/** When the record was written, in epoch milliseconds by the writer's clock. */
+			writtenAt: number;
+			/** The DPoP key stored with the token, unchecked against it (the session checks). */
+			dpop?: StoredDPoPKey | undefined;
+	  }
+	| {
+			/** A record of a DPoP key made before the first token holds none. */
+			token: undefined;
+			/** When the record was written, in epoch milliseconds by the writer's clock. */
+			writtenAt: number;
+			/** The key, unchecked (the session checks). */
+			dpop: StoredDPoPKey;
+	  };
+
+/**
+ * Checks a record read from a store and returns its token, or, for a record holding only a DPoP
+ * key (`encodeKeyRecord`), the key and no token.
  * @throws {StorageError} `corrupt` or `unsupported-version`; the message names the key, never a value.
  */
-export function decodeStoredRecord(
-	value: unknown,
-	key: string,
-): {
-	/** The stored token, secrets included; its `toJSON()` and `inspect` output are redacted. */
-	token: Token;
-	/** When the record was written, in epoch milliseconds by the writer's clock. */
-	writtenAt: number;
-	/** The DPoP key stored with the token, unchecked against it (the session checks). */
-	dpop?: StoredDPoPKey | undefined;
-} {
+export function decodeStoredRecord(value: unknown, key: string): DecodedStoredRecord {
 	if (typeof value !== 'object' || value === null || Array.isArray(value)) {
 		throw new StorageError(`The record under "${key}" is not an object`, {
 			problem: 'corrupt',
@@ -279,6 +302,10 @@ export function decodeStoredRecord(
 	}
 	// Checked by the DPoP session that reads it, in its own module: other sessions never load it.
 	const dpop = record.version === STORED_RECORD_VERSION ? record.dpop : undefined;
+	// Only a key (an object, checked when used) stands in for the token: any other gap is corrupt.
+	if (record.token === undefined && typeof dpop === 'object' && dpop !== null) {
+		return { token: undefined, writtenAt: record.writtenAt, dpop };
+	}
 	try {
 		const token = tokenFromRecord(record.token);
 		return dpop === undefined

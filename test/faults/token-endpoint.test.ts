@@ -73,7 +73,7 @@ function sessionUnderTest(proactiveRefresh: boolean, refreshTimeout = 3_000) {
 }
 
 const storedAccessToken = async (store: MemoryStore) =>
-	(await store.get('default'))?.token.access_token;
+	(await store.get('default'))?.token?.access_token;
 
 describe('token endpoint faults, refresh on request (leeway)', () => {
 	it.each(cases.map((c) => [c.name, c] as const))('%s', async (_, c) => {

@@ -82,7 +82,7 @@ describe('decodeStoredRecord on anything a store returns (property)', () => {
 						expectTypedErrorWithout(result.error, secrets);
 						expect(result.error).toBeInstanceOf(StorageError);
 					} else {
-						expect(result.value.token.accessToken.length).toBeGreaterThan(0);
+						expect(result.value.token?.accessToken.length).toBeGreaterThan(0);
 						expectNoSecret(result.value.token, secrets);
 					}
 				}),
@@ -110,6 +110,7 @@ describe('decodeStoredRecord on anything a store returns (property)', () => {
 					const written = new Token(init);
 					const stored = JSON.parse(JSON.stringify(encodeStoredRecord(written, now))) as unknown;
 					const { token: read } = decodeStoredRecord(stored, KEY);
+					if (read === undefined) throw new Error('A token record read back as none');
 					expect(read.accessToken).toBe(written.accessToken);
 					expect(read.refreshToken).toBe(written.refreshToken);
 					expect(read.expiresAt).toBe(written.expiresAt);

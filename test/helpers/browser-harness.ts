@@ -394,6 +394,7 @@ const harness = {
 	/** Makes the stored access token expired, keeping all else (a DPoP key, by structured clone). */
 	async expireStoredToken(storeId: number, key: string): Promise<void> {
 		const record = (await storeOf(storeId).get(key)) as StoredRecord;
+		if (record.token === undefined) throw new Error(`No token stored under ${key}`);
 		await storeOf(storeId).set(key, {
 			...record,
 			token: { ...record.token, expires_at: Date.now() / 1000 - 1, expires_in: -1 },

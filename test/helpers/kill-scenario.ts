@@ -188,7 +188,8 @@ export async function runKillScenario(scenario: KillScenario): Promise<KillFigur
 		const stored = new Set<string>();
 		const readStore = async () => {
 			const record = await store.get('default');
-			if (record !== undefined) stored.add(decodeStoredRecord(record, 'default').token.accessToken);
+			const token = record === undefined ? undefined : decodeStoredRecord(record, 'default').token;
+			if (token !== undefined) stored.add(token.accessToken);
 		};
 
 		let kills = 0;

@@ -95,7 +95,7 @@ describe.each(['store', 'token option'] as const)(
 				s.setToken({ accessToken: 'set-early' }),
 			);
 			expect(session.token?.accessToken).toBe('set-early');
-			expect((await store.get('default'))?.token.access_token).toBe('set-early');
+			expect((await store.get('default'))?.token?.access_token).toBe('set-early');
 		});
 
 		it('fetchToken() wins over the loaded token, in memory and in the store', async () => {
@@ -103,7 +103,7 @@ describe.each(['store', 'token option'] as const)(
 				s.fetchToken({ grant: clientCredentialsGrant() }),
 			);
 			expect(session.token?.accessToken).toBe(result.accessToken);
-			expect((await store.get('default'))?.token.access_token).toBe(result.accessToken);
+			expect((await store.get('default'))?.token?.access_token).toBe(result.accessToken);
 		});
 
 		it('logout() revokes the loaded token and clears the store', async () => {

@@ -39,6 +39,7 @@ async function expiredDPoPRecord(store: TokenStore, storeKey: string): Promise<s
 	const thumbprint = (await session.dpopThumbprint()) as string;
 	session.close();
 	const record = (await store.get(storeKey)) as StoredRecord;
+	if (record.token === undefined) throw new Error('No token stored after the sign-in');
 	await store.set(storeKey, {
 		...record,
 		token: { ...record.token, expires_at: Date.now() / 1000 - 1, expires_in: -1 },

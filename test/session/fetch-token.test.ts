@@ -49,7 +49,7 @@ describe('authorization code with PKCE through the session', () => {
 		expect(token.refreshToken).toBeDefined();
 		expect(session.token).toBe(token);
 		expect(updates).toEqual(['fetch']);
-		expect((await store.get('default'))?.token.access_token).toBe(token.accessToken);
+		expect((await store.get('default'))?.token?.access_token).toBe(token.accessToken);
 		expect((await session.fetch(`${server.origin}/api/me`)).status).toBe(200);
 		session.close();
 	});

@@ -182,7 +182,7 @@ describe('a token per resource', () => {
 		await session.fetch(`${servers.a.origin}/me`);
 		const rotated = session.token?.refreshToken;
 		expect(rotated).not.toBe(signIn.refresh_token);
-		expect((await store.get('default'))?.token.refresh_token).toBe(rotated);
+		expect((await store.get('default'))?.token?.refresh_token).toBe(rotated);
 		await session.fetch(`${servers.b.origin}/me`);
 		expect(servers.auth.reused).toBe(0);
 		const record = await store.get('default');

@@ -35,12 +35,12 @@ describe('a session and its store', () => {
 		const first = server.issue();
 		const session = make({ store, token: { ...first, expires_in: -1 }, storeKey: 'user-1' });
 		await session.ready;
-		expect((await store.get('user-1'))?.token.access_token).toBe(first.access_token);
+		expect((await store.get('user-1'))?.token?.access_token).toBe(first.access_token);
 		await session.fetch(`${server.origin}/api/me`);
-		expect((await store.get('user-1'))?.token.access_token).toBe(session.token?.accessToken);
-		expect((await store.get('user-1'))?.token.access_token).not.toBe(first.access_token);
+		expect((await store.get('user-1'))?.token?.access_token).toBe(session.token?.accessToken);
+		expect((await store.get('user-1'))?.token?.access_token).not.toBe(first.access_token);
 		await session.setToken({ access_token: 'set-by-hand' });
-		expect((await store.get('user-1'))?.token.access_token).toBe('set-by-hand');
+		expect((await store.get('user-1'))?.token?.access_token).toBe('set-by-hand');
 	});
 
 	it('sessions sharing a store with a lock refresh once: the others adopt the saved token', async () => {

@@ -68,7 +68,7 @@ describe.runIf(posix)('FileStore in a directory others can change', () => {
 		await expect(store.set('k', record('one'))).rejects.toMatchObject({ problem: 'insecure' });
 		await chmod(dir, 0o700);
 		await store.set('k', record('one'));
-		expect((await store.get('k'))?.token.access_token).toBe('one');
+		expect((await store.get('k'))?.token?.access_token).toBe('one');
 	});
 });
 
@@ -85,7 +85,7 @@ describe.runIf(posix)('FileStore with planted files', () => {
 		expect(error).toMatchObject({ problem: 'insecure', key: 'k' });
 		expect(error.message).not.toContain('attacker');
 		await store.set('k', record('mine'));
-		expect((await store.get('k'))?.token.access_token).toBe('mine');
+		expect((await store.get('k'))?.token?.access_token).toBe('mine');
 		expect(await readFile(planted, 'utf8')).toBe(plantedText);
 	});
 
@@ -96,7 +96,7 @@ describe.runIf(posix)('FileStore with planted files', () => {
 		await writeFile(planted, `${JSON.stringify(record('attacker'))}\n`);
 		const store = storeIn(dir);
 		const seen: (string | undefined)[] = [];
-		store.subscribe('k', (r) => seen.push(r?.token.access_token));
+		store.subscribe('k', (r) => seen.push(r?.token?.access_token));
 		await symlink(planted, recordPath(dir, 'k'));
 		await storeIn(dir).set('other', record('two'));
 		await storeIn(dir).set('k', record('mine'));

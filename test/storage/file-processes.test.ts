@@ -107,7 +107,7 @@ describe('FileStore across processes', () => {
 		expect(reports.flatMap((report) => report.storeErrors)).toEqual([]);
 		const tokens = new Set(reports.map((report) => report.accessToken));
 		expect(tokens.size).toBe(1);
-		expect((await store.get('default'))?.token.access_token).toBe([...tokens][0]);
+		expect((await store.get('default'))?.token?.access_token).toBe([...tokens][0]);
 		for (const child of children) {
 			expect(await child.exited).toEqual({ code: 0, signal: null });
 			expect(child.stderr()).toBe('');
@@ -147,7 +147,7 @@ describe('FileStore across processes', () => {
 		const report = await child.message<RequestsReport>((m) => 'statuses' in m);
 		expect(report.statuses).toEqual([200, 200, 200, 200, 200]);
 		expect(server.stats.tokenRequests).toBe(1);
-		expect((await store.get('default'))?.token.access_token).toBe(report.accessToken);
+		expect((await store.get('default'))?.token?.access_token).toBe(report.accessToken);
 	}, 60_000);
 
 	it('a session killed in the middle of a refresh does not block the others', async () => {
@@ -210,7 +210,7 @@ describe('FileStore across processes', () => {
 		// It subscribed and never closed its store: its watchers must not keep it alive.
 		expect(await writer.exited).toEqual({ code: 0, signal: null });
 		await expect
-			.poll(() => heard.map((r) => r?.token.access_token), { timeout: 10_000 })
+			.poll(() => heard.map((r) => r?.token?.access_token), { timeout: 10_000 })
 			.toEqual([fresh.access_token]);
 		await expect
 			.poll(() => session.token?.accessToken, { timeout: 10_000 })

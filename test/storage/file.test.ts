@@ -83,8 +83,8 @@ describe('FileStore files', () => {
 			while (writing && failures.length === 0) {
 				try {
 					const got = await reader.get('k');
-					seen.add(String(got?.token.access_token));
-					if (got?.token.padding !== padding) throw new Error('A record lost its padding');
+					seen.add(String(got?.token?.access_token));
+					if (got?.token?.padding !== padding) throw new Error('A record lost its padding');
 					// Straight from the file too: every read is a whole JSON document.
 					JSON.parse(await readFile(recordPath(dir, 'k'), 'utf8'));
 					rawReads++;
@@ -127,7 +127,7 @@ describe('FileStore files', () => {
 		];
 		for (const [i, key] of keys.entries()) await store.set(key, record(`t-${i}`));
 		for (const [i, key] of keys.entries()) {
-			expect((await store.get(key))?.token.access_token).toBe(`t-${i}`);
+			expect((await store.get(key))?.token?.access_token).toBe(`t-${i}`);
 		}
 		expect(await readdir(parent)).toEqual(['store']);
 		const names = await readdir(dir);
@@ -161,7 +161,7 @@ describe('FileStore unreadable records', () => {
 		// The key is usable again; the bytes stay aside.
 		expect(await store.get('user-1')).toBeUndefined();
 		await store.set('user-1', record('fresh'));
-		expect((await store.get('user-1'))?.token.access_token).toBe('fresh');
+		expect((await store.get('user-1'))?.token?.access_token).toBe('fresh');
 		expect(await readFile(join(dir, aside[0]!), 'utf8')).toBe(bytes);
 	});
 
@@ -200,7 +200,7 @@ describe('FileStore unreadable records', () => {
 		const heard = new Map(keys.map((key) => [key, [] as (string | undefined)[]]));
 		const listener = storeIn(dir, { pollInterval: 100 });
 		for (const key of keys)
-			listener.subscribe(key, (r) => heard.get(key)?.push(r?.token.access_token));
+			listener.subscribe(key, (r) => heard.get(key)?.push(r?.token?.access_token));
 		// Damaged while subscribed; the other was damaged before.
 		await writeFile(recordPath(dir, 'seen-corrupted'), '{"version":1');
 		await new Promise((r) => setTimeout(r, 300));
@@ -352,7 +352,7 @@ describe('FileStore subscribe', () => {
 		const seen: (StoredRecord | undefined)[] = [];
 		const unsubscribe = store.subscribe('k', (r) => seen.push(r));
 		await store.set('k', record('one'));
-		await expect.poll(() => seen.map((r) => r?.token.access_token)).toEqual(['one']);
+		await expect.poll(() => seen.map((r) => r?.token?.access_token)).toEqual(['one']);
 		unsubscribe();
 	});
 
@@ -360,7 +360,7 @@ describe('FileStore subscribe', () => {
 		const missing = join(await tempDir(), 'later');
 		const seen: (string | undefined)[] = [];
 		// Subscribed before the directory exists: no watcher can start, only the poll sees the write.
-		storeIn(missing, { pollInterval: 50 }).subscribe('k', (r) => seen.push(r?.token.access_token));
+		storeIn(missing, { pollInterval: 50 }).subscribe('k', (r) => seen.push(r?.token?.access_token));
 		await storeIn(missing).set('k', record('one'));
 		await expect.poll(() => seen, { timeout: 5_000 }).toEqual(['one']);
 	});

@@ -53,7 +53,7 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore faults in Chrom
 		expect(await b.evaluate((d) => window.harness.deleteDatabase(d), databaseName)).toBe('deleted');
 		expect(await store.get('k')).toBeUndefined();
 		await store.set('k', record('two'));
-		expect((await store.get('k'))?.token.access_token).toBe('two');
+		expect((await store.get('k'))?.token?.access_token).toBe('two');
 		await store.close();
 	});
 
@@ -63,7 +63,7 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore faults in Chrom
 		await store.set('k', record('one'));
 		const upgrade = await b.evaluate((d) => window.harness.requestUpgrade(d, 2), databaseName);
 		expect(await b.evaluate((id) => window.harness.upgraded(id), upgrade)).toBe('upgraded');
-		expect((await store.get('k'))?.token.access_token).toBe('one');
+		expect((await store.get('k'))?.token?.access_token).toBe('one');
 		await store.close();
 	});
 
@@ -83,7 +83,7 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore faults in Chrom
 		});
 		await b.evaluate((id) => window.harness.closeHeld(id), held);
 		expect(await b.evaluate((id) => window.harness.upgraded(id), upgrade)).toBe('upgraded');
-		expect((await store.get('k'))?.token.access_token).toBe('one');
+		expect((await store.get('k'))?.token?.access_token).toBe('one');
 		await store.close();
 	}, 30_000);
 
@@ -108,7 +108,7 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore faults in Chrom
 			key: 'k',
 			message: expect.stringContaining('1 MiB'),
 		});
-		expect((await store.get('k'))?.token.access_token).toBe('one');
+		expect((await store.get('k'))?.token?.access_token).toBe('one');
 		await store.close();
 	});
 
@@ -176,13 +176,13 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore faults in Chrom
 			// Still out of room: more requests go on with the token in memory, no new refresh.
 			expect(await Promise.all([request(5), request(6)])).toEqual([200, 200]);
 			expect(oauth.stats.tokenRequests).toBe(1);
-			expect((await store.get('k'))?.token.access_token).toBe(expired.accessToken);
+			expect((await store.get('k'))?.token?.access_token).toBe(expired.accessToken);
 
 			// Room again: the override lifted (no quotaSize), the kept token is saved by a retry.
 			await cdp.send('Storage.overrideQuotaForOrigin', { origin: fresh.origin });
 			expect(await request(7)).toBe(200);
 			await expect
-				.poll(async () => (await store.get('k'))?.token.access_token, {
+				.poll(async () => (await store.get('k'))?.token?.access_token, {
 					timeout: 20_000,
 					interval: 200,
 				})

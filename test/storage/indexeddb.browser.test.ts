@@ -204,7 +204,7 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore in Chromium'), 
 			const store = await storeIn(tabs.a, { databaseName });
 			await putRaw(tabs.a, databaseName, 'k', 'not-a-record');
 			await store.set('k', record('fresh'));
-			expect((await store.get('k'))?.token.access_token).toBe('fresh');
+			expect((await store.get('k'))?.token?.access_token).toBe('fresh');
 			expect((await raw(tabs.a, databaseName, ['unreadable', 'k'])).value).toMatchObject({
 				value: 'not-a-record',
 			});
@@ -317,7 +317,7 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore in Chromium'), 
 			await Promise.all(stores.map((store, i) => store.set(`k${i}`, record(`t${i}`))));
 			for (const [i, store] of stores.entries()) {
 				for (let j = 0; j < stores.length; j++) {
-					expect((await store.get(`k${j}`))?.token.access_token, `${i} reads ${j}`).toBe(`t${j}`);
+					expect((await store.get(`k${j}`))?.token?.access_token, `${i} reads ${j}`).toBe(`t${j}`);
 				}
 			}
 		});
@@ -336,7 +336,7 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore in Chromium'), 
 			expect((error as Error).message).not.toContain(secret);
 			const plain = await storeIn(tabs.b, { databaseName });
 			await expect(plain.get('k')).rejects.toMatchObject({ problem: 'corrupt', key: 'k' });
-			expect((await store.get('k'))?.token.access_token).toBe(secret);
+			expect((await store.get('k'))?.token?.access_token).toBe(secret);
 		});
 
 		it('a ciphertext moved to another key does not decrypt there', async () => {
@@ -357,7 +357,7 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore in Chromium'), 
 			const databaseName = database();
 			await (await storeIn(tabs.a, { databaseName })).set('k', record(secret));
 			const store = await storeIn(tabs.a, { databaseName, encryption: true });
-			expect((await store.get('k'))?.token.access_token).toBe(secret);
+			expect((await store.get('k'))?.token?.access_token).toBe(secret);
 			await store.set('k', record(secret));
 			expect((await raw(tabs.a, databaseName, 'k')).text).not.toContain(secret);
 		});
@@ -367,7 +367,7 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore in Chromium'), 
 			const store = await storeIn(tabs.a, { databaseName, encryption: true });
 			const peer = await storeIn(tabs.b, { databaseName, encryption: true });
 			const seen: (string | undefined)[] = [];
-			peer.subscribe('k', (r) => seen.push(r?.token.access_token));
+			peer.subscribe('k', (r) => seen.push(r?.token?.access_token));
 			await store.set('k', record(secret));
 			await store.delete('k');
 			await expect.poll(() => seen, { timeout: 5_000 }).toEqual([secret, undefined]);

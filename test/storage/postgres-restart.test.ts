@@ -49,7 +49,7 @@ describe.skipIf(postgres.missing)(
 			s.on('storeError', (event) => errors.push(event));
 			return { s, key, errors };
 		};
-		const storedAccessToken = async (key: string) => (await other.get(key))?.token.access_token;
+		const storedAccessToken = async (key: string) => (await other.get(key))?.token?.access_token;
 
 		beforeAll(async () => {
 			[database, server] = await Promise.all([

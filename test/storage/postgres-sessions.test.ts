@@ -132,6 +132,6 @@ describe.skipIf(postgres.missing)(postgres.title('PostgresStore shared by sessio
 		expect(statuses).toEqual(Array(10).fill(200));
 		expect(server.stats.tokenRequests).toBe(1);
 		expect(a.token?.accessToken).toBe(b.token?.accessToken);
-		expect((await setup.get(key))?.token.access_token).toBe(a.token?.accessToken);
+		expect((await setup.get(key))?.token?.access_token).toBe(a.token?.accessToken);
 	}, 30_000);
 });

@@ -74,7 +74,7 @@ describe.skipIf(redisServer.missing)(
 			return Number(reply[1]) > 0;
 		};
 		const storedAccessToken = async (reader: RedisStore) =>
-			(await reader.get('restart'))?.token.access_token;
+			(await reader.get('restart'))?.token?.access_token;
 
 		beforeAll(async () => {
 			server = await startOAuthServer();

@@ -210,7 +210,7 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 		expect((await command(redis.port, ['EXISTS', lock], /:(\d+)\r\n/))[1]).toBe('0');
 		expect(server.stats.tokenRequests).toBe(1);
 		expect(a.token?.accessToken).toBe(b.token?.accessToken);
-		expect((await setup.get(key))?.token.access_token).toBe(a.token?.accessToken);
+		expect((await setup.get(key))?.token?.access_token).toBe(a.token?.accessToken);
 	}, 30_000);
 
 	it('Redis stopped mid-test: typed StorageErrors through storeError, requests go on with the token in memory', async () => {
@@ -220,7 +220,7 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 			const first = server.issue();
 			const s = session({ store, token: first, storeKey: 'down' });
 			await s.ready;
-			expect((await store.get('down'))?.token.access_token).toBe(first.access_token);
+			expect((await store.get('down'))?.token?.access_token).toBe(first.access_token);
 			const errors: { error: StorageError; operation: string }[] = [];
 			s.on('storeError', (event) => errors.push(event));
 

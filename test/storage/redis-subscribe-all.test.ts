@@ -38,7 +38,7 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore.subscribeAll'
 		const neighbour = storeOn('app*[1]?\\%}:other:');
 		const lookalike = storeOn('appX[1]?\\%}:');
 		const seen: [string, string | undefined][] = [];
-		listening.subscribeAll((key, r) => seen.push([key, r?.token.access_token]));
+		listening.subscribeAll((key, r) => seen.push([key, r?.token?.access_token]));
 		// Both connections up, and the PSUBSCRIBE through, before the writes.
 		await listening.get('warm-up');
 		await writer.set('warm-up', record('warm'));
