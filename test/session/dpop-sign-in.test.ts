@@ -22,19 +22,45 @@ import {
 	type TokenStore,
 } from '../../src/index.js';
 import { FileStore } from '../../src/storage/file.js';
+import { PostgresStore } from '../../src/storage/postgres.js';
+import { RedisStore } from '../../src/storage/redis.js';
 import { decodeStoredRecord, type StoredRecord } from '../../src/storage/token-store.js';
 import { DPOP_REDIRECT_URI, dpopSession as dpopSessionOn } from '../helpers/dpop-session.js';
+import {
+	type PostgresTestServer,
+	requirePostgres,
+	startPostgresServer,
+} from '../helpers/postgres-server.js';
+import { type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
+import { requireBinary } from '../helpers/requirements.js';
 import { eventually } from '../helpers/store-outage.js';
 
+const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
+	'/usr/bin/redis-server',
+]);
+const postgres = requirePostgres();
+
 let server: AuthServer;
+let redis: RedisTestServer | undefined;
+let database: PostgresTestServer | undefined;
 const dirs: string[] = [];
+/** Store instances to close after the suite. */
+const opened: Array<RedisStore | PostgresStore> = [];
 beforeAll(async () => {
-	server = await startAuthServer({ redirectUri: DPOP_REDIRECT_URI, dpop: true });
-});
+	[server, redis, database] = await Promise.all([
+		startAuthServer({ redirectUri: DPOP_REDIRECT_URI, dpop: true }),
+		redisServer.missing ? undefined : startRedisServer(redisServer.path as string),
+		postgres.missing ? undefined : startPostgresServer(postgres.path as string),
+	]);
+}, 60_000);
 afterAll(async () => {
-	await server.close();
+	await Promise.all(opened.map((store) => store.close()));
+	await Promise.all([server?.close(), redis?.stop(), database?.stop()]);
 	await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
+
+/** Places made, for a fresh Redis prefix or table each. */
+let made = 0;
 
 const pushing = (store: TokenStore, options: Partial<OAuth2SessionOptions> = {}) =>
 	dpopSessionOn(server, {
@@ -45,7 +71,8 @@ const pushing = (store: TokenStore, options: Partial<OAuth2SessionOptions> = {})
 	});
 
 /** Store instances on one place: the same MemoryStore, or FileStores on one directory. */
-const places: Array<[string, () => Promise<() => TokenStore>]> = [
+type Place = [string, () => Promise<() => TokenStore>];
+const places: Place[] = [
 	[
 		'MemoryStore',
 		async () => {
@@ -62,7 +89,38 @@ const places: Array<[string, () => Promise<() => TokenStore>]> = [
 			return () => new FileStore({ dir });
 		},
 	],
+	// Conditional writes on the server's side: a Lua script, and one SQL statement.
+	...(redisServer.missing
+		? []
+		: ([
+				[
+					'RedisStore',
+					async () => {
+						const prefix = `dpop-sign-in-${++made}:`;
+						return () => keep(new RedisStore({ url: redis?.url as string, prefix }));
+					},
+				],
+			] satisfies Place[])),
+	...(postgres.missing
+		? []
+		: ([
+				[
+					'PostgresStore',
+					async () => {
+						const table = `dpop_sign_in_${++made}`;
+						const open = () =>
+							keep(new PostgresStore({ connectionString: database?.url as string, table }));
+						await open().migrate();
+						return open;
+					},
+				],
+			] satisfies Place[])),
 ];
+
+function keep<T extends RedisStore | PostgresStore>(store: T): T {
+	opened.push(store);
+	return store;
+}
 
 /** Exchanges the code of `request`'s approval in `session`, which may not be the one that asked. */
 async function exchange(session: OAuth2Session, request: AuthorizationRequest): Promise<Token> {
