@@ -14,6 +14,8 @@ const session = new OAuth2Session({
 	dpop: true,
 });
 
+// The key is made here and stored in IndexedDB before the user leaves: the callback page, a new
+// session instance, reads it and signs the code exchange with it.
 export async function signIn(): Promise<void> {
 	const { url, state, codeVerifier } = await session.authorizationUrl();
 	sessionStorage.setItem('oauth', JSON.stringify({ state, codeVerifier }));
