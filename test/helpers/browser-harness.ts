@@ -36,6 +36,8 @@ export interface PageSessionOptions {
 		authorizationEndpoint: string;
 		redirectUri: string;
 		scope: string;
+		/** Where the session pushes its authorization requests (RFC 9126), if it does. */
+		pushedAuthorizationRequestEndpoint?: string;
 	};
 }
 
@@ -378,10 +380,21 @@ const harness = {
 		return (await sessionOf(id).authorizationUrl()).url;
 	},
 
-	/** Ends the sign-in with the redirect the server answered. */
-	signIn: (id: number, authorizationResponse: string, issuer: string) =>
+	/** Starts a sign-in another page ends: the URL, and what the callback is checked with. */
+	async startSignIn(id: number): Promise<{ url: string; state: string; codeVerifier?: string }> {
+		const { url, state, codeVerifier } = await sessionOf(id).authorizationUrl();
+		return { url, state, ...(codeVerifier === undefined ? {} : { codeVerifier }) };
+	},
+
+	/** Ends the sign-in with the redirect the server answered (begun in another page: `pending`). */
+	signIn: (
+		id: number,
+		authorizationResponse: string,
+		issuer: string,
+		pending: { state?: string | undefined; codeVerifier?: string | undefined } = {},
+	) =>
 		settle(async () => {
-			await sessionOf(id).fetchToken({ authorizationResponse, issuer });
+			await sessionOf(id).fetchToken({ authorizationResponse, issuer, ...pending });
 		}),
 
 	dpopThumbprint: (id: number) => sessionOf(id).dpopThumbprint(),

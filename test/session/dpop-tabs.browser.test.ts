@@ -1,7 +1,10 @@
 /**
  * Chromium tabs of one origin sharing a DPoP-bound token whose access token expired, on one
  * IndexedDBStore that keeps the key as a non-extractable CryptoKeyPair, against oidc-provider with
- * DPoP and nonces: one refresh, every request succeeds, and every proof carries the one key.
+ * DPoP and nonces: one refresh, every request succeeds, and every proof carries the one key. And
+ * the SPA sign-in with PAR: a page pushes (the code bound to its key by `dpop_jkt`) and goes away,
+ * as it does when it sends the user to the server; a new page, a new session on the same store,
+ * reads the key stored before the first token and exchanges the code with it.
  */
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { Page, Request } from 'playwright-core';
@@ -156,5 +159,90 @@ describe.skipIf(chromium.missing)(chromium.title('DPoP across Chromium tabs'), (
 		);
 		expect(states[0]?.accessToken).not.toBe(signedInToken);
 		await Promise.all(pages.map((page) => page.close()));
+	}, 120_000);
+
+	/** A page with a DPoP session of the pushing client on the shared IndexedDB. */
+	async function pageWithSession(): Promise<{ page: Page; session: number }> {
+		const page = await harness.open();
+		const store = await PageStore.create(harness, page, { databaseName: 'dpop-sign-in' });
+		const options: PageSessionOptions = {
+			storeKey: 'signed-in',
+			origin: server.origin,
+			dpopClient: {
+				clientId: server.clients.parPublic.clientId,
+				authorizationEndpoint: server.authorizationEndpoint,
+				redirectUri: DPOP_REDIRECT_URI,
+				scope: server.scope,
+				pushedAuthorizationRequestEndpoint: server.pushedAuthorizationRequestEndpoint,
+			},
+		};
+		const session = await page.evaluate(
+			([id, sessionOptions]) => window.harness.createSession(id, sessionOptions),
+			[store.id, options] as const,
+		);
+		return { page, session };
+	}
+
+	/** The status of one request to the API through a page's session. */
+	function callApi(tab: { page: Page; session: number }): Promise<number | undefined> {
+		return tab.page.evaluate(([id, url]) => window.harness.fetchStatus(id, url), [
+			tab.session,
+			`${server.api}/me`,
+		] as const);
+	}
+
+	it('a page pushes and leaves; a new page exchanges the code with the key stored before it', async () => {
+		const leaving = await pageWithSession();
+		const pushes = server.stats.parRequests;
+		const pushed = await leaving.page.evaluate(
+			(id) => window.harness.startSignIn(id),
+			leaving.session,
+		);
+		// Pushed with a proof: the first had no nonce (use_dpop_nonce), the second had it.
+		expect(server.stats.parRequests - pushes).toBe(2);
+		expect([...new URL(pushed.url).searchParams.keys()].sort()).toEqual([
+			'client_id',
+			'request_uri',
+		]);
+		const jkt = await leaving.page.evaluate(
+			(id) => window.harness.dpopThumbprint(id),
+			leaving.session,
+		);
+		// What IndexedDB keeps before the first token: the key pair itself, and no token.
+		const stored = await leaving.page.evaluate(
+			([name]) => window.harness.raw(name, 'tokens', 'signed-in'),
+			['dpop-sign-in'] as const,
+		);
+		expect(stored.value).toMatchObject({ version: 2, dpop: { jkt } });
+		expect((stored.value as { token?: unknown }).token).toBeUndefined();
+		await leaving.page.close();
+
+		const callback = await server.approve(pushed.url);
+		const landing = await pageWithSession();
+		const signedIn = await landing.page.evaluate(
+			([id, response, issuer, pending]) => window.harness.signIn(id, response, issuer, pending),
+			[
+				landing.session,
+				callback,
+				server.issuer,
+				{ state: pushed.state, codeVerifier: pushed.codeVerifier },
+			] as const,
+		);
+		expect(signedIn).toEqual({ ok: true, value: undefined });
+		expect(
+			await landing.page.evaluate((id) => window.harness.dpopThumbprint(id), landing.session),
+		).toBe(jkt);
+
+		// The API checks each proof against the token's cnf.jkt.
+		server.stats.dpop?.thumbprints.clear();
+		expect(await callApi(landing)).toBe(200);
+		expect(server.stats.dpop?.thumbprints).toEqual(new Set([jkt]));
+		expect(server.stats.dpop?.refused).toEqual([]);
+
+		// Another tab opened later signs with the same key.
+		const later = await pageWithSession();
+		expect(await callApi(later)).toBe(200);
+		expect(server.stats.dpop?.thumbprints).toEqual(new Set([jkt]));
+		await Promise.all([landing.page.close(), later.page.close()]);
 	}, 120_000);
 });
