@@ -10,9 +10,11 @@ import type { TokenHttpResponse } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
 import type { TokenRequestParts } from '../protocol/token-request.js';
 import type { StoredDPoPKey } from '../storage/token-store.js';
+import { whileNotAborted } from '../utils/while-not-aborted.js';
 import type { PushHooks } from './authorization.js';
 import { DPoPKey } from './dpop-key.js';
 import type { TokenRequestProofs } from './request-token.js';
+import type { PreparedRequest } from './send.js';
 
 /** A key and what the store keeps of it. */
 interface HeldKey {
@@ -41,6 +43,10 @@ export class DPoPBinding {
 	#current: Promise<HeldKey> | undefined;
 	/** The last nonce each origin gave (RFC 9449 §8.2: each newer one replaces it). */
 	readonly #nonces = new Map<string, string>();
+	/** Origins that answered a request: a burst to one goes at once, with its nonce or none. */
+	readonly #heard = new Set<string>();
+	/** By origin not heard from yet: the end of its first request, which the others wait for. */
+	readonly #firsts = new Map<string, Promise<void>>();
 	/** The keys already checked, for the keeper's synchronous save. */
 	readonly #settled = new Map<string, HeldKey>();
 	/** The `ath` of the last access token signed for: the same token goes on many requests. */
@@ -206,9 +212,62 @@ export class DPoPBinding {
 	}
 
 	/**
+	 * Sends `request` (its first hop, with `fetchFn`) with a proof, as `proveRequest`. To an origin
+	 * that gave no nonce and has not answered yet, the first request goes alone: the others wait
+	 * until it ends, whatever its outcome, then sign with the nonce it brought. A burst to a server
+	 * that requires nonces so costs one refusal, not one per request; an abort of a waiting
+	 * request's signal ends it at once, unsent.
+	 */
+	async sendProved(
+		request: PreparedRequest,
+		token: Token,
+		fetchFn: typeof fetch,
+	): Promise<{ response: Response; nonce: string | undefined }> {
+		const { url, init } = request;
+		const first = this.#nonces.has(url.origin) ? undefined : this.#firstTo(url.origin);
+		if (first instanceof Promise) await whileNotAborted(first, init.signal);
+		try {
+			const nonce = await this.proveRequest(init.headers, init.method ?? 'GET', url, token);
+			const response = await fetchFn(url, init);
+			if (first !== undefined) this.#heardFrom(url, response);
+			return { response, nonce };
+		} finally {
+			if (typeof first === 'function') first();
+		}
+	}
+
+	/**
+	 * The first request to an origin not heard from yet: for the first, the function that ends
+	 * it; for the others, the promise of its end; `undefined` once the origin answered.
+	 */
+	#firstTo(origin: string): (() => void) | Promise<void> | undefined {
+		if (this.#heard.has(origin)) return undefined;
+		const pending = this.#firsts.get(origin);
+		if (pending !== undefined) return pending;
+		let end = (): void => {};
+		const ended = new Promise<void>((resolve) => {
+			end = resolve;
+		});
+		this.#firsts.set(origin, ended);
+		return () => {
+			if (this.#firsts.get(origin) === ended) this.#firsts.delete(origin);
+			end();
+		};
+	}
+
+	/** The first answer of an origin, unless a redirect the platform followed took it elsewhere. */
+	#heardFrom(url: URL, response: Response): void {
+		if (response.redirected && new URL(response.url).origin !== url.origin) return;
+		// Before the waiting requests sign: they carry the nonce it brought.
+		this.#observe(url, response.headers);
+		this.#heard.add(url.origin);
+	}
+
+	/**
 	 * Takes a resource server's answer: its nonce, and whether to send again with it (a 401
 	 * `use_dpop_nonce` with a nonce other than the one the request sent, RFC 9449 §9). Requests
-	 * sent at once with no nonce all get one back: each retries, none refreshes the token.
+	 * already sent with a nonce the server stopped taking all get one back: each retries once,
+	 * none refreshes the token.
 	 * @throws {DPoPError} `nonce-not-retried`: a retry is due, and the body cannot be sent again.
 	 */
 	retryWithNonce(
@@ -239,6 +298,7 @@ export class DPoPBinding {
 		this.#keys.clear();
 		this.#settled.clear();
 		this.#nonces.clear();
+		this.#heard.clear();
 		this.#current = undefined;
 		this.#ath = undefined;
 	}

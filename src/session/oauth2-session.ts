@@ -7,6 +7,7 @@ import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
 import { assertSecureTransport } from '../utils/secure-transport.js';
+import { whileNotAborted } from '../utils/while-not-aborted.js';
 import type {
 	AuthorizationResponseOptions,
 	ImplicitResponseOptions,
@@ -197,16 +198,15 @@ export class OAuth2Session {
 			// prepared.init.headers is the session's own copy of the caller's headers.
 			prepared.init.headers.set('authorization', token.authorization);
 			const proved = this.#dpop !== undefined && token.tokenType === 'DPoP';
-			const nonce = proved
-				? await (await this.#dpop)?.proveRequest(
-						prepared.init.headers,
-						prepared.init.method ?? 'GET',
-						prepared.url,
+			const sent = proved
+				? await (await (this.#dpop as Promise<DPoPBinding>)).sendProved(
+						prepared,
 						token,
+						this.#options.fetch,
 					)
 				: undefined;
-			// The first hop is sent here, not in a helper: one promise turn less on every request.
-			const first = await this.#options.fetch(prepared.url, prepared.init);
+			// Without DPoP, the first hop is sent here, not in a helper: one promise turn less.
+			const first = sent?.response ?? (await this.#options.fetch(prepared.url, prepared.init));
 			const { response, tokenSent } =
 				firstAnswer(prepared, first) ??
 				(await followRedirects(
@@ -220,7 +220,7 @@ export class OAuth2Session {
 				proved &&
 				tokenSent &&
 				(await this.#dpop)?.retryWithNonce(prepared.url, response, {
-					sent: nonce,
+					sent: sent?.nonce,
 					retried: nonceRetried,
 					replayable: prepared.replayable,
 				})
@@ -443,21 +443,4 @@ export class OAuth2Session {
 		if (!this.#options.allowedOrigins.has(origin)) throw new OriginNotAllowedError(origin);
 		assertSecureTransport(url, this.#options.allowInsecure);
 	}
-}
-
-/**
- * Waits for a shared promise on behalf of one caller: the caller's abort rejects its own wait at
- * once, and leaves the promise (a refresh other callers share) running.
- */
-function whileNotAborted<T>(
-	promise: Promise<T>,
-	signal: AbortSignal | null | undefined,
-): Promise<T> {
-	if (signal === undefined || signal === null) return promise;
-	return new Promise<T>((resolve, reject) => {
-		signal.throwIfAborted();
-		const onAbort = () => reject(signal.reason);
-		signal.addEventListener('abort', onAbort, { once: true });
-		promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-	});
 }
