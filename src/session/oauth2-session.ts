@@ -116,10 +116,9 @@ export class OAuth2Session {
 		);
 		registerInternals(this, {
 			storeChanged: (record) => this.#keeper.storeChanged(record),
-			assertMayCarryToken: (url) => this.#assertMayCarryToken(url),
-			mayCarryToken: this.#mayCarryToken,
-			tokenForRequest: () => this.#keeper.tokenForRequest(),
-			tokenAfter401: (used) => this.#tokenAfter401(used),
+			tokenTarget: (url) => this.#tokenTarget(url),
+			tokenForRequest: (resource) => this.#keeper.tokenForRequest(resource),
+			tokenAfter401: (used, resource) => this.#tokenAfter401(used, resource),
 			refreshMayHelp: (response, sent) => this.#refreshMayHelp(response, sent),
 			dpop: this.#dpop,
 		});
@@ -181,12 +180,7 @@ export class OAuth2Session {
 		if (hooks?.length) {
 			prepared = await applyProtectedRequestHooks(prepared, hooks);
 		}
-		// A `resources` API gets its own token, which no other origin may see.
-		const resource = this.#options.resources.has(prepared.url.origin)
-			? prepared.url.origin
-			: undefined;
-		if (resource === undefined) this.#assertMayCarryToken(prepared.url);
-		else assertSecureTransport(prepared.url, this.#options.allowInsecure);
+		const resource = this.#tokenTarget(prepared.url);
 		// A caller that already gave up must not start a refresh on its way out.
 		prepared.init.signal?.throwIfAborted();
 		let token =
@@ -436,6 +430,17 @@ export class OAuth2Session {
 
 	// A bound field, not a method: it is handed to followRedirects and the ky hooks as it is.
 	readonly #mayCarryToken = (url: URL): boolean => this.#options.tokenOrigins.has(url.origin);
+
+	/** The `resources` API `url` goes to, if any; throws for a URL no token of ours may go to. */
+	#tokenTarget(url: URL): string | undefined {
+		// A `resources` API gets its own token, which no other origin may see.
+		if (!this.#options.resources.has(url.origin)) {
+			this.#assertMayCarryToken(url);
+			return undefined;
+		}
+		assertSecureTransport(url, this.#options.allowInsecure);
+		return url.origin;
+	}
 
 	#assertMayCarryToken(url: URL): void {
 		const origin = url.origin;
