@@ -213,10 +213,11 @@ export class DPoPBinding {
 
 	/**
 	 * Sends `request` (its first hop, with `fetchFn`) with a proof, as `proveRequest`. To an origin
-	 * that gave no nonce and has not answered yet, the first request goes alone: the others wait
-	 * until it ends, whatever its outcome, then sign with the nonce it brought. A burst to a server
-	 * that requires nonces so costs one refusal, not one per request; an abort of a waiting
-	 * request's signal ends it at once, unsent.
+	 * that has not answered a request yet, the first request goes alone: the others wait until it
+	 * ends, whatever its outcome, then sign with the nonce it brought. A burst to a server that
+	 * requires nonces so costs one refusal, not one per request; an abort of a waiting request's
+	 * signal ends it at once, unsent. A nonce known from a token endpoint on the same origin does
+	 * not count: it may not be the API's.
 	 */
 	async sendProved(
 		request: PreparedRequest,
@@ -224,7 +225,7 @@ export class DPoPBinding {
 		fetchFn: typeof fetch,
 	): Promise<{ response: Response; nonce: string | undefined }> {
 		const { url, init } = request;
-		const first = this.#nonces.has(url.origin) ? undefined : this.#firstTo(url.origin);
+		const first = this.#firstTo(url.origin);
 		if (first instanceof Promise) await whileNotAborted(first, init.signal);
 		try {
 			const nonce = await this.proveRequest(init.headers, init.method ?? 'GET', url, token);
