@@ -230,6 +230,7 @@ export class DPoPBinding {
 		try {
 			const nonce = await this.proveRequest(init.headers, init.method ?? 'GET', url, token);
 			const response = await fetchFn(url, init);
+			// A waiter's answer counts too: after a first that failed, the origin is heard from.
 			if (first !== undefined) this.#heardFrom(url, response);
 			return { response, nonce };
 		} finally {
