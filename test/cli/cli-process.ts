@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { killAll } from '../helpers/child-process.js';
 
@@ -75,4 +76,16 @@ export async function runCli(
 /** Kills every CLI process still running and waits until they are gone. */
 export function killCliProcesses(): Promise<void> {
 	return killAll(running);
+}
+
+/** A port free on 127.0.0.1 now, for a server whose redirect URI must name it beforehand. */
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const probe = createServer();
+		probe.once('error', reject);
+		probe.listen(0, '127.0.0.1', () => {
+			const address = probe.address();
+			probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+		});
+	});
 }

@@ -3,12 +3,11 @@
  * embedded oidc-provider server, the test playing the user (browser or phone).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
-import { killCliProcesses, runCli, startCli } from './cli-process.js';
+import { freePort, killCliProcesses, runCli, startCli } from './cli-process.js';
 
 let server: AuthServer;
 let port: number;
@@ -170,14 +169,3 @@ describe('the command line', () => {
 		expect(result.stderr).toContain('Usage:');
 	});
 });
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const probe = createServer();
-		probe.once('error', reject);
-		probe.listen(0, '127.0.0.1', () => {
-			const address = probe.address();
-			probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-		});
-	});
-}
