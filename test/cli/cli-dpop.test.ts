@@ -10,7 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import { FileStore } from '../../src/storage/file.js';
-import { freePort, killCliProcesses, runCli, startCli } from './cli-process.js';
+import {
+	AUTHORIZATION_URL,
+	freePort,
+	killCliProcesses,
+	publicLoginArgs,
+	runCli,
+	startCli,
+} from './cli-process.js';
 
 let server: AuthServer;
 let dir: string;
@@ -34,24 +41,8 @@ afterAll(async () => {
 
 const slow = { timeout: 60_000 };
 
-function loginArgs(key: string, ...more: string[]): string[] {
-	return [
-		'login',
-		'--issuer',
-		server.issuer,
-		'--client-id',
-		server.clients.public.clientId,
-		'--scope',
-		'openid offline_access api:read',
-		'--dir',
-		dir,
-		'--key',
-		key,
-		'--port',
-		String(port),
-		...more,
-	];
-}
+const loginArgs = (key: string, ...more: string[]) =>
+	publicLoginArgs(server, dir, key, '--port', String(port), ...more);
 
 describe('login --dpop', () => {
 	it(
@@ -60,7 +51,7 @@ describe('login --dpop', () => {
 		async () => {
 			const parBefore = server.stats.parRequests;
 			const login = startCli(loginArgs('dpop', '--dpop'));
-			const [url = ''] = await login.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/);
+			const [url = ''] = await login.waitForStderr(AUTHORIZATION_URL);
 			// Pushed: the URL carries only client_id and request_uri.
 			expect([...new URL(url).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
 			// Twice: the server requires nonces, so the first push is refused with one (RFC 9449 §8).
@@ -114,7 +105,7 @@ describe('login --dpop', () => {
 		slow,
 		async () => {
 			const login = startCli(loginArgs('pushed'));
-			const [url = ''] = await login.waitForStderr(/http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/);
+			const [url = ''] = await login.waitForStderr(AUTHORIZATION_URL);
 			expect([...new URL(url).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
 			expect((await fetch(await server.approve(url))).status).toBe(200);
 			expect(await login.exited).toBe(0);

@@ -89,3 +89,29 @@ export function freePort(): Promise<number> {
 		});
 	});
 }
+
+/** `login` args for `server`'s public code client, the token saved under `key` in `dir`. */
+export function publicLoginArgs(
+	server: { issuer: string; clients: { public: { clientId: string } } },
+	dir: string,
+	key: string,
+	...more: string[]
+): string[] {
+	return [
+		'login',
+		'--issuer',
+		server.issuer,
+		'--client-id',
+		server.clients.public.clientId,
+		'--scope',
+		'openid offline_access api:read',
+		'--dir',
+		dir,
+		'--key',
+		key,
+		...more,
+	];
+}
+
+/** Where the CLI prints the authorization URL to open. */
+export const AUTHORIZATION_URL = /http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/;

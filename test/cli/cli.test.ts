@@ -7,7 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
-import { freePort, killCliProcesses, runCli, startCli } from './cli-process.js';
+import {
+	AUTHORIZATION_URL,
+	freePort,
+	killCliProcesses,
+	publicLoginArgs,
+	runCli,
+	startCli,
+} from './cli-process.js';
 
 let server: AuthServer;
 let port: number;
@@ -30,25 +37,8 @@ afterAll(async () => {
 /** Each test starts a few Node processes: generous on a loaded two-core machine. */
 const slow = { timeout: 60_000 };
 
-const AUTHORIZATION_URL = /http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/;
-
-/** `login` for the server's public code client (or `clientId`), with the token saved under `key`. */
-function loginArgs(key: string, ...more: string[]): string[] {
-	return [
-		'login',
-		'--issuer',
-		server.issuer,
-		'--client-id',
-		server.clients.public.clientId,
-		'--scope',
-		'openid offline_access api:read',
-		'--dir',
-		dir,
-		'--key',
-		key,
-		...more,
-	];
-}
+/** `login` for the server's public code client, with the token saved under `key`. */
+const loginArgs = (key: string, ...more: string[]) => publicLoginArgs(server, dir, key, ...more);
 
 describe('login in a browser, loopback redirect', () => {
 	it(
