@@ -22,6 +22,13 @@ interface HeldKey {
 	entry: StoredDPoPKey;
 }
 
+/**
+ * How long, in ms, the other requests to an origin not heard from yet wait for the first one's
+ * answer at most. A server that wants a nonce refuses at once; a first request still unanswered
+ * then is being served (a slow report, a long poll), and the others go on without a nonce.
+ */
+const FIRST_ANSWER_WAIT = 1_000;
+
 /** Tokens remembered with their key: the current one, and a few a request may still carry. */
 const REMEMBERED_TOKENS = 8;
 
@@ -214,7 +221,8 @@ export class DPoPBinding {
 	/**
 	 * Sends `request` (its first hop, with `fetchFn`) with a proof, as `proveRequest`. To an origin
 	 * that has not answered a request yet, the first request goes alone: the others wait until it
-	 * ends, whatever its outcome, then sign with the nonce it brought. A burst to a server that
+	 * ends, whatever its outcome, or for FIRST_ANSWER_WAIT at most, then sign with the nonce it
+	 * brought. A burst to a server that
 	 * requires nonces so costs one refusal, not one per request; an abort of a waiting request's
 	 * signal ends it at once, unsent. A nonce known from a token endpoint on the same origin does
 	 * not count: it may not be the API's.
@@ -250,8 +258,12 @@ export class DPoPBinding {
 		const ended = new Promise<void>((resolve) => {
 			end = resolve;
 		});
+		const timer = setTimeout(end, FIRST_ANSWER_WAIT);
+		// A wait for an answer must not keep a Node process alive.
+		(timer as { unref?: () => void }).unref?.();
 		this.#firsts.set(origin, ended);
 		return () => {
+			clearTimeout(timer);
 			if (this.#firsts.get(origin) === ended) this.#firsts.delete(origin);
 			end();
 		};

@@ -167,12 +167,14 @@ describe('a burst to an origin whose nonce is not known yet', () => {
 		const [slow, fast] = await Promise.all([startApi(), startApi()]);
 		const session = sessionFor(slow, fast);
 		const gate = holdFirst(slow);
+		const started = performance.now();
 		const held = burst(session, slow);
 		await slow.arrived(1);
 		expect(await burst(session, fast)).toEqual(Array(BURST).fill(200));
 		expect(fast.requests).toBe(BURST + 1);
-		// While the first is unanswered, the others to its origin are not sent.
-		expect(slow.requests).toBe(1);
+		// While the first is unanswered, the others to its origin are not sent (for a second at
+		// most: past that they go, which a loaded machine may take to get here).
+		if (performance.now() - started < 900) expect(slow.requests).toBe(1);
 		gate.open();
 		expect(await held).toEqual(Array(BURST).fill(200));
 		expect(slow.requests).toBe(BURST + 1);
@@ -180,6 +182,16 @@ describe('a burst to an origin whose nonce is not known yet', () => {
 });
 
 describe('the held requests go on whatever becomes of the first', () => {
+	it('a first request left unanswered (a long poll): the others go after a second at most', async () => {
+		const api = await startApi({ requiresNonce: false });
+		const session = sessionFor(api);
+		// The first is answered only once all 50 have arrived: waiting for it would never end.
+		const all = api.arrived(BURST).then((): GateOutcome => 'answer');
+		api.gate = (index) => (index === 1 ? all : undefined);
+		expect(await burst(session, api)).toEqual(Array(BURST).fill(200));
+		expect(api.requests).toBe(BURST);
+	});
+
 	const firstFails = async (
 		fail: 'network' | 'abort' | 'timeout',
 	): Promise<{ api: NonceApi; first: unknown; statuses: number[] }> => {
