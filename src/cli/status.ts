@@ -10,22 +10,27 @@ export async function status(options: CliOptions): Promise<void> {
 	try {
 		const record = await store.get(options.key);
 		// A record of a DPoP key made for a sign-in that has not ended holds no token either.
-		const { token, writtenAt } =
-			record === undefined
-				? { token: undefined, writtenAt: 0 }
-				: decodeStoredRecord(record, options.key);
-		if (token === undefined) {
+		const decoded = record === undefined ? undefined : decodeStoredRecord(record, options.key);
+		if (decoded?.token === undefined) {
 			throw new CliError(`No token under "${options.key}" in ${store.dir}; run login first`);
 		}
+		const { token, writtenAt, dpop } = decoded;
 		print(`Token "${options.key}" in ${store.dir}, saved ${new Date(writtenAt).toISOString()}`);
-		for (const line of describeToken(token)) print(`  ${line}`);
+		for (const line of describeToken(token, dpop?.jkt)) print(`  ${line}`);
 	} finally {
 		await store.close();
 	}
 }
 
-/** A few lines about a token: expiry, scope, refresh token, ID token. No secret in any of them. */
-export function describeToken(token: Token, now: number = Date.now()): string[] {
+/**
+ * A few lines about a token: expiry, scope, refresh token, ID token, and the thumbprint of the
+ * DPoP key it is bound to. No secret in any of them.
+ */
+export function describeToken(
+	token: Token,
+	dpopThumbprint?: string | undefined,
+	now: number = Date.now(),
+): string[] {
 	const expiry =
 		token.expiresAt === undefined
 			? 'no expiry given'
@@ -43,5 +48,6 @@ export function describeToken(token: Token, now: number = Date.now()): string[] 
 		`scope: ${token.scope === undefined ? '(not stated by the server)' : token.scope.join(' ') || '(none)'}`,
 		`refresh token: ${refresh}`,
 		`ID token: ${token.idToken === undefined ? 'no' : 'yes'}`,
+		...(dpopThumbprint === undefined ? [] : [`DPoP key: ${dpopThumbprint}`]),
 	];
 }
