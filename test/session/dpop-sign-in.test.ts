@@ -258,6 +258,24 @@ describe('a record that holds only the key', () => {
 		session.close();
 	});
 
+	it('a logout elsewhere deletes the stored key: the next sign-in here stores a new one', async () => {
+		const { store, jkt } = await keyOnly();
+		const waiting = dpopSessionOn(server, { store });
+		expect(await waiting.dpopThumbprint()).toBe(jkt);
+		const other = dpopSessionOn(server, { store });
+		await other.logout();
+		expect(await store.get('default')).toBeUndefined();
+		const pushed = await waiting.authorizationUrl();
+		const fresh = await waiting.dpopThumbprint();
+		expect(fresh).not.toBe(jkt);
+		expect((await store.get('default'))?.dpop?.jkt).toBe(fresh);
+		// And the code goes to any context sharing the store.
+		const landing = dpopSessionOn(server, { store });
+		expect((await exchange(landing, pushed)).tokenType).toBe('DPoP');
+		await callsWithItsKey(landing, fresh as string);
+		for (const session of [waiting, other, landing]) session.close();
+	});
+
 	it('a key-only record written elsewhere neither ends a session holding a token nor gives one', async () => {
 		const store = new MemoryStore();
 		const signedIn = dpopSessionOn(server, { store });
