@@ -13,6 +13,7 @@ import {
 	encodeKeyRecord,
 	type LockOptions,
 	type StoredDPoPKey,
+	setIfUnchanged,
 	type TokenStore,
 } from '../storage/token-store.js';
 import { whileNotAborted } from '../utils/while-not-aborted.js';
@@ -438,28 +439,18 @@ export class DPoPBinding {
 }
 
 /**
- * Writes a record of `entry` alone under `home.key` if there is none, in one step: through the
- * store's conditional write, else a read and a write under its lock. Returns the key entry of the
- * record found there instead, if any.
+ * Writes a record of `entry` alone under `home.key` if there is none, in one step (the store's
+ * conditional write, or a read and a write under its lock). Returns the key entry of the record
+ * found there instead, if any.
  */
 async function writeIfAbsent(
 	home: KeyHome,
 	entry: StoredDPoPKey,
 ): Promise<StoredDPoPKey | undefined> {
 	const { store, key, lock } = home;
-	const record = encodeKeyRecord(entry);
 	// No record holds an empty access token: a conditional write replacing "" writes only to none.
-	if (store.setIfUnchanged !== undefined) {
-		if (await store.setIfUnchanged(key, record, '')) return undefined;
-		return (await store.get(key))?.dpop;
-	}
-	const write = async () => {
-		const current = await store.get(key);
-		if (current !== undefined) return current.dpop;
-		await store.set(key, record);
-		return undefined;
-	};
-	return store.lock === undefined ? write() : store.lock(key, write, lock);
+	if (await setIfUnchanged(store, key, encodeKeyRecord(entry), '', lock)) return undefined;
+	return (await store.get(key))?.dpop;
 }
 
 /** The key, after checking the token's `cnf.jkt` (when it is a JWT that says) names it. */

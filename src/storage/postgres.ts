@@ -219,11 +219,13 @@ export class PostgresStore implements TokenStore {
 		replaces: string | undefined,
 	): Promise<boolean> {
 		// Both checks in the writing statement: a row another context wrote meanwhile stays.
-		const unchanged = ` AND t.record #>> '{token,access_token}' IN ($6, $7)`;
+		// A record of a DPoP key alone gives way only to one with that key.
+		const unchanged = ` AND (t.record #>> '{token,access_token}' IN ($6, $7) OR (t.record -> 'token' IS NULL AND t.record #>> '{dpop,jkt}' = $8))`;
 		return (
 			(await this.#write(key, record, unchanged, [
 				replaces ?? '',
 				record.token?.access_token ?? '',
+				record.dpop?.jkt ?? '',
 			])) === 1
 		);
 	}

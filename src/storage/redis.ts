@@ -82,7 +82,7 @@ const SET_SCRIPT = script(
 // SET_SCRIPT, only while the record holds the access token the write replaces (ARGV[4]) or its
 // own (ARGV[5]), or there is none: a replayed write never lands on one another context made.
 const SET_IF_UNCHANGED_SCRIPT = script(
-	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if not ok or type(v) ~= 'table' or type(v.token) ~= 'table' or (type(v.version) == 'number' and v.version > tonumber(ARGV[3])) then return 0 end local a = v.token.access_token if a ~= ARGV[4] and a ~= ARGV[5] then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
+	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if not ok or type(v) ~= 'table' or (type(v.version) == 'number' and v.version > tonumber(ARGV[3])) then return 0 end if type(v.token) ~= 'table' then if type(v.dpop) ~= 'table' or v.dpop.jkt ~= ARGV[6] then return 0 end elseif v.token.access_token ~= ARGV[4] and v.token.access_token ~= ARGV[5] then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
 );
 // The length first: a record too large to be one is not sent over (its length is, as a number).
 const GET_SCRIPT = script(
@@ -231,6 +231,8 @@ export class RedisStore implements TokenStore {
 			String(STORED_RECORD_VERSION),
 			replaces ?? '',
 			record.token?.access_token ?? '',
+			// A record of a DPoP key alone gives way only to one with that key.
+			record.dpop?.jkt ?? '',
 		];
 		const written = await this.#run(key, 'write', (abandoned) =>
 			this.#sendWhenReady(abandoned, () => this.#eval(SET_IF_UNCHANGED_SCRIPT, [name], args)),

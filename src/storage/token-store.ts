@@ -160,7 +160,8 @@ export function refuseToReplaceNewer(current: unknown, key: string): void {
 
 /**
  * Whether a record may replace `current` in a conditional write (see `TokenStore.setIfUnchanged`).
- * `current` is what the store holds now, as read.
+ * `current` is what the store holds now, as read. A record of a DPoP key alone (`encodeKeyRecord`)
+ * may be replaced only by a record with the same key.
  */
 export function isUnchanged(
 	current: unknown,
@@ -168,9 +169,14 @@ export function isUnchanged(
 	replaces: string | undefined,
 ): boolean {
 	if (current === undefined || current === null) return true;
-	const held = (current as { token?: { access_token?: unknown } }).token?.access_token;
+	const stored = current as { token?: { access_token?: unknown }; dpop?: { jkt?: unknown } };
 	const version = (current as Partial<StoredRecord>).version;
 	if (typeof version === 'number' && version > STORED_RECORD_VERSION) return false;
+	// A record of a DPoP key alone gives way only to one with that key: the sign-in it was made for.
+	if (stored.token === undefined) {
+		return stored.dpop?.jkt !== undefined && stored.dpop.jkt === record.dpop?.jkt;
+	}
+	const held = stored.token.access_token;
 	return held !== undefined && (held === replaces || held === record.token?.access_token);
 }
 

@@ -304,6 +304,38 @@ describe('a record that holds only the key', () => {
 		signedIn.close();
 	});
 
+	it('the first token, not saved while the store was down, replaces the key-only record once it is back', async () => {
+		const store = new MemoryStore();
+		let down = false;
+		const flaky: TokenStore = {
+			get: (key) => store.get(key),
+			set: async (key, record) => {
+				if (down) throw new Error('connection refused');
+				await store.set(key, record);
+			},
+			delete: (key) => store.delete(key),
+			lock: (key, fn, options) => store.lock(key, fn, options),
+			keepsCryptoKeys: true,
+		};
+		const session = pushing(flaky);
+		const pushed = await session.authorizationUrl();
+		const jkt = await session.dpopThumbprint();
+		down = true;
+		const token = await session.fetchToken({
+			authorizationResponse: await server.approve(pushed.url),
+			issuer: server.issuer,
+		});
+		expect((await store.get('default'))?.token).toBeUndefined();
+		down = false;
+		// A request runs the replay of the save.
+		await eventually('the token is saved', async () => {
+			await session.fetch(`${server.api}/me`);
+			return (await store.get('default'))?.token?.access_token === token.accessToken;
+		});
+		expect((await store.get('default'))?.dpop?.jkt).toBe(jkt);
+		session.close();
+	});
+
 	it('a store down when the key must be saved: the key is kept in memory, and storeError says so', async () => {
 		const store = new MemoryStore();
 		const down: TokenStore = {

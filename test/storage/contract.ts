@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Token } from '../../src/protocol/token.js';
 import {
+	encodeKeyRecord,
 	encodeStoredRecord,
 	STORED_RECORD_VERSION,
 	type StoredRecord,
@@ -126,6 +127,35 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 			await peer.delete('k');
 			await peer.set('k', newer as unknown as StoredRecord);
 			expect(await write(record('newer'), 'newer').catch((error: unknown) => error)).not.toBe(true);
+			await cleanup();
+		});
+
+		it('a record of a DPoP key alone goes only where none is, and gives way to the first token with that key only', async () => {
+			const { store, peer, cleanup } = await factory.create();
+			const lock = { ttl: 5_000, waitTimeout: 5_000 };
+			// JSON, as every store keeps it (the private key's members are not checked here).
+			const dpop = (jkt: string) => ({ jkt, privateJwk: { kty: 'EC', crv: 'P-256', d: jkt } });
+			const withKey = (accessToken: string, jkt: string) =>
+				encodeStoredRecord(new Token({ accessToken, expiresAt: Date.now() + 60_000 }), Date.now(), {
+					dpop: dpop(jkt),
+				});
+			const write = (value: StoredRecord, replaces: string | undefined) =>
+				setIfUnchanged(store, 'k', value, replaces, lock);
+			// No access token is empty: replacing '' writes only where there is no record.
+			expect(await write(encodeKeyRecord(dpop('one')), '')).toBe(true);
+			expect(await write(encodeKeyRecord(dpop('two')), '')).toBe(false);
+			expect((await peer.get('k'))?.dpop?.jkt).toBe('one');
+			// A token bound to another key, or to none, does not replace it: another context's
+			// sign-in is bound to it.
+			expect(await write(withKey('other', 'two'), undefined)).toBe(false);
+			expect(await write(record('plain'), undefined)).toBe(false);
+			expect((await peer.get('k'))?.token).toBeUndefined();
+			// The first token with that key does (a save replayed once the store is back).
+			expect(await write(withKey('first', 'one'), undefined)).toBe(true);
+			expect(await peer.get('k')).toMatchObject({
+				token: { access_token: 'first' },
+				dpop: { jkt: 'one' },
+			});
 			await cleanup();
 		});
 
