@@ -122,10 +122,17 @@ function keep<T extends RedisStore | PostgresStore>(store: T): T {
 	return store;
 }
 
-/** Exchanges the code of `request`'s approval in `session`, which may not be the one that asked. */
-async function exchange(session: OAuth2Session, request: AuthorizationRequest): Promise<Token> {
+/**
+ * Exchanges the code of `request`'s approval (`callback`, else approved now) in `session`, which
+ * may not be the one that asked.
+ */
+async function exchange(
+	session: OAuth2Session,
+	request: AuthorizationRequest,
+	callback?: string,
+): Promise<Token> {
 	return session.fetchToken({
-		authorizationResponse: await server.approve(request.url),
+		authorizationResponse: callback ?? (await server.approve(request.url)),
 		issuer: server.issuer,
 		state: request.state,
 		codeVerifier: request.codeVerifier,
@@ -150,8 +157,11 @@ describe.each(places)('%s', (_, placeOf) => {
 		expect(stored).toMatchObject({ version: 2, dpop: { jkt } });
 		expect(stored.token).toBeUndefined();
 
+		// As on a callback page: the session is made and exchanges the code at once, before it has
+		// read its store.
+		const callback = await server.approve(pushed.url);
 		const second = pushing(storeOf());
-		const token = await exchange(second, pushed);
+		const token = await exchange(second, pushed, callback);
 		expect(token.tokenType).toBe('DPoP');
 		expect(await second.dpopThumbprint()).toBe(jkt);
 		expect(await first.dpopThumbprint()).toBe(jkt);
@@ -256,6 +266,31 @@ describe('a record that holds only the key', () => {
 		await session.logout();
 		expect(await store.get('default')).toBeUndefined();
 		session.close();
+	});
+
+	it('a session made on a callback page exchanges the code at once with the stored key, even when its store is slow to read', async () => {
+		const store = new MemoryStore();
+		const leaving = pushing(store);
+		const pushed = await leaving.authorizationUrl();
+		const jkt = await leaving.dpopThumbprint();
+		leaving.close();
+		const callback = await server.approve(pushed.url);
+		// Its reads answer late, as an IndexedDB being opened does.
+		const slow: TokenStore = {
+			get: async (key) => {
+				await new Promise((resolve) => setTimeout(resolve, 100));
+				return store.get(key);
+			},
+			set: (key, record) => store.set(key, record),
+			delete: (key) => store.delete(key),
+			lock: (key, fn, options) => store.lock(key, fn, options),
+			keepsCryptoKeys: true,
+		};
+		const landing = pushing(slow);
+		const token = await exchange(landing, pushed, callback);
+		expect(token.tokenType).toBe('DPoP');
+		expect(await landing.dpopThumbprint()).toBe(jkt);
+		landing.close();
 	});
 
 	it('a logout elsewhere deletes the stored key: the next sign-in here stores a new one', async () => {
