@@ -245,8 +245,9 @@ export class OAuth2Session {
 
 	/**
 	 * The RFC 7638 thumbprint of the DPoP key: the one the current token is bound to, or the one
-	 * the next token will be asked with (made now if there is none yet). `undefined` without the
-	 * `dpop` option.
+	 * the next token will be asked with (made now if there is none yet, and stored under the
+	 * session's `storeKey` first, so every context sharing the store uses it). `undefined` without
+	 * the `dpop` option.
 	 *
 	 * @throws {DPoPError} The stored token's key is missing or does not match it.
 	 */
@@ -260,7 +261,8 @@ export class OAuth2Session {
 	/**
 	 * Builds the authorization URL (PKCE S256 by default) and remembers its state and verifier for
 	 * `fetchToken({ authorizationResponse })`. Keep them yourself if the callback may reach
-	 * another session instance (a web server's next request).
+	 * another session instance (a web server's next request). With `dpop`, the key the code is
+	 * bound to is in the store before this resolves: an instance sharing the store signs with it.
 	 */
 	async authorizationUrl(
 		options: SessionAuthorizationUrlOptions = {},

@@ -13,8 +13,8 @@ import {
 	type LockOptions,
 	type StoredDPoPKey,
 	type StoredRecord,
-	type TokenStore,
 } from '../storage/token-store.js';
+import type { KeyHome } from './dpop.js';
 import {
 	Emitter,
 	type OAuth2SessionEvents,
@@ -61,12 +61,7 @@ export interface TokenKeys {
 	/** Forgets every key: the session ended, and its key with its token. */
 	forget(): void;
 	/** Where to store a key made before any token, before using it. */
-	keepIn(home: {
-		store: TokenStore;
-		key: string;
-		lock: LockOptions;
-		failed(error: unknown): void;
-	}): void;
+	keepIn(home: KeyHome): void;
 	/** Takes the key of a record that holds no token (made for a sign-in, here or elsewhere). */
 	adopt(entry: StoredDPoPKey): void;
 	/** Makes (and stores) the key new tokens are asked with, if there is none yet. */

@@ -110,10 +110,13 @@ export interface TokenStore {
 	 * Writes `record` only if the record under `key` is still the one it replaces: one holding the
 	 * access token `replaces`, or this record's own (an earlier try that landed), or none at all (a
 	 * Redis restarted without persistence comes back empty, and what the session refreshed while it
-	 * was down must not be lost). Checked and written in one step on the store's side. Resolves
-	 * `false`, writing nothing, when another context wrote the record meanwhile (or one of a newer
-	 * schema version is there). A session replays a save that failed through it; a store without it
-	 * gets a read and a write under its lock instead.
+	 * was down must not be lost). A record of a DPoP key alone (no token, see `encodeKeyRecord`) is
+	 * replaced only by a record with the same key (`dpop.jkt`). Checked and written in one step on
+	 * the store's side. Resolves `false`, writing nothing, when another context wrote the record
+	 * meanwhile (or one of a newer schema version is there). A session replays a save that failed
+	 * through it, and stores a DPoP key made before the first token through it (replacing `''`,
+	 * which no record holds: written only where there is none); a store without it gets a read and
+	 * a write under its lock instead.
 	 */
 	setIfUnchanged?(
 		key: string,
