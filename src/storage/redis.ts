@@ -69,6 +69,12 @@ const defaults = { prefix: 'oauth2-session:', commandTimeout: 5_000 } as const;
 /** The longest wait for a command on a connection that is up (Redis busy, not down), in ms. */
 const SLOW_COMMAND_LIMIT = 30_000;
 
+/**
+ * A script the server has not cached, as Redis says it, or as a Cluster client wraps it once a
+ * failover's redirections used up its budget: a promoted replica never cached the scripts.
+ */
+const NOSCRIPT = /^(?:Too many Cluster redirections\. Last error: ReplyError: )?NOSCRIPT /;
+
 /** Bounds of the wait between two tries to take a held lock, in milliseconds. */
 const LOCK_POLL_MIN = 5;
 const LOCK_POLL_MAX = 100;
@@ -446,7 +452,8 @@ export class RedisStore implements TokenStore {
 		try {
 			return await this.#client.evalsha(lua.sha, keys.length, ...keys, ...args);
 		} catch (error) {
-			if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+			// Either way the script did not run: send it whole.
+			if (!(error instanceof Error) || !NOSCRIPT.test(error.message)) throw error;
 			return this.#client.eval(lua.source, keys.length, ...keys, ...args);
 		}
 	}

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import type { Cluster } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Token } from '../../src/protocol/token.js';
 import { RedisStore } from '../../src/storage/redis.js';
@@ -98,6 +98,28 @@ describe.skipIf(missing)(redisServer.title('RedisStore on a Redis Cluster'), () 
 			[names.record, names.lock, names.channel].map(async (n) => (await cluster.ownerOf(n)).master),
 		);
 		expect(new Set(owners.map((node) => node.port)).size).toBe(1);
+	});
+
+	it('a master without the scripts cached (a promoted replica) runs them, also when ioredis wraps the NOSCRIPT in its redirection error', async () => {
+		// After a failover's redirections use up ioredis' budget, the NOSCRIPT of the new master
+		// comes as "Too many Cluster redirections. Last error: ReplyError: NOSCRIPT …": with no
+		// budget at all, it always does.
+		const client = new Cluster([...cluster.startupNodes], { maxRedirections: 0 });
+		client.on('error', () => {});
+		const store = storeOn(client, `cluster-${++prefixes}:`);
+		const record = encodeStoredRecord(new Token({ accessToken: 'before-flush' }));
+		try {
+			await store.set('k', record);
+			await Promise.all(client.nodes('master').map((node) => node.script('FLUSH')));
+			const next = encodeStoredRecord(new Token({ accessToken: 'after-flush' }));
+			await store.set('k', next);
+			expect((await store.get('k'))?.token.access_token).toBe('after-flush');
+			await store.delete('k');
+			expect(await store.get('k')).toBeUndefined();
+		} finally {
+			await store.close();
+			client.disconnect();
+		}
 	});
 });
 
