@@ -478,15 +478,15 @@ export class TokenKeeper {
 		// unauthorized_client are about this client's configuration: ending on them would delete the
 		// refresh token of every context sharing the store for a secret that can be fixed.
 		if (saysInvalidGrant(error) && (await isOAuth2ResponseError(error))) {
-			// Another context may have rotated the refresh token under us: without a lock, or with
-			// one a failover lost (Redis replicates asynchronously; a promoted replica may lack it).
-			const stored = await this.#read();
-			if (
-				resource === undefined &&
-				stored !== undefined &&
-				stored.accessToken !== base?.accessToken &&
-				!stored.isExpired()
-			) {
+			let stored: Token | undefined;
+			try {
+				stored = await this.#rotatedElsewhere(base, locked);
+			} catch (unknown) {
+				// The store cannot say whether another context holds the rotated token: a blip is not
+				// the end of the session; the next try asks the store again.
+				return this.#failed(unknown as StorageError);
+			}
+			if (resource === undefined && stored !== undefined) {
 				this.#accept(stored, 'store');
 				return stored;
 			}
@@ -501,10 +501,15 @@ export class TokenKeeper {
 			await this.end(ended);
 			throw ended;
 		}
-		const failure =
+		return this.#failed(
 			error instanceof OAuth2Error
 				? error
-				: new OAuth2Error('The refresh failed', 'TOKEN_REQUEST_FAILED', { cause: error });
+				: new OAuth2Error('The refresh failed', 'TOKEN_REQUEST_FAILED', { cause: error }),
+		);
+	}
+
+	/** A refresh that failed without ending the session: backs off, reports it, throws it. */
+	#failed(failure: OAuth2Error): never {
 		const { refreshBackoff } = this.#options;
 		this.#failures++;
 		this.#lastFailure = failure;
@@ -513,6 +518,42 @@ export class TokenKeeper {
 		this.events.emit('refreshFailed', { error: failure, retryAt: this.#backoffUntil });
 		this.#schedule(this.#backoffUntil);
 		throw failure;
+	}
+
+	/**
+	 * The token another context rotated `base`'s refresh token into, once the server refused it:
+	 * what the store holds when it is another. A refresh made without the lock (the store could not
+	 * give it: a Redis failover) may have raced the holder's, whose save can still be on its way;
+	 * the holder saves before it lets go, so the store is read again under the lock. Throws the
+	 * `StorageError` when the store cannot say: ending the session then would end it on a blip.
+	 */
+	async #rotatedElsewhere(base: Token | undefined, locked: boolean): Promise<Token | undefined> {
+		let failure: StorageError | undefined;
+		const onError = (error: StorageError) => {
+			if (error.problem === 'unavailable') failure = error;
+		};
+		const rotated = (token: Token | undefined) =>
+			token !== undefined && token.accessToken !== base?.accessToken && !token.isExpired();
+		const stored = await this.#read(onError);
+		if (rotated(stored)) return stored;
+		const { store, refreshTimeout } = this.#options;
+		// Under the lock already, a holder whose lock a failover lost saved before we read.
+		if (!locked && store.lock !== undefined) {
+			failure = undefined;
+			const wait = refreshTimeout + LOCK_MARGIN;
+			let again: Token | undefined;
+			try {
+				again = await store.lock(this.#key, () => this.#read(onError), {
+					ttl: wait,
+					waitTimeout: wait,
+				});
+			} catch (error) {
+				failure = this.#storeError(error, 'lock');
+			}
+			if (rotated(again)) return again;
+		}
+		if (failure !== undefined) throw failure;
+		return undefined;
 	}
 
 	/**

@@ -217,14 +217,7 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 					await cluster.stop();
 					cluster = await startRedisCluster(redisServer.path as string, redisCli.path as string);
 				}
-				const intact = [];
-				for (const node of cluster.nodes.filter((n) => n.running)) {
-					const { master, replicas } = await cluster.ownerOf(`probe-${node.port}`).catch(() => ({
-						master: undefined,
-						replicas: [],
-					}));
-					if (master !== undefined && replicas.length > 0) intact.push(master.port);
-				}
+				const intact = (await cluster.intactMasters()).map((node) => node.port);
 				const { key, record } = await expiredRecord(intact);
 				const { master } = await cluster.ownerOf(record);
 				server.resetStats();
