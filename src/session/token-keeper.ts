@@ -109,6 +109,11 @@ export class TokenKeeper {
 	#unsavedLoaded: UnsavedToken | undefined;
 	/** Counts what makes a token waiting to be saved moot (a save, an end), even while loading. */
 	#unsavedMoot = 0;
+	/**
+	 * The access token the store held when this context last read or wrote it (`undefined`: none):
+	 * what a save the store could not take replaces, checked when it is replayed.
+	 */
+	#stored: string | undefined;
 	/** Tokens got from the server, by API: telemetry tells a refresh from an adopted token by it. */
 	readonly #obtained = new Map<string | undefined, number>();
 	/** Loaded at the first refresh: a page whose token never expires does not carry it. */
@@ -596,6 +601,7 @@ export class TokenKeeper {
 	storeChanged(record: unknown): void {
 		if (this.#closed) return;
 		if (record === undefined) {
+			this.#stored = undefined;
 			this.#dropUnsaved();
 			// Another context ended the session (or logged out): its refresh token was ours too.
 			if (this.#token !== undefined && this.#inflight === undefined) {
@@ -613,6 +619,7 @@ export class TokenKeeper {
 			return;
 		}
 		const stored = decoded.token;
+		this.#stored = stored.accessToken;
 		if (this.#retired.includes(stored.accessToken)) return;
 		this.#keys?.attach(stored, decoded.dpop);
 		this.#adoptResources(decoded);
@@ -698,6 +705,7 @@ export class TokenKeeper {
 		try {
 			const record = await this.#options.store.get(this.#key);
 			const decoded = record === undefined ? undefined : this.#decode(record);
+			this.#stored = decoded?.token.accessToken;
 			return decoded;
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
@@ -756,12 +764,13 @@ export class TokenKeeper {
 		this.#writing = token.accessToken;
 		try {
 			await this.#options.store.set(this.#key, this.#encode(token));
+			this.#stored = token.accessToken;
 			this.#dropUnsaved();
 		} catch (error) {
 			// Kept to be written once the store is back; other problems do not pass by retrying.
 			if (this.#storeError(error, 'set').problem === 'unavailable') {
-				// The token this one replaces is what the store holds, as far as this context knows.
-				const replaces = this.#token?.accessToken;
+				// What the store held when this context last saw it: the replay checks it is still there.
+				const replaces = this.#stored;
 				const moot = this.#unsavedMoot;
 				this.#unsaved ??= this.#loadUnsaved();
 				void this.#unsaved.then((unsaved) => {
@@ -787,9 +796,9 @@ export class TokenKeeper {
 					key: this.#key,
 					lock: { ttl: wait, waitTimeout: wait },
 					encode: (token) => this.#encode(token),
-					read: () => this.#read(),
-					adopt: (token) => {
-						if (token.accessToken !== this.#token?.accessToken) this.#accept(token, 'store');
+					refused: () => this.#replayRefused(),
+					saved: (accessToken) => {
+						this.#stored = accessToken;
 					},
 					report: (error) => this.#storeError(error, 'set'),
 					writing: (accessToken) => {
@@ -802,6 +811,32 @@ export class TokenKeeper {
 				return undefined;
 			},
 		);
+	}
+
+	/**
+	 * Takes what the store holds once it refused a replayed save: another context's token, used
+	 * here (resolves `true`), or none: the session was logged out or ended elsewhere meanwhile, and
+	 * ends here too (`false`), rather than the replay bringing it back in every context.
+	 */
+	async #replayRefused(): Promise<boolean> {
+		let failed = false;
+		const record = await this.#readRecord(() => {
+			failed = true;
+		});
+		if (failed) return true;
+		if (record === undefined) {
+			if (this.#token !== undefined && this.#inflight === undefined) {
+				await this.end(
+					new ReauthenticationRequiredError('The session was ended in another context'),
+				);
+			}
+			return false;
+		}
+		const stored = record.token;
+		if (!stored.isExpired() && stored.accessToken !== this.#token?.accessToken) {
+			this.#accept(stored, 'store');
+		}
+		return true;
 	}
 
 	async #notifyUpdater(token: Token): Promise<void> {

@@ -104,9 +104,12 @@ export interface TokenStore {
 	delete(key: string): Promise<void>;
 	/**
 	 * Writes `record` only if the record under `key` is still the one it replaces: one holding the
-	 * access token `replaces`, or this record's own (an earlier try that landed), or none at all (a
-	 * Redis restarted without persistence comes back empty, and what the session refreshed while it
-	 * was down must not be lost). Checked and written in one step on the store's side. Resolves
+	 * access token `replaces`, or this record's own (an earlier try that landed), or none when
+	 * `replaces` is `undefined` (a first sign-in). None where `replaces` was is a record deleted
+	 * meanwhile (a logout, a session ended in another context): the delete wins. A store that can
+	 * lose its data without a delete (a Redis restarted without persistence) marks deletes, and
+	 * writes where it holds neither record nor mark: what the session refreshed while it was down
+	 * must not be lost. Checked and written in one step on the store's side. Resolves
 	 * `false`, writing nothing, when another context wrote the record meanwhile (or one of a newer
 	 * schema version is there). A session replays a save that failed through it; a store without it
 	 * gets a read and a write under its lock instead.
@@ -163,7 +166,8 @@ export function isUnchanged(
 	record: StoredRecord,
 	replaces: string | undefined,
 ): boolean {
-	if (current === undefined || current === null) return true;
+	// None there: a first save lands; a replay over a record deleted meanwhile (a logout) does not.
+	if (current === undefined || current === null) return replaces === undefined;
 	const held = (current as { token?: { access_token?: unknown } }).token?.access_token;
 	const version = (current as Partial<StoredRecord>).version;
 	if (typeof version === 'number' && version > STORED_RECORD_VERSION) return false;
