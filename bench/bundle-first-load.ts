@@ -24,6 +24,11 @@ export interface RolldownFirstLoad {
 	lazyGzipBytes: number;
 	/** The modules in the first load, as paths relative to `root` (`dist/session/send.js`). */
 	modules: string[];
+	/**
+	 * What a page whose session has the `dpop` option loads before its first request: the first
+	 * load and the chunks a DPoP session imports on construction (`session/dpop`), gzipped as one.
+	 */
+	dpopSession: { bytes: number; gzipBytes: number } | undefined;
 }
 
 /**
@@ -65,18 +70,35 @@ export async function rolldownFirstLoad(
 	const chunks = new Map(
 		output.flatMap((item) => (item.type === 'chunk' ? [[item.fileName, item] as const] : [])),
 	);
-	const loaded = new Set<string>();
-	const queue = [...chunks.values()].filter((chunk) => chunk.isEntry).map((c) => c.fileName);
-	for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
-		if (loaded.has(name)) continue;
-		loaded.add(name);
-		queue.push(...(chunks.get(name)?.imports ?? []));
-	}
-	const first = [...loaded].flatMap((name) => {
-		const chunk = chunks.get(name);
-		return chunk === undefined ? [] : [chunk];
-	});
+	// A chunk and every chunk it imports statically, added to `loaded`.
+	const load = (loaded: Set<string>, queue: string[]): Set<string> => {
+		for (let name = queue.pop(); name !== undefined; name = queue.pop()) {
+			if (loaded.has(name)) continue;
+			loaded.add(name);
+			queue.push(...(chunks.get(name)?.imports ?? []));
+		}
+		return loaded;
+	};
+	const chunksOf = (names: Set<string>) =>
+		[...names].flatMap((name) => {
+			const chunk = chunks.get(name);
+			return chunk === undefined ? [] : [chunk];
+		});
+	const loaded = load(
+		new Set(),
+		[...chunks.values()].filter((chunk) => chunk.isEntry).map((c) => c.fileName),
+	);
+	const first = chunksOf(loaded);
 	const code = first.map((chunk) => chunk.code).join('\n');
+	const dpopChunk = [...chunks.values()].find((chunk) =>
+		Object.keys(chunk.modules).some((module) => /\/session\/dpop\.[jt]s$/.test(module)),
+	);
+	const dpopCode =
+		dpopChunk === undefined
+			? undefined
+			: chunksOf(load(new Set(loaded), [dpopChunk.fileName]))
+					.map((chunk) => chunk.code)
+					.join('\n');
 	const lazy = [...chunks.values()].filter((chunk) => !loaded.has(chunk.fileName));
 	const modules = first
 		.flatMap((chunk) => Object.keys(chunk.modules))
@@ -89,5 +111,9 @@ export async function rolldownFirstLoad(
 		lazyChunks: lazy.length,
 		lazyGzipBytes: lazy.reduce((sum, chunk) => sum + gzipSize(chunk.code), 0),
 		modules,
+		dpopSession:
+			dpopCode === undefined
+				? undefined
+				: { bytes: dpopCode.length, gzipBytes: gzipSize(dpopCode) },
 	};
 }

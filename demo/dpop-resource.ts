@@ -26,15 +26,28 @@ export interface DPoPRefusal {
 export class DPoPResource {
 	readonly stats: DPoPResourceStats = { thumbprints: new Set(), nonceChallenges: 0, refused: [] };
 	#nonce = randomBytes(16).toString('base64url');
+	/** The nonce before the last `rotateNonce({ keepPrevious: true })`, still accepted. */
+	#previous: string | undefined;
 	readonly #seen = new Set<string>();
+	readonly #requiresNonce: boolean;
+
+	/** `requiresNonce: false`: a server that checks proofs and never asks for a nonce. */
+	constructor(options: { requiresNonce?: boolean } = {}) {
+		this.#requiresNonce = options.requiresNonce ?? true;
+	}
 
 	/** The nonce proofs must carry now; sent in `DPoP-Nonce` on every answer. */
 	get nonce(): string {
 		return this.#nonce;
 	}
 
-	/** Issues a new nonce: proofs with the old one are refused with `use_dpop_nonce`. */
-	rotateNonce(): void {
+	/**
+	 * Issues a new nonce: proofs with the old one are refused with `use_dpop_nonce`, unless
+	 * `keepPrevious`, as a server that announces its next nonce before the old one expires does
+	 * (RFC 9449 §8.2): the old one is then accepted until the next rotation.
+	 */
+	rotateNonce(options: { keepPrevious?: boolean } = {}): void {
+		this.#previous = options.keepPrevious === true ? this.#nonce : undefined;
 		this.#nonce = randomBytes(16).toString('base64url');
 	}
 
@@ -78,7 +91,11 @@ export class DPoPResource {
 			return refuse('iat out of window');
 		}
 		if (jkt === undefined || thumbprint !== jkt) return refuse('key is not the token binding');
-		if (payload.nonce !== this.#nonce) {
+		if (
+			this.#requiresNonce &&
+			payload.nonce !== this.#nonce &&
+			(this.#previous === undefined || payload.nonce !== this.#previous)
+		) {
 			this.stats.nonceChallenges++;
 			return {
 				error: 'use_dpop_nonce',

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import {
 	type AuthorizationServerMetadata,
-	authorizationCodeGrant,
-	authorizationUrl,
 	type ClientAuthentication,
+	decodeStoredRecord,
 	discover,
 	encodeStoredRecord,
 	generateState,
+	OAuth2Session,
 	parseAuthorizationCallback,
-	requestToken,
+	type StoredRecord,
 	startDeviceAuthorization,
 	type Token,
 	waitForDeviceToken,
@@ -26,27 +26,44 @@ export async function login(
 ): Promise<void> {
 	const metadata = await discover(options.issuer);
 	const clientAuthentication = clientAuthenticationFor(options);
-	const token = options.device
-		? await deviceLogin(options, metadata, clientAuthentication)
-		: await browserLogin(options, metadata, clientAuthentication);
+	if (!options.device) {
+		await browserLogin(options, metadata, clientAuthentication);
+		return;
+	}
+	const token = await deviceLogin(options, metadata, clientAuthentication);
 	const store = new FileStore({ dir: options.dir });
 	try {
-		await store.set(options.key, encodeStoredRecord(token));
+		const record = encodeStoredRecord(token);
+		await store.set(options.key, record);
+		reportSaved(options, store, token, record);
 	} finally {
 		await store.close();
 	}
-	say(`Signed in. Token saved in ${store.dir} under "${options.key}".`);
-	for (const line of describeToken(token)) say(`  ${line}`);
 }
 
-/** Authorization code + PKCE, the browser sent back to a one-shot server on 127.0.0.1. */
+function reportSaved(
+	options: CliOptions,
+	store: FileStore,
+	token: Token,
+	record: StoredRecord,
+): void {
+	say(`Signed in. Token saved in ${store.dir} under "${options.key}".`);
+	for (const line of describeToken(token, record.dpop?.jkt)) say(`  ${line}`);
+}
+
+/**
+ * Authorization code + PKCE, the browser sent back to a one-shot server on 127.0.0.1, through an
+ * `OAuth2Session` on the FileStore: it pushes the request (PAR) when the issuer requires it or,
+ * with `--dpop`, offers it, binds the code and the token to its DPoP key, and saves the key with
+ * the token.
+ */
 async function browserLogin(
 	options: CliOptions & { clientId: string },
 	metadata: AuthorizationServerMetadata,
 	clientAuthentication: ClientAuthentication,
-): Promise<Token> {
-	const authorizationEndpoint = required(metadata, 'authorization_endpoint');
-	const tokenEndpoint = required(metadata, 'token_endpoint');
+): Promise<void> {
+	required(metadata, 'authorization_endpoint');
+	required(metadata, 'token_endpoint');
 	const state = generateState();
 	const receiver = await startLoopbackReceiver(options.port, (url) =>
 		parseAuthorizationCallback(url, {
@@ -55,13 +72,27 @@ async function browserLogin(
 			requireIssuer: metadata.authorization_response_iss_parameter_supported === true,
 		}),
 	);
+	const store = new FileStore({ dir: options.dir });
+	const session = new OAuth2Session({
+		clientId: options.clientId,
+		clientAuthentication,
+		metadata,
+		redirectUri: receiver.redirectUri,
+		scope: options.scope,
+		store,
+		storeKey: options.key,
+		proactiveRefresh: false,
+		...(options.dpop ? { dpop: true } : {}),
+	});
+	// Pushing is the issuer's demand, or what binds the code to the DPoP key before the browser
+	// sees it (RFC 9449 §10); otherwise the URL carries the request, as it always has here.
+	const push =
+		metadata.require_pushed_authorization_requests === true ||
+		(options.dpop && metadata.pushed_authorization_request_endpoint !== undefined);
 	try {
-		const request = await authorizationUrl({
-			authorizationEndpoint,
-			clientId: options.clientId,
-			redirectUri: receiver.redirectUri,
-			scope: options.scope,
+		const request = await session.authorizationUrl({
 			state,
+			...(push ? {} : { pushedAuthorizationRequestEndpoint: false }),
 		});
 		say(`Open this URL in a browser to sign in:\n\n  ${request.url}\n`);
 		if (options.open) openBrowser(request.url);
@@ -70,17 +101,23 @@ async function browserLogin(
 			options.timeout,
 			'Waiting for the browser to come back',
 		);
-		return await requestToken({
-			tokenEndpoint,
-			grant: authorizationCodeGrant({
-				code: callback.code,
-				redirectUri: receiver.redirectUri,
-				...(request.codeVerifier === undefined ? {} : { codeVerifier: request.codeVerifier }),
-			}),
-			clientAuthentication,
+		const token = await session.fetchToken({
+			code: callback.code,
+			...(request.codeVerifier === undefined ? {} : { codeVerifier: request.codeVerifier }),
 		});
+		// The session keeps a token the store refused, to save it later: a CLI has no later.
+		const saved = await store.get(options.key);
+		if (
+			saved === undefined ||
+			decodeStoredRecord(saved, options.key).token.accessToken !== token.accessToken
+		) {
+			throw new CliError(`Signed in, but the token could not be saved in ${store.dir}`);
+		}
+		reportSaved(options, store, token, saved);
 	} finally {
+		session.close();
 		await receiver.close();
+		await store.close();
 	}
 }
 

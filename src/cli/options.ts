@@ -26,6 +26,11 @@ export interface CliOptions {
 	key: string;
 	/** Device authorization grant instead of a browser with a loopback redirect. */
 	device: boolean;
+	/**
+	 * Bind the token to a new ES256 key (DPoP, RFC 9449), saved with it: daemons sharing the
+	 * FileStore with `dpop: true` sign with that key.
+	 */
+	dpop: boolean;
 	/** Try to open the authorization URL in a browser. */
 	open: boolean;
 	/** How long login waits for the user, in milliseconds. */
@@ -40,13 +45,16 @@ export interface CliOptions {
 
 export const usage = `Usage:
   oauth2-session login  --issuer URL --client-id ID [--client-secret S] [--scope "a b"]
-                        [--device] [--open] [--port N] [--timeout SECONDS] [--dir DIR] [--key KEY]
+                        [--device | --dpop] [--open] [--port N] [--timeout SECONDS] [--dir DIR]
+                        [--key KEY]
   oauth2-session status [--dir DIR] [--key KEY]
   oauth2-session logout [--issuer URL --client-id ID [--client-secret S]] [--dir DIR] [--key KEY]
 
 login   signs in with authorization code + PKCE through a browser and a one-shot server on
         127.0.0.1 (RFC 8252), or with --device through the device flow (RFC 8628), and saves
-        the token in a FileStore.
+        the token in a FileStore. The request is pushed first (PAR, RFC 9126) when the
+        issuer's metadata names a pushed_authorization_request_endpoint. With --dpop the token
+        is bound to a new key (DPoP, RFC 9449), saved with it for sessions with dpop: true.
 status  shows the saved token's expiry, scope and whether it has a refresh token (no secrets).
 logout  revokes the token at the issuer's revocation endpoint, if any, and deletes it.
 
@@ -96,12 +104,18 @@ export function parseCommandLine(argv: readonly string[]): CliOptions | 'help' {
 		dir: values.dir ?? defaultDir(),
 		key: values.key ?? defaults.key,
 		device: values.device ?? false,
+		dpop: values.dpop ?? false,
 		open: values.open ?? false,
 		timeout: timeout * 1000,
 		port,
 	};
 	if (command === 'login' && (options.issuer === undefined || options.clientId === undefined)) {
 		throw new UsageError('login needs --issuer and --client-id');
+	}
+	if (options.dpop && options.device) {
+		throw new UsageError(
+			'--dpop and --device cannot be combined: the device flow here sends no DPoP proofs; sign in through the browser',
+		);
 	}
 	if (command === 'logout' && (options.issuer === undefined) !== (options.clientId === undefined)) {
 		throw new UsageError('logout needs both --issuer and --client-id to revoke, or neither');
@@ -122,6 +136,7 @@ function parse(argv: readonly string[]) {
 			dir: { type: 'string' },
 			key: { type: 'string' },
 			device: { type: 'boolean' },
+			dpop: { type: 'boolean' },
 			open: { type: 'boolean' },
 			timeout: { type: 'string' },
 			port: { type: 'string' },

@@ -12,16 +12,23 @@ export async function status(options: CliOptions): Promise<void> {
 		if (record === undefined) {
 			throw new CliError(`No token under "${options.key}" in ${store.dir}; run login first`);
 		}
-		const { token, writtenAt } = decodeStoredRecord(record, options.key);
+		const { token, writtenAt, dpop } = decodeStoredRecord(record, options.key);
 		print(`Token "${options.key}" in ${store.dir}, saved ${new Date(writtenAt).toISOString()}`);
-		for (const line of describeToken(token)) print(`  ${line}`);
+		for (const line of describeToken(token, dpop?.jkt)) print(`  ${line}`);
 	} finally {
 		await store.close();
 	}
 }
 
-/** A few lines about a token: expiry, scope, refresh token, ID token. No secret in any of them. */
-export function describeToken(token: Token, now: number = Date.now()): string[] {
+/**
+ * A few lines about a token: expiry, scope, refresh token, ID token, and the thumbprint of the
+ * DPoP key it is bound to. No secret in any of them.
+ */
+export function describeToken(
+	token: Token,
+	dpopThumbprint?: string | undefined,
+	now: number = Date.now(),
+): string[] {
 	const expiry =
 		token.expiresAt === undefined
 			? 'no expiry given'
@@ -39,5 +46,6 @@ export function describeToken(token: Token, now: number = Date.now()): string[] 
 		`scope: ${token.scope === undefined ? '(not stated by the server)' : token.scope.join(' ') || '(none)'}`,
 		`refresh token: ${refresh}`,
 		`ID token: ${token.idToken === undefined ? 'no' : 'yes'}`,
+		...(dpopThumbprint === undefined ? [] : [`DPoP key: ${dpopThumbprint}`]),
 	];
 }

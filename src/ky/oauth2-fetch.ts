@@ -3,13 +3,13 @@ import type { OAuth2Session } from '../session/oauth2-session.js';
 
 /**
  * A `fetch` for your own ky instance beside `oauth2Hooks()`: it refuses to send a request that
- * carries an `Authorization` header to an origin the session's token may not go to
- * (`OriginNotAllowedError`, nothing is sent). `oauth2Hooks()` checks the origin when it attaches
+ * carries an `Authorization` header to an origin none of the session's tokens may go to (not in
+ * `allowedOrigins` or `resources`: `OriginNotAllowedError`, nothing is sent). `oauth2Hooks()` checks the origin when it attaches
  * the token; a `beforeRequest` hook that runs after it can still return a new `Request` for
  * another URL, headers and all. This check runs at the last moment, whatever the hooks did.
  * Requests without `Authorization` pass untouched.
  *
- * @param session The session whose `allowedOrigins` (and transport rule) are checked.
+ * @param session The session whose `allowedOrigins` and `resources` (and transport rule) are checked.
  * @param fetch The fetch that sends. @default globalThis.fetch, looked up at each call
  * @throws {TypeError} `session` is not an `OAuth2Session` of this package.
  * @example
@@ -32,7 +32,7 @@ export function oauth2Fetch(
 		if (headers.has('authorization')) {
 			const base = (globalThis as { location?: { href: string } }).location?.href;
 			const url = new URL(request?.url ?? String(input), base);
-			if (!internals.mayCarryToken(url)) internals.assertMayCarryToken(url);
+			internals.tokenTarget(url);
 		}
 		return fetch(input, init);
 	};

@@ -7,6 +7,8 @@ import type { OAuth2Session } from '../session/oauth2-session.js';
 interface CallState {
 	/** The token the last attempt carried. */
 	sent: Token;
+	/** The `resources` API the call goes to, whose token it carries; `undefined` for the session's. */
+	resource: string | undefined;
 	/** The token chosen for the retry after a 401, until that retry takes it. */
 	retryWith: Token | undefined;
 	/** Whether this call already retried a 401: once per call, never a loop. */
@@ -25,8 +27,9 @@ export const TOKEN_RETRY_CODE = 'OAUTH2_TOKEN_REFRESHED';
 /**
  * ky hooks that give your own ky instance the session's token handling:
  *
- * - `beforeRequest`: refuses an origin not in `allowedOrigins` (`OriginNotAllowedError`, nothing
- *   is sent), then sets `Authorization` with the token, refreshed first if it is due, following the
+ * - `beforeRequest`: refuses an origin in neither `allowedOrigins` nor `resources`
+ *   (`OriginNotAllowedError`, nothing is sent), then sets `Authorization` with the token (a
+ *   `resources` API's own token for its origin), refreshed first if it is due, following the
  *   session's refresh mode (`TokenExpiredError` in `manual` mode, `TokenUpdated` in
  *   `raise-updated` mode, both thrown through ky);
  * - `beforeRetry`: sets the then-current token again, since ky's retries resend the same request;
@@ -81,17 +84,20 @@ export function oauth2Hooks(session: OAuth2Session): Hooks {
 
 	const authorize = async (request: KyRequest, context: object): Promise<void> => {
 		// The origin check first, so a refused origin never costs a refresh.
-		internals.assertMayCarryToken(new URL(request.url));
+		const resource = internals.tokenTarget(new URL(request.url));
 		// ky runs the hooks before fetch sees the signal: a call already given up must not refresh.
 		request.signal.throwIfAborted();
 		const state = calls.get(context);
 		// The retry after a 401 goes with the token chosen for it, as session.fetch's does: asking
 		// again could refresh a second time.
-		const token = state?.retryWith ?? (await internals.tokenForRequest());
+		const token =
+			(state?.resource === resource ? state?.retryWith : undefined) ??
+			(await internals.tokenForRequest(resource));
 		if (state === undefined) {
-			calls.set(context, { sent: token, retryWith: undefined, retried401: false });
+			calls.set(context, { sent: token, resource, retryWith: undefined, retried401: false });
 		} else {
 			state.sent = token;
+			state.resource = resource;
 			state.retryWith = undefined;
 		}
 		request.headers.set('authorization', token.authorization);
@@ -136,7 +142,7 @@ export function oauth2Hooks(session: OAuth2Session): Hooks {
 				if (!(await internals.refreshMayHelp(response, state.sent)) || status !== 401) return;
 				// ky.retry() past the limit would throw a ForceRetryError instead of the 401.
 				if (state.retried401 || retryCount >= options.retry.limit) return;
-				const next = await internals.tokenAfter401(state.sent);
+				const next = await internals.tokenAfter401(state.sent, state.resource);
 				if (next === undefined) return;
 				state.retried401 = true;
 				state.retryWith = next;

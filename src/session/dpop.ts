@@ -10,15 +10,24 @@ import type { TokenHttpResponse } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
 import type { TokenRequestParts } from '../protocol/token-request.js';
 import type { StoredDPoPKey } from '../storage/token-store.js';
+import { whileNotAborted } from '../utils/while-not-aborted.js';
 import type { PushHooks } from './authorization.js';
 import { DPoPKey } from './dpop-key.js';
 import type { TokenRequestProofs } from './request-token.js';
+import type { PreparedRequest } from './send.js';
 
 /** A key and what the store keeps of it. */
 interface HeldKey {
 	key: DPoPKey;
 	entry: StoredDPoPKey;
 }
+
+/**
+ * How long, in ms, the other requests to an origin not heard from yet wait for the first one's
+ * answer at most. A server that wants a nonce refuses at once; a first request still unanswered
+ * then is being served (a slow report, a long poll), and the others go on without a nonce.
+ */
+const FIRST_ANSWER_WAIT = 1_000;
 
 /** Tokens remembered with their key: the current one, and a few a request may still carry. */
 const REMEMBERED_TOKENS = 8;
@@ -41,6 +50,10 @@ export class DPoPBinding {
 	#current: Promise<HeldKey> | undefined;
 	/** The last nonce each origin gave (RFC 9449 §8.2: each newer one replaces it). */
 	readonly #nonces = new Map<string, string>();
+	/** Origins that answered a request: a burst to one goes at once, with its nonce or none. */
+	readonly #heard = new Set<string>();
+	/** By origin not heard from yet: the end of its first request, which the others wait for. */
+	readonly #firsts = new Map<string, Promise<void>>();
 	/** The keys already checked, for the keeper's synchronous save. */
 	readonly #settled = new Map<string, HeldKey>();
 	/** The `ath` of the last access token signed for: the same token goes on many requests. */
@@ -206,9 +219,69 @@ export class DPoPBinding {
 	}
 
 	/**
+	 * Sends `request` (its first hop, with `fetchFn`) with a proof, as `proveRequest`. To an origin
+	 * that has not answered a request yet, the first request goes alone: the others wait until it
+	 * ends, whatever its outcome, or for FIRST_ANSWER_WAIT at most, then sign with the nonce it
+	 * brought. A burst to a server that
+	 * requires nonces so costs one refusal, not one per request; an abort of a waiting request's
+	 * signal ends it at once, unsent. A nonce known from a token endpoint on the same origin does
+	 * not count: it may not be the API's.
+	 */
+	async sendProved(
+		request: PreparedRequest,
+		token: Token,
+		fetchFn: typeof fetch,
+	): Promise<{ response: Response; nonce: string | undefined }> {
+		const { url, init } = request;
+		const first = this.#firstTo(url.origin);
+		if (first instanceof Promise) await whileNotAborted(first, init.signal);
+		try {
+			const nonce = await this.proveRequest(init.headers, init.method ?? 'GET', url, token);
+			const response = await fetchFn(url, init);
+			// A waiter's answer counts too: after a first that failed, the origin is heard from.
+			if (first !== undefined) this.#heardFrom(url, response);
+			return { response, nonce };
+		} finally {
+			if (typeof first === 'function') first();
+		}
+	}
+
+	/**
+	 * The first request to an origin not heard from yet: for the first, the function that ends
+	 * it; for the others, the promise of its end; `undefined` once the origin answered.
+	 */
+	#firstTo(origin: string): (() => void) | Promise<void> | undefined {
+		if (this.#heard.has(origin)) return undefined;
+		const pending = this.#firsts.get(origin);
+		if (pending !== undefined) return pending;
+		let end = (): void => {};
+		const ended = new Promise<void>((resolve) => {
+			end = resolve;
+		});
+		const timer = setTimeout(end, FIRST_ANSWER_WAIT);
+		// A wait for an answer must not keep a Node process alive.
+		(timer as { unref?: () => void }).unref?.();
+		this.#firsts.set(origin, ended);
+		return () => {
+			clearTimeout(timer);
+			if (this.#firsts.get(origin) === ended) this.#firsts.delete(origin);
+			end();
+		};
+	}
+
+	/** The first answer of an origin, unless a redirect the platform followed took it elsewhere. */
+	#heardFrom(url: URL, response: Response): void {
+		if (response.redirected && new URL(response.url).origin !== url.origin) return;
+		// Before the waiting requests sign: they carry the nonce it brought.
+		this.#observe(url, response.headers);
+		this.#heard.add(url.origin);
+	}
+
+	/**
 	 * Takes a resource server's answer: its nonce, and whether to send again with it (a 401
 	 * `use_dpop_nonce` with a nonce other than the one the request sent, RFC 9449 §9). Requests
-	 * sent at once with no nonce all get one back: each retries, none refreshes the token.
+	 * already sent with a nonce the server stopped taking all get one back: each retries once,
+	 * none refreshes the token.
 	 * @throws {DPoPError} `nonce-not-retried`: a retry is due, and the body cannot be sent again.
 	 */
 	retryWithNonce(
@@ -239,6 +312,7 @@ export class DPoPBinding {
 		this.#keys.clear();
 		this.#settled.clear();
 		this.#nonces.clear();
+		this.#heard.clear();
 		this.#current = undefined;
 		this.#ath = undefined;
 	}

@@ -6,14 +6,17 @@ import type { DPoPBinding } from './dpop.js';
  * public API. Not exported from the package index.
  */
 export interface SessionInternals {
-	/** Throws `OriginNotAllowedError` or `InsecureTransportError` for a URL the token may not go to. */
-	assertMayCarryToken(url: URL): void;
-	/** Whether a redirect target may receive the token. */
-	mayCarryToken(url: URL): boolean;
-	/** The token to send a request with, applying the refresh mode. */
-	tokenForRequest(): Promise<Token>;
+	/**
+	 * Which token a request to `url` carries: the origin of its `resources` API, or `undefined` for
+	 * the session's own token.
+	 * @throws {OriginNotAllowedError} The origin is in neither `allowedOrigins` nor `resources`.
+	 * @throws {InsecureTransportError} `http:` to a host that is not loopback.
+	 */
+	tokenTarget(url: URL): string | undefined;
+	/** The token to send a request with (the `resources` API's, when named), applying the refresh mode. */
+	tokenForRequest(resource: string | undefined): Promise<Token>;
 	/** The token to retry a 401 with, or `undefined` to hand the 401 back. */
-	tokenAfter401(used: Token): Promise<Token | undefined>;
+	tokenAfter401(used: Token, resource: string | undefined): Promise<Token | undefined>;
 	/** Hands the session a change another context made to its record (`OAuth2Client`'s one subscription). */
 	storeChanged(record: unknown): void;
 	/**

@@ -7,6 +7,7 @@ import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import { type TokenInput, toToken } from '../protocol/token-record.js';
 import { assertSecureTransport } from '../utils/secure-transport.js';
+import { whileNotAborted } from '../utils/while-not-aborted.js';
 import type {
 	AuthorizationResponseOptions,
 	ImplicitResponseOptions,
@@ -115,10 +116,9 @@ export class OAuth2Session {
 		);
 		registerInternals(this, {
 			storeChanged: (record) => this.#keeper.storeChanged(record),
-			assertMayCarryToken: (url) => this.#assertMayCarryToken(url),
-			mayCarryToken: this.#mayCarryToken,
-			tokenForRequest: () => this.#keeper.tokenForRequest(),
-			tokenAfter401: (used) => this.#tokenAfter401(used),
+			tokenTarget: (url) => this.#tokenTarget(url),
+			tokenForRequest: (resource) => this.#keeper.tokenForRequest(resource),
+			tokenAfter401: (used, resource) => this.#tokenAfter401(used, resource),
 			refreshMayHelp: (response, sent) => this.#refreshMayHelp(response, sent),
 			dpop: this.#dpop,
 		});
@@ -180,12 +180,7 @@ export class OAuth2Session {
 		if (hooks?.length) {
 			prepared = await applyProtectedRequestHooks(prepared, hooks);
 		}
-		// A `resources` API gets its own token, which no other origin may see.
-		const resource = this.#options.resources.has(prepared.url.origin)
-			? prepared.url.origin
-			: undefined;
-		if (resource === undefined) this.#assertMayCarryToken(prepared.url);
-		else assertSecureTransport(prepared.url, this.#options.allowInsecure);
+		const resource = this.#tokenTarget(prepared.url);
 		// A caller that already gave up must not start a refresh on its way out.
 		prepared.init.signal?.throwIfAborted();
 		let token =
@@ -197,16 +192,15 @@ export class OAuth2Session {
 			// prepared.init.headers is the session's own copy of the caller's headers.
 			prepared.init.headers.set('authorization', token.authorization);
 			const proved = this.#dpop !== undefined && token.tokenType === 'DPoP';
-			const nonce = proved
-				? await (await this.#dpop)?.proveRequest(
-						prepared.init.headers,
-						prepared.init.method ?? 'GET',
-						prepared.url,
+			const sent = proved
+				? await (await (this.#dpop as Promise<DPoPBinding>)).sendProved(
+						prepared,
 						token,
+						this.#options.fetch,
 					)
 				: undefined;
-			// The first hop is sent here, not in a helper: one promise turn less on every request.
-			const first = await this.#options.fetch(prepared.url, prepared.init);
+			// Without DPoP, the first hop is sent here, not in a helper: one promise turn less.
+			const first = sent?.response ?? (await this.#options.fetch(prepared.url, prepared.init));
 			const { response, tokenSent } =
 				firstAnswer(prepared, first) ??
 				(await followRedirects(
@@ -220,7 +214,7 @@ export class OAuth2Session {
 				proved &&
 				tokenSent &&
 				(await this.#dpop)?.retryWithNonce(prepared.url, response, {
-					sent: nonce,
+					sent: sent?.nonce,
 					retried: nonceRetried,
 					replayable: prepared.replayable,
 				})
@@ -437,27 +431,21 @@ export class OAuth2Session {
 	// A bound field, not a method: it is handed to followRedirects and the ky hooks as it is.
 	readonly #mayCarryToken = (url: URL): boolean => this.#options.tokenOrigins.has(url.origin);
 
+	/** The `resources` API `url` goes to, if any; throws for a URL no token of ours may go to. */
+	#tokenTarget(url: URL): string | undefined {
+		// A `resources` API gets its own token, which no other origin may see.
+		if (!this.#options.resources.has(url.origin)) {
+			this.#assertMayCarryToken(url);
+			return undefined;
+		}
+		assertSecureTransport(url, this.#options.allowInsecure);
+		return url.origin;
+	}
+
 	#assertMayCarryToken(url: URL): void {
 		const origin = url.origin;
 		if (this.#options.tokenOrigins.has(origin)) return;
 		if (!this.#options.allowedOrigins.has(origin)) throw new OriginNotAllowedError(origin);
 		assertSecureTransport(url, this.#options.allowInsecure);
 	}
-}
-
-/**
- * Waits for a shared promise on behalf of one caller: the caller's abort rejects its own wait at
- * once, and leaves the promise (a refresh other callers share) running.
- */
-function whileNotAborted<T>(
-	promise: Promise<T>,
-	signal: AbortSignal | null | undefined,
-): Promise<T> {
-	if (signal === undefined || signal === null) return promise;
-	return new Promise<T>((resolve, reject) => {
-		signal.throwIfAborted();
-		const onAbort = () => reject(signal.reason);
-		signal.addEventListener('abort', onAbort, { once: true });
-		promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-	});
 }

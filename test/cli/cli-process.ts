@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { killAll } from '../helpers/child-process.js';
 
@@ -76,3 +77,41 @@ export async function runCli(
 export function killCliProcesses(): Promise<void> {
 	return killAll(running);
 }
+
+/** A port free on 127.0.0.1 now, for a server whose redirect URI must name it beforehand. */
+export function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const probe = createServer();
+		probe.once('error', reject);
+		probe.listen(0, '127.0.0.1', () => {
+			const address = probe.address();
+			probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+		});
+	});
+}
+
+/** `login` args for `server`'s public code client, the token saved under `key` in `dir`. */
+export function publicLoginArgs(
+	server: { issuer: string; clients: { public: { clientId: string } } },
+	dir: string,
+	key: string,
+	...more: string[]
+): string[] {
+	return [
+		'login',
+		'--issuer',
+		server.issuer,
+		'--client-id',
+		server.clients.public.clientId,
+		'--scope',
+		'openid offline_access api:read',
+		'--dir',
+		dir,
+		'--key',
+		key,
+		...more,
+	];
+}
+
+/** Where the CLI prints the authorization URL to open. */
+export const AUTHORIZATION_URL = /http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/;

@@ -3,12 +3,18 @@
  * embedded oidc-provider server, the test playing the user (browser or phone).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
-import { killCliProcesses, runCli, startCli } from './cli-process.js';
+import {
+	AUTHORIZATION_URL,
+	freePort,
+	killCliProcesses,
+	publicLoginArgs,
+	runCli,
+	startCli,
+} from './cli-process.js';
 
 let server: AuthServer;
 let port: number;
@@ -31,25 +37,8 @@ afterAll(async () => {
 /** Each test starts a few Node processes: generous on a loaded two-core machine. */
 const slow = { timeout: 60_000 };
 
-const AUTHORIZATION_URL = /http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/;
-
-/** `login` for the server's public code client (or `clientId`), with the token saved under `key`. */
-function loginArgs(key: string, ...more: string[]): string[] {
-	return [
-		'login',
-		'--issuer',
-		server.issuer,
-		'--client-id',
-		server.clients.public.clientId,
-		'--scope',
-		'openid offline_access api:read',
-		'--dir',
-		dir,
-		'--key',
-		key,
-		...more,
-	];
-}
+/** `login` for the server's public code client, with the token saved under `key`. */
+const loginArgs = (key: string, ...more: string[]) => publicLoginArgs(server, dir, key, ...more);
 
 describe('login in a browser, loopback redirect', () => {
 	it(
@@ -170,14 +159,3 @@ describe('the command line', () => {
 		expect(result.stderr).toContain('Usage:');
 	});
 });
-
-function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const probe = createServer();
-		probe.once('error', reject);
-		probe.listen(0, '127.0.0.1', () => {
-			const address = probe.address();
-			probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-		});
-	});
-}

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import type { TokenRecord } from '../../src/protocol/token-record.js';
+import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { sendJson, startServer, type TestServer } from './http-server.js';
 
 /** What one API saw. */
@@ -25,6 +28,8 @@ export interface ResourceServers {
 		reused: number;
 		/** Issues a token pair as a sign-in would (access token for `resource`, default `a`'s). */
 		signIn(resource?: string): TokenRecord;
+		/** Revokes every access token issued for `audience`: its API answers them 401. */
+		revoke(audience: string): void;
 	};
 	readonly a: TestServer & { readonly stats: ApiStats };
 	readonly b: TestServer & { readonly stats: ApiStats };
@@ -108,6 +113,11 @@ export async function startResourceServers(): Promise<ResourceServers> {
 		byResource,
 		reused: 0,
 		signIn: (resource: string = a.origin) => issue(resource),
+		revoke: (audience: string) => {
+			for (const [value, token] of accessTokens) {
+				if (token.audience === audience) accessTokens.delete(value);
+			}
+		},
 	});
 	return {
 		auth,
@@ -117,4 +127,51 @@ export async function startResourceServers(): Promise<ResourceServers> {
 			await Promise.all([auth.close(), a.close(), b.close()]);
 		},
 	};
+}
+
+/**
+ * Registers the hooks of a test file on the three servers: started once, their counters reset
+ * before each test, and the sessions `twoApiSession` made closed after it.
+ */
+export function useResourceServers(): {
+	servers: () => ResourceServers;
+	twoApiSession: (options?: Partial<OAuth2SessionOptions>) => OAuth2Session;
+} {
+	let servers: ResourceServers | undefined;
+	const sessions: OAuth2Session[] = [];
+	const started = (): ResourceServers => {
+		if (servers === undefined) throw new Error('The resource servers start in beforeAll');
+		return servers;
+	};
+	beforeAll(async () => {
+		servers = await startResourceServers();
+	});
+	afterAll(() => servers?.close());
+	beforeEach(() => {
+		const { auth, a, b } = started();
+		auth.byResource.clear();
+		auth.lifetimes.clear();
+		auth.reused = 0;
+		auth.latency = 0;
+		for (const api of [a, b])
+			Object.assign(api.stats, { requests: 0, unauthorized: 0, foreign: 0 });
+	});
+	afterEach(() => {
+		for (const session of sessions.splice(0)) session.close();
+	});
+	const twoApiSession = (options: Partial<OAuth2SessionOptions> = {}): OAuth2Session => {
+		const { auth, a, b } = started();
+		const session = new OAuth2Session({
+			clientId: 'app',
+			tokenEndpoint: auth.tokenEndpoint,
+			resources: { [a.origin]: {}, [b.origin]: {} },
+			proactiveRefresh: false,
+			// The tests' tokens live 1 s: kept as they are, not stretched to the floor.
+			minRefreshInterval: 0,
+			...options,
+		});
+		sessions.push(session);
+		return session;
+	};
+	return { servers: started, twoApiSession };
 }

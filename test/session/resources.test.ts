@@ -5,46 +5,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../../src/errors/index.js';
-import { OAuth2Session } from '../../src/session/oauth2-session.js';
-import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { FileStore } from '../../src/storage/file.js';
 import { MemoryStore } from '../../src/storage/memory.js';
-import { type ResourceServers, startResourceServers } from '../helpers/resource-servers.js';
+import { type ResourceServers, useResourceServers } from '../helpers/resource-servers.js';
 
+const fixture = useResourceServers();
+const { twoApiSession } = fixture;
 let servers: ResourceServers;
-beforeAll(async () => {
-	servers = await startResourceServers();
+beforeAll(() => {
+	servers = fixture.servers();
 });
-afterAll(() => servers.close());
-beforeEach(() => {
-	servers.auth.byResource.clear();
-	servers.auth.lifetimes.clear();
-	servers.auth.reused = 0;
-	servers.auth.latency = 0;
-	for (const api of [servers.a, servers.b]) {
-		Object.assign(api.stats, { requests: 0, unauthorized: 0, foreign: 0 });
-	}
-});
-const sessions: OAuth2Session[] = [];
-afterEach(() => {
-	for (const session of sessions.splice(0)) session.close();
-});
-
-function twoApiSession(options: Partial<OAuth2SessionOptions> = {}): OAuth2Session {
-	const session = new OAuth2Session({
-		clientId: 'app',
-		tokenEndpoint: servers.auth.tokenEndpoint,
-		resources: { [servers.a.origin]: {}, [servers.b.origin]: {} },
-		proactiveRefresh: false,
-		// The tests' tokens live 1 s: kept as they are, not stretched to the floor.
-		minRefreshInterval: 0,
-		...options,
-	});
-	sessions.push(session);
-	return session;
-}
 
 const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const statuses = (responses: Response[]) => responses.map((response) => response.status);
