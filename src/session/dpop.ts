@@ -448,8 +448,8 @@ async function writeIfAbsent(
 	entry: StoredDPoPKey,
 ): Promise<StoredDPoPKey | undefined> {
 	const { store, key, lock } = home;
-	// No record holds an empty access token: a conditional write replacing "" writes only to none.
-	if (await setIfUnchanged(store, key, encodeKeyRecord(entry), '', lock)) return undefined;
+	// A first save (nothing replaced): written only where there is no record.
+	if (await setIfUnchanged(store, key, encodeKeyRecord(entry), undefined, lock)) return undefined;
 	return (await store.get(key))?.dpop;
 }
 

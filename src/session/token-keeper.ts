@@ -118,6 +118,11 @@ export class TokenKeeper {
 	#unsavedLoaded: UnsavedToken | undefined;
 	/** Counts what makes a token waiting to be saved moot (a save, an end), even while loading. */
 	#unsavedMoot = 0;
+	/**
+	 * The access token the store held when this context last read or wrote it (`undefined`: none):
+	 * what a save the store could not take replaces, checked when it is replayed.
+	 */
+	#stored: string | undefined;
 	/** Tokens got from the server, by API: telemetry tells a refresh from an adopted token by it. */
 	readonly #obtained = new Map<string | undefined, number>();
 	/** Loaded at the first refresh: a page whose token never expires does not carry it. */
@@ -495,15 +500,15 @@ export class TokenKeeper {
 		// unauthorized_client are about this client's configuration: ending on them would delete the
 		// refresh token of every context sharing the store for a secret that can be fixed.
 		if (saysInvalidGrant(error) && (await isOAuth2ResponseError(error))) {
-			// Another context may have rotated the refresh token under us: without a lock, or with
-			// one a failover lost (Redis replicates asynchronously; a promoted replica may lack it).
-			const stored = await this.#read();
-			if (
-				resource === undefined &&
-				stored !== undefined &&
-				stored.accessToken !== base?.accessToken &&
-				!stored.isExpired()
-			) {
+			let stored: Token | undefined;
+			try {
+				stored = await this.#rotatedElsewhere(base, locked);
+			} catch (unknown) {
+				// The store cannot say whether another context holds the rotated token: a blip is not
+				// the end of the session; the next try asks the store again.
+				return this.#failed(unknown as StorageError);
+			}
+			if (resource === undefined && stored !== undefined) {
 				this.#accept(stored, 'store');
 				return stored;
 			}
@@ -518,10 +523,15 @@ export class TokenKeeper {
 			await this.end(ended);
 			throw ended;
 		}
-		const failure =
+		return this.#failed(
 			error instanceof OAuth2Error
 				? error
-				: new OAuth2Error('The refresh failed', 'TOKEN_REQUEST_FAILED', { cause: error });
+				: new OAuth2Error('The refresh failed', 'TOKEN_REQUEST_FAILED', { cause: error }),
+		);
+	}
+
+	/** A refresh that failed without ending the session: backs off, reports it, throws it. */
+	#failed(failure: OAuth2Error): never {
 		const { refreshBackoff } = this.#options;
 		this.#failures++;
 		this.#lastFailure = failure;
@@ -530,6 +540,42 @@ export class TokenKeeper {
 		this.events.emit('refreshFailed', { error: failure, retryAt: this.#backoffUntil });
 		this.#schedule(this.#backoffUntil);
 		throw failure;
+	}
+
+	/**
+	 * The token another context rotated `base`'s refresh token into, once the server refused it:
+	 * what the store holds when it is another. A refresh made without the lock (the store could not
+	 * give it: a Redis failover) may have raced the holder's, whose save can still be on its way;
+	 * the holder saves before it lets go, so the store is read again under the lock. Throws the
+	 * `StorageError` when the store cannot say: ending the session then would end it on a blip.
+	 */
+	async #rotatedElsewhere(base: Token | undefined, locked: boolean): Promise<Token | undefined> {
+		let failure: StorageError | undefined;
+		const onError = (error: StorageError) => {
+			if (error.problem === 'unavailable') failure = error;
+		};
+		const rotated = (token: Token | undefined) =>
+			token !== undefined && token.accessToken !== base?.accessToken && !token.isExpired();
+		const stored = await this.#read(onError);
+		if (rotated(stored)) return stored;
+		const { store, refreshTimeout } = this.#options;
+		// Under the lock already, a holder whose lock a failover lost saved before we read.
+		if (!locked && store.lock !== undefined) {
+			failure = undefined;
+			const wait = refreshTimeout + LOCK_MARGIN;
+			let again: Token | undefined;
+			try {
+				again = await store.lock(this.#key, () => this.#read(onError), {
+					ttl: wait,
+					waitTimeout: wait,
+				});
+			} catch (error) {
+				failure = this.#storeError(error, 'lock');
+			}
+			if (rotated(again)) return again;
+		}
+		if (failure !== undefined) throw failure;
+		return undefined;
 	}
 
 	/**
@@ -572,6 +618,7 @@ export class TokenKeeper {
 	storeChanged(record: unknown): void {
 		if (this.#closed) return;
 		if (record === undefined) {
+			this.#stored = undefined;
 			this.#dropUnsaved();
 			// Another context ended the session (or logged out): its refresh token was ours too.
 			if (this.#token !== undefined && this.#inflight === undefined) {
@@ -594,6 +641,7 @@ export class TokenKeeper {
 		// A record with a key and no token neither ends this session nor gives it one.
 		if (decoded === undefined) return;
 		const stored = decoded.token;
+		this.#stored = stored.accessToken;
 		if (this.#retired.includes(stored.accessToken)) return;
 		this.#keys?.attach(stored, decoded.dpop);
 		this.#adoptResources(decoded);
@@ -679,6 +727,7 @@ export class TokenKeeper {
 		try {
 			const record = await this.#options.store.get(this.#key);
 			const decoded = record === undefined ? undefined : this.#decode(record);
+			this.#stored = decoded?.token.accessToken;
 			return decoded;
 		} catch (error) {
 			onError?.(this.#storeError(error, 'get'));
@@ -747,12 +796,13 @@ export class TokenKeeper {
 		this.#writing = token.accessToken;
 		try {
 			await this.#options.store.set(this.#key, this.#encode(token));
+			this.#stored = token.accessToken;
 			this.#dropUnsaved();
 		} catch (error) {
 			// Kept to be written once the store is back; other problems do not pass by retrying.
 			if (this.#storeError(error, 'set').problem === 'unavailable') {
-				// The token this one replaces is what the store holds, as far as this context knows.
-				const replaces = this.#token?.accessToken;
+				// What the store held when this context last saw it: the replay checks it is still there.
+				const replaces = this.#stored;
 				const moot = this.#unsavedMoot;
 				this.#unsaved ??= this.#loadUnsaved();
 				void this.#unsaved.then((unsaved) => {
@@ -778,9 +828,9 @@ export class TokenKeeper {
 					key: this.#key,
 					lock: { ttl: wait, waitTimeout: wait },
 					encode: (token) => this.#encode(token),
-					read: () => this.#read(),
-					adopt: (token) => {
-						if (token.accessToken !== this.#token?.accessToken) this.#accept(token, 'store');
+					refused: () => this.#replayRefused(),
+					saved: (accessToken) => {
+						this.#stored = accessToken;
 					},
 					report: (error) => this.#storeError(error, 'set'),
 					writing: (accessToken) => {
@@ -793,6 +843,32 @@ export class TokenKeeper {
 				return undefined;
 			},
 		);
+	}
+
+	/**
+	 * Takes what the store holds once it refused a replayed save: another context's token, used
+	 * here (resolves `true`), or none: the session was logged out or ended elsewhere meanwhile, and
+	 * ends here too (`false`), rather than the replay bringing it back in every context.
+	 */
+	async #replayRefused(): Promise<boolean> {
+		let failed = false;
+		const record = await this.#readRecord(() => {
+			failed = true;
+		});
+		if (failed) return true;
+		if (record === undefined) {
+			if (this.#token !== undefined && this.#inflight === undefined) {
+				await this.end(
+					new ReauthenticationRequiredError('The session was ended in another context'),
+				);
+			}
+			return false;
+		}
+		const stored = record.token;
+		if (!stored.isExpired() && stored.accessToken !== this.#token?.accessToken) {
+			this.#accept(stored, 'store');
+		}
+		return true;
 	}
 
 	async #notifyUpdater(token: Token): Promise<void> {

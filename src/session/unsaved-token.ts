@@ -17,10 +17,13 @@ export interface UnsavedTokenHost {
 	encode(token: Token): StoredRecord;
 	/** The lock options a write under the store's lock takes. */
 	readonly lock: { ttl: number; waitTimeout: number };
-	/** Reads the store (errors reported by the keeper). */
-	read(): Promise<Token | undefined>;
-	/** Adopts a token found in the store, unless it is the one held. */
-	adopt(token: Token): void;
+	/**
+	 * Takes what the store holds after it refused the token: resolves `false` when it holds none
+	 * (the session ended elsewhere, and the keeper ended it here), `true` otherwise.
+	 */
+	refused(): Promise<boolean>;
+	/** Takes note of the access token the store now holds, once the waiting token is written. */
+	saved(accessToken: string): void;
 	/** Reports a store failure as a `storeError` of a save. */
 	report(error: unknown): void;
 	/** Marks the access token being written (its notification is our own echo) or none. */
@@ -56,7 +59,11 @@ export class UnsavedToken {
 	 * save failed) or, when one already waits, over what that one replaces.
 	 */
 	keep(token: Token, replaces: string | undefined): void {
-		this.#pending = { token, replaces: this.#pending?.replaces ?? replaces };
+		// What one waiting already replaces, even none: a first sign-in stays one.
+		this.#pending = {
+			token,
+			replaces: this.#pending === undefined ? replaces : this.#pending.replaces,
+		};
 		this.#retryLater();
 	}
 
@@ -118,11 +125,10 @@ export class UnsavedToken {
 		if (!written) {
 			if (this.#pending === undefined) return;
 			this.drop();
-			const stored = await host.read();
-			if (stored !== undefined && !stored.isExpired()) host.adopt(stored);
-			this.superseded();
+			if (await host.refused()) this.superseded();
 			return;
 		}
+		host.saved(pending.token.accessToken);
 		// A later save that failed meanwhile now replaces this one.
 		if (this.#pending === pending) this.drop();
 		else if (this.#pending !== undefined) this.#pending.replaces = pending.token.accessToken;

@@ -218,16 +218,12 @@ export class PostgresStore implements TokenStore {
 		record: StoredRecord,
 		replaces: string | undefined,
 	): Promise<boolean> {
-		// Both checks in the writing statement: a row another context wrote meanwhile stays.
+		// Both checks in the writing statement: a row another context wrote meanwhile stays. With
+		// something to replace, no row is a row deleted meanwhile (a logout): nothing is inserted.
 		// A record of a DPoP key alone gives way only to one with that key.
 		const unchanged = ` AND (t.record #>> '{token,access_token}' IN ($6, $7) OR (t.record -> 'token' IS NULL AND t.record #>> '{dpop,jkt}' = $8))`;
-		return (
-			(await this.#write(key, record, unchanged, [
-				replaces ?? '',
-				record.token?.access_token ?? '',
-				record.dpop?.jkt ?? '',
-			])) === 1
-		);
+		const values = [replaces ?? '', record.token?.access_token ?? '', record.dpop?.jkt ?? ''];
+		return (await this.#write(key, record, unchanged, values, replaces !== undefined)) === 1;
 	}
 
 	async delete(key: string): Promise<void> {
@@ -463,13 +459,18 @@ export class PostgresStore implements TokenStore {
 		record: StoredRecord,
 		condition: string,
 		values: string[] = [],
+		existingOnly = false,
 	): Promise<number> {
 		const notice = JSON.stringify({ key, record } satisfies Notice);
+		const allowed = `(jsonb_typeof(t.record -> 'version') IS DISTINCT FROM 'number' OR (t.record ->> 'version')::numeric <= $5)${condition}`;
+		const write = existingOnly
+			? `UPDATE ${this.#table} AS t SET record = $2::jsonb, updated_at = now() WHERE t.key = $1 AND ${allowed}`
+			: `INSERT INTO ${this.#table} AS t (key, record, updated_at) VALUES ($1, $2::jsonb, now()) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at WHERE ${allowed}`;
 		// NOTIFY in the writing statement: listeners hear of it at commit, never of a rolled-back one.
 		const { rowCount } = await this.#query(
 			key,
 			'write',
-			`WITH written AS (INSERT INTO ${this.#table} AS t (key, record, updated_at) VALUES ($1, $2::jsonb, now()) ON CONFLICT (key) DO UPDATE SET record = EXCLUDED.record, updated_at = EXCLUDED.updated_at WHERE (jsonb_typeof(t.record -> 'version') IS DISTINCT FROM 'number' OR (t.record ->> 'version')::numeric <= $5)${condition} RETURNING 1) SELECT pg_notify($3, $4) FROM written`,
+			`WITH written AS (${write} RETURNING 1) SELECT pg_notify($3, $4) FROM written`,
 			[
 				key,
 				JSON.stringify(record),

@@ -62,6 +62,12 @@ export interface RedisKeyNames {
 	lock: string;
 	/** The pub/sub channel announcing writes and deletes. */
 	channel: string;
+	/**
+	 * The mark a delete leaves (for a day, or until the next write), so a save replayed after an
+	 * outage tells a record deleted meanwhile (a logout: it writes nothing) from one Redis lost in a
+	 * restart without persistence (it writes).
+	 */
+	ended: string;
 }
 
 const defaults = { prefix: 'oauth2-session:', commandTimeout: 5_000 } as const;
@@ -69,27 +75,39 @@ const defaults = { prefix: 'oauth2-session:', commandTimeout: 5_000 } as const;
 /** The longest wait for a command on a connection that is up (Redis busy, not down), in ms. */
 const SLOW_COMMAND_LIMIT = 30_000;
 
+/** How long the mark of a delete outlives it, in ms: longer than any save waits to be replayed. */
+const ENDED_MARK_TTL = 24 * 60 * 60 * 1_000;
+
+/**
+ * A script the server has not cached, as Redis says it, or as a Cluster client wraps it once a
+ * failover's redirections used up its budget: a promoted replica never cached the scripts.
+ */
+const NOSCRIPT = /^(?:Too many Cluster redirections\. Last error: ReplyError: )?NOSCRIPT /;
+
 /** Bounds of the wait between two tries to take a held lock, in milliseconds. */
 const LOCK_POLL_MIN = 5;
 const LOCK_POLL_MAX = 100;
 
 // Write and notify in one script: a subscriber never misses a write that happened, nor hears of
 // one that did not, and messages arrive in write order. A record of a newer schema version (above
-// ARGV[3]) is left alone, in the same step: 0.
+// ARGV[3]) is left alone, in the same step: 0. A write clears the mark of a delete (KEYS[2]).
 const SET_SCRIPT = script(
-	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if ok and type(v) == 'table' and type(v.version) == 'number' and v.version > tonumber(ARGV[3]) then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
+	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if ok and type(v) == 'table' and type(v.version) == 'number' and v.version > tonumber(ARGV[3]) then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('DEL', KEYS[2]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
 );
 // SET_SCRIPT, only while the record holds the access token the write replaces (ARGV[4]) or its
-// own (ARGV[5]), or there is none: a replayed write never lands on one another context made.
+// own (ARGV[5]), or there is none and no delete marked it (KEYS[2]) since: a replayed write never
+// lands on one another context made, nor brings back a session ended meanwhile. A first save
+// (ARGV[4] empty) lands where there is none.
 const SET_IF_UNCHANGED_SCRIPT = script(
-	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if not ok or type(v) ~= 'table' or (type(v.version) == 'number' and v.version > tonumber(ARGV[3])) then return 0 end if type(v.token) ~= 'table' then if type(v.dpop) ~= 'table' or v.dpop.jkt ~= ARGV[6] then return 0 end elseif v.token.access_token ~= ARGV[4] and v.token.access_token ~= ARGV[5] then return 0 end end redis.call('SET', KEYS[1], ARGV[1]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
+	"local c = redis.call('GET', KEYS[1]) if c then local ok, v = pcall(cjson.decode, c) if not ok or type(v) ~= 'table' or (type(v.version) == 'number' and v.version > tonumber(ARGV[3])) then return 0 end if type(v.token) ~= 'table' then if type(v.dpop) ~= 'table' or v.dpop.jkt ~= ARGV[6] then return 0 end elseif v.token.access_token ~= ARGV[4] and v.token.access_token ~= ARGV[5] then return 0 end elseif ARGV[4] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end redis.call('SET', KEYS[1], ARGV[1]) redis.call('DEL', KEYS[2]) redis.call('PUBLISH', ARGV[2], ARGV[1]) return 1",
 );
 // The length first: a record too large to be one is not sent over (its length is, as a number).
 const GET_SCRIPT = script(
 	"local n = redis.call('STRLEN', KEYS[1]) if n > tonumber(ARGV[1]) then return n end return redis.call('GET', KEYS[1])",
 );
+// The mark (KEYS[2]) is left even when there was no record: the session ended all the same.
 const DELETE_SCRIPT = script(
-	"if redis.call('DEL', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[1], '') return 1 end return 0",
+	"redis.call('SET', KEYS[2], '1', 'PX', ARGV[2]) if redis.call('DEL', KEYS[1]) == 1 then redis.call('PUBLISH', ARGV[1], '') return 1 end return 0",
 );
 const RELEASE_SCRIPT = script(
 	"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
@@ -109,6 +127,9 @@ const MOVE_ASIDE_SCRIPT = script(
  * - A record that is not a valid record is moved aside to `{<prefix><key>}:corrupt:<ms>` (kept
  *   until you delete it) and reported as a `StorageError` (`corrupt`); one written by a newer
  *   version of this library is left in place (`unsupported-version`).
+ * - A delete leaves `{<prefix><key>}:ended` for a day (or until the next write): a save replayed
+ *   after an outage does not bring back a session logged out meanwhile, yet still lands in a Redis
+ *   that came back empty from a restart without persistence.
  * - The lock is `SET … NX PX ttl` with a random owner id, released by a script that deletes it only
  *   for its owner; a holder that crashed loses it after `ttl`.
  * - Writes and deletes are published on `{<prefix><key>}:changed` with the record, so subscribers
@@ -181,7 +202,7 @@ export class RedisStore implements TokenStore {
 		// `}` ends a hash tag early, so it is escaped (with `%`, to stay one-to-one): every name of
 		// a key then hashes `<prefix><key>` and lands in the same Cluster slot.
 		const tag = `{${`${this.#prefix}${key}`.replace(/[%}]/g, (c) => encodeURIComponent(c))}}`;
-		return { record: tag, lock: `${tag}:lock`, channel: `${tag}:changed` };
+		return { record: tag, lock: `${tag}:lock`, channel: `${tag}:changed`, ended: `${tag}:ended` };
 	}
 
 	async get(key: string): Promise<StoredRecord | undefined> {
@@ -207,11 +228,11 @@ export class RedisStore implements TokenStore {
 	}
 
 	async set(key: string, record: StoredRecord): Promise<void> {
-		const { record: name, channel } = this.keysFor(key);
+		const { record: name, channel, ended } = this.keysFor(key);
 		const value = JSON.stringify(record);
 		const written = await this.#run(key, 'write', (abandoned) =>
 			this.#sendWhenReady(abandoned, () =>
-				this.#eval(SET_SCRIPT, [name], [value, channel, String(STORED_RECORD_VERSION)]),
+				this.#eval(SET_SCRIPT, [name, ended], [value, channel, String(STORED_RECORD_VERSION)]),
 			),
 		);
 		if (written === 0) throw newerRecordLeftInPlace(key);
@@ -222,7 +243,7 @@ export class RedisStore implements TokenStore {
 		record: StoredRecord,
 		replaces: string | undefined,
 	): Promise<boolean> {
-		const { record: name, channel } = this.keysFor(key);
+		const { record: name, channel, ended } = this.keysFor(key);
 		const value = JSON.stringify(record);
 		// An access token is never empty, so '' stands for "no token" and matches none.
 		const args = [
@@ -235,15 +256,19 @@ export class RedisStore implements TokenStore {
 			record.dpop?.jkt ?? '',
 		];
 		const written = await this.#run(key, 'write', (abandoned) =>
-			this.#sendWhenReady(abandoned, () => this.#eval(SET_IF_UNCHANGED_SCRIPT, [name], args)),
+			this.#sendWhenReady(abandoned, () =>
+				this.#eval(SET_IF_UNCHANGED_SCRIPT, [name, ended], args),
+			),
 		);
 		return written === 1;
 	}
 
 	async delete(key: string): Promise<void> {
-		const { record, channel } = this.keysFor(key);
+		const { record, channel, ended } = this.keysFor(key);
 		await this.#run(key, 'delete', (abandoned) =>
-			this.#sendWhenReady(abandoned, () => this.#eval(DELETE_SCRIPT, [record], [channel])),
+			this.#sendWhenReady(abandoned, () =>
+				this.#eval(DELETE_SCRIPT, [record, ended], [channel, String(ENDED_MARK_TTL)]),
+			),
 		);
 	}
 
@@ -448,7 +473,8 @@ export class RedisStore implements TokenStore {
 		try {
 			return await this.#client.evalsha(lua.sha, keys.length, ...keys, ...args);
 		} catch (error) {
-			if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+			// Either way the script did not run: send it whole.
+			if (!(error instanceof Error) || !NOSCRIPT.test(error.message)) throw error;
 			return this.#client.eval(lua.source, keys.length, ...keys, ...args);
 		}
 	}

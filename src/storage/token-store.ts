@@ -108,15 +108,18 @@ export interface TokenStore {
 	delete(key: string): Promise<void>;
 	/**
 	 * Writes `record` only if the record under `key` is still the one it replaces: one holding the
-	 * access token `replaces`, or this record's own (an earlier try that landed), or none at all (a
-	 * Redis restarted without persistence comes back empty, and what the session refreshed while it
-	 * was down must not be lost). A record of a DPoP key alone (no token, see `encodeKeyRecord`) is
-	 * replaced only by a record with the same key (`dpop.jkt`). Checked and written in one step on
-	 * the store's side. Resolves `false`, writing nothing, when another context wrote the record
+	 * access token `replaces`, or this record's own (an earlier try that landed), or none when
+	 * `replaces` is `undefined` (a first sign-in). None where `replaces` was is a record deleted
+	 * meanwhile (a logout, a session ended in another context): the delete wins. A store that can
+	 * lose its data without a delete (a Redis restarted without persistence) marks deletes, and
+	 * writes where it holds neither record nor mark: what the session refreshed while it was down
+	 * must not be lost. A record of a DPoP key alone (no token, see `encodeKeyRecord`) is replaced
+	 * only by a record with the same key (`dpop.jkt`). Checked and written in one step on the
+	 * store's side. Resolves `false`, writing nothing, when another context wrote the record
 	 * meanwhile (or one of a newer schema version is there). A session replays a save that failed
-	 * through it, and stores a DPoP key made before the first token through it (replacing `''`,
-	 * which no record holds: written only where there is none); a store without it gets a read and
-	 * a write under its lock instead.
+	 * through it, and stores a DPoP key made before the first token through it (a first save:
+	 * written only where there is no record); a store without it gets a read and a write under its
+	 * lock instead.
 	 */
 	setIfUnchanged?(
 		key: string,
@@ -171,7 +174,8 @@ export function isUnchanged(
 	record: StoredRecord,
 	replaces: string | undefined,
 ): boolean {
-	if (current === undefined || current === null) return true;
+	// None there: a first save lands; a replay over a record deleted meanwhile (a logout) does not.
+	if (current === undefined || current === null) return replaces === undefined;
 	const stored = current as { token?: { access_token?: unknown }; dpop?: { jkt?: unknown } };
 	const version = (current as Partial<StoredRecord>).version;
 	if (typeof version === 'number' && version > STORED_RECORD_VERSION) return false;

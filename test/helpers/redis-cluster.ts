@@ -23,6 +23,8 @@ export interface RedisTestCluster {
 	client(): Cluster;
 	/** The node that serves `name`'s slot now, and the replicas following it. */
 	ownerOf(name: string): Promise<{ master: RedisTestServer; replicas: RedisTestServer[] }>;
+	/** The masters that serve slots and have a running replica: those a failover can replace. */
+	intactMasters(): Promise<RedisTestServer[]>;
 	/** Resolves once every live node says `cluster_state:ok` and agrees on who serves each slot. */
 	settled(timeoutMs?: number): Promise<void>;
 	/** SIGKILL the node's redis-server: no shutdown, no last write to its replicas. */
@@ -148,6 +150,19 @@ export async function startRedisCluster(
 		return { master, replicas };
 	};
 
+	const intactMasters = async () => {
+		const [first] = live();
+		if (first === undefined) return [];
+		const entries = await view(first);
+		return entries
+			.filter((e) => e.flags.includes('master') && !e.flags.includes('fail') && e.slots.length > 0)
+			.filter((master) =>
+				entries.some((e) => e.masterId === master.id && byPort(e.port)?.running === true),
+			)
+			.map((master) => byPort(master.port))
+			.filter((node): node is RedisTestServer => node?.running === true);
+	};
+
 	const settled = async (timeoutMs = SETTLE_TIMEOUT) => {
 		const deadline = Date.now() + timeoutMs;
 		let last = '';
@@ -198,6 +213,7 @@ export async function startRedisCluster(
 			return made;
 		},
 		ownerOf,
+		intactMasters,
 		settled,
 		async kill(node) {
 			const info = (await admin(node).info('server')) as string;

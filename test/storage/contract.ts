@@ -112,8 +112,8 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 			const lock = { ttl: 5_000, waitTimeout: 5_000 };
 			const write = (value: StoredRecord, replaces: string | undefined) =>
 				setIfUnchanged(store, 'k', value, replaces, lock);
-			// None there: a store that lost its data (Redis restarted without persistence).
-			expect(await write(record('one'), 'zero')).toBe(true);
+			// None there and none replaced: a first sign-in.
+			expect(await write(record('one'), undefined)).toBe(true);
 			expect(await write(record('two'), 'one')).toBe(true);
 			// Its own: an earlier try that landed after it was given up on.
 			expect(await write(record('two'), 'one')).toBe(true);
@@ -123,6 +123,13 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 			expect(await write(record('mine'), 'two')).toBe(false);
 			expect(await write(record('mine'), undefined)).toBe(false);
 			expect((await peer.get('k'))?.token?.access_token).toBe('theirs');
+			// Deleted meanwhile (a logout in another context): the delete wins over a replay.
+			await peer.delete('k');
+			expect(await write(record('mine'), 'theirs')).toBe(false);
+			expect(await peer.get('k')).toBeUndefined();
+			// A first sign-in after it still lands.
+			expect(await write(record('fresh'), undefined)).toBe(true);
+			expect((await peer.get('k'))?.token?.access_token).toBe('fresh');
 			const newer = { ...record('newer'), version: STORED_RECORD_VERSION + 1 };
 			await peer.delete('k');
 			await peer.set('k', newer as unknown as StoredRecord);
@@ -141,9 +148,9 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 				});
 			const write = (value: StoredRecord, replaces: string | undefined) =>
 				setIfUnchanged(store, 'k', value, replaces, lock);
-			// No access token is empty: replacing '' writes only where there is no record.
-			expect(await write(encodeKeyRecord(dpop('one')), '')).toBe(true);
-			expect(await write(encodeKeyRecord(dpop('two')), '')).toBe(false);
+			// A first save: written only where there is no record.
+			expect(await write(encodeKeyRecord(dpop('one')), undefined)).toBe(true);
+			expect(await write(encodeKeyRecord(dpop('two')), undefined)).toBe(false);
 			expect((await peer.get('k'))?.dpop?.jkt).toBe('one');
 			// A token bound to another key, or to none, does not replace it: another context's
 			// sign-in is bound to it.

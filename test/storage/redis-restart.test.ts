@@ -188,5 +188,29 @@ describe.skipIf(redisServer.missing)(
 				await link.close();
 			}
 		}, 60_000);
+
+		it('a logout in another process while this one could not reach Redis is not undone: the replay writes nothing and the session ends here too', async () => {
+			redis = await startRedisServer(redisServer.path as string);
+			const link = await startCuttableProxy(redis.port);
+			try {
+				const first = server.issue();
+				const { s, errors } = await sessionWith(first, `redis://127.0.0.1:${link.port}`);
+				const ended: unknown[] = [];
+				s.on('sessionEnded', (event) => ended.push(event));
+				await refreshWhileDown(s, first, () => link.cut());
+				const other = await sessionWith(first);
+				await other.s.logout();
+				expect(await storedAccessToken(other.store)).toBeUndefined();
+
+				await link.restore();
+				await s.fetch(`${server.origin}/api/back`).catch(() => {});
+				await eventually('the session ended here too', () => ended.length > 0);
+				expect(await storedAccessToken(other.store)).toBeUndefined();
+				expect(s.token).toBeUndefined();
+				expect(errors.map((e) => e.error.problem)).toEqual(['unavailable', 'unavailable']);
+			} finally {
+				await link.close();
+			}
+		}, 60_000);
 	},
 );

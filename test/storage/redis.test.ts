@@ -41,19 +41,21 @@ describe('RedisStore key names', () => {
 			record: '{oauth2-session:user-1}',
 			lock: '{oauth2-session:user-1}:lock',
 			channel: '{oauth2-session:user-1}:changed',
+			ended: '{oauth2-session:user-1}:ended',
 		});
 	});
 
 	it.each(['oauth2-session:', 'p', 'app:{tokens}:', 'a}b%'])(
-		'puts the record, lock and channel of any key in one Cluster slot (prefix %j)',
+		'puts the record, lock, channel and delete mark of any key in one Cluster slot (prefix %j)',
 		(prefix) => {
 			const store = named(prefix);
 			for (const key of trickyKeys) {
-				const { record, lock, channel } = store.keysFor(key);
+				const { record, lock, channel, ended } = store.keysFor(key);
 				const tag = hashTag(record);
 				expect(tag).not.toBe(record);
 				expect(hashTag(lock)).toBe(tag);
 				expect(hashTag(channel)).toBe(tag);
+				expect(hashTag(ended)).toBe(tag);
 				expect(hashTag(`${record}:corrupt:1`)).toBe(tag);
 			}
 		},
