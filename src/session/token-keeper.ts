@@ -184,6 +184,13 @@ export class TokenKeeper {
 			await this.#recover();
 			token = this.#token;
 		}
+		if (token === undefined && this.#readError === undefined) {
+			// A store's notification can be missed (its subscription still starting): another context
+			// may have signed in since this one read the store.
+			const stored = await this.#read();
+			if (stored !== undefined && this.#token === undefined) this.#accept(stored, 'store');
+			token = this.#token;
+		}
 		if (token === undefined) {
 			throw new ReauthenticationRequiredError(
 				'The session has no token and no grant to get one: sign in with fetchToken() or setToken(), or with `oauth2-session login` into the same store',
