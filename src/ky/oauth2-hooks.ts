@@ -16,6 +16,8 @@ interface CallState {
 	/** The DPoP nonce the last attempt's proof carried, and whether a nonce was retried already. */
 	nonce?: string | undefined;
 	nonceRetried?: boolean;
+	/** Ends the attempt's turn to its origin (DPoP: see `DPoPBinding.turn`), given its answer. */
+	answered?: ((response: Response | undefined) => void) | undefined;
 }
 
 /** The `code` of the `ForceRetryError` behind the retry with a server's new DPoP nonce. */
@@ -105,12 +107,12 @@ export function oauth2Hooks(session: OAuth2Session): Hooks {
 		if (internals.dpop !== undefined && token.tokenType === 'DPoP') {
 			const binding = await internals.dpop;
 			const sent = calls.get(context) as CallState;
-			sent.nonce = await binding.proveRequest(
-				request.headers,
-				request.method,
-				new URL(request.url),
-				token,
-			);
+			// ky sends the request itself: its answer ends the turn in afterResponse. A request that
+			// fails never gets there, and holds the others for a second at most.
+			sent.answered?.(undefined);
+			const url = new URL(request.url);
+			sent.answered = await binding.turn(url, request.signal);
+			sent.nonce = await binding.proveRequest(request.headers, request.method, url, token);
 		}
 	};
 
@@ -121,6 +123,8 @@ export function oauth2Hooks(session: OAuth2Session): Hooks {
 			async ({ request, response, options, retryCount }) => {
 				const { status } = response;
 				const state = calls.get(options.context);
+				state?.answered?.(response);
+				if (state !== undefined) state.answered = undefined;
 				// A server's new DPoP nonce: sent at once, once per call, without refreshing.
 				if (
 					internals.dpop !== undefined &&

@@ -277,17 +277,33 @@ export class DPoPBinding {
 		fetchFn: typeof fetch,
 	): Promise<{ response: Response; nonce: string | undefined }> {
 		const { url, init } = request;
-		const first = this.#firstTo(url.origin);
-		if (first instanceof Promise) await whileNotAborted(first, init.signal);
+		const answered = await this.turn(url, init.signal);
+		let response: Response | undefined;
 		try {
 			const nonce = await this.proveRequest(init.headers, init.method ?? 'GET', url, token);
-			const response = await fetchFn(url, init);
-			// A waiter's answer counts too: after a first that failed, the origin is heard from.
-			if (first !== undefined) this.#heardFrom(url, response);
+			response = await fetchFn(url, init);
 			return { response, nonce };
 		} finally {
-			if (typeof first === 'function') first();
+			answered(response);
 		}
+	}
+
+	/**
+	 * Waits for a request's turn to `url`'s origin (see `sendProved`), for a caller that sends it
+	 * itself (the ky hooks). Call what it returns with the answer, or with nothing when the request
+	 * failed; a call that never comes holds the others for FIRST_ANSWER_WAIT at most.
+	 */
+	async turn(
+		url: URL,
+		signal: AbortSignal | null | undefined,
+	): Promise<(response: Response | undefined) => void> {
+		const first = this.#firstTo(url.origin);
+		if (first instanceof Promise) await whileNotAborted(first, signal);
+		return (response) => {
+			// A waiter's answer counts too: after a first that failed, the origin is heard from.
+			if (first !== undefined && response !== undefined) this.#heardFrom(url, response);
+			if (typeof first === 'function') first();
+		};
 	}
 
 	/**

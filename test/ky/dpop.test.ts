@@ -44,6 +44,22 @@ describe('ky with a DPoP session', () => {
 		session.close();
 	});
 
+	it('oauth2Hooks: a burst before the API gave a nonce sends its first request alone (10 cost 11)', async () => {
+		const session = await signedIn();
+		const api = ky.create({ prefix: `${server.api}/`, retry: { limit: 2 } }).extend({
+			hooks: oauth2Hooks(session),
+		});
+		const apiRequests = server.stats.apiRequests;
+		const challenges = server.stats.dpop?.nonceChallenges ?? 0;
+		const bodies = await Promise.all(
+			Array.from({ length: 10 }, (_, i) => api.get(`burst/${i}`).json()),
+		);
+		expect(bodies).toEqual(Array(10).fill(expect.objectContaining({ ok: true })));
+		expect(server.stats.apiRequests - apiRequests).toBe(11);
+		expect((server.stats.dpop?.nonceChallenges ?? 0) - challenges).toBe(1);
+		session.close();
+	});
+
 	it('createKy: the session sends the proofs', async () => {
 		const session = await signedIn();
 		const api = createKy(session, { prefix: `${server.api}/` });
