@@ -302,9 +302,12 @@ export class RedisStore implements TokenStore {
 			return await fn();
 		} finally {
 			// A release that fails leaves the lock to expire after ttl; fn's outcome stands.
-			await this.#run(key, 'unlock', () => this.#eval(RELEASE_SCRIPT, [lock], [owner])).catch(
-				() => {},
-			);
+			// On a Cluster, through a failover too: a lock left behind holds every waiter for its ttl.
+			await this.#run(key, 'unlock', (abandoned) =>
+				this.#client.isCluster
+					? untilFailedOver(abandoned, () => this.#eval(RELEASE_SCRIPT, [lock], [owner]))
+					: this.#eval(RELEASE_SCRIPT, [lock], [owner]),
+			).catch(() => {});
 		}
 	}
 
@@ -443,7 +446,7 @@ export class RedisStore implements TokenStore {
 		// A Cluster queues a write while it moves a slot to a promoted replica and sends it there:
 		// the refreshed token reaches the new master at once, before other processes refresh with
 		// the spent one. A Cluster's failover is a wait, not Redis gone.
-		if (client.isCluster) return send();
+		if (client.isCluster) return untilFailedOver(abandoned, send);
 		if (client.status !== 'ready') {
 			// A store made from a url connects on first use.
 			if (client.status === 'wait') client.connect().catch(() => {});
@@ -578,6 +581,35 @@ async function end(connection: RedisStoreClient, timeout: number): Promise<void>
 		clearTimeout(timer);
 	}
 	connection.disconnect();
+}
+
+/**
+ * What a Cluster client rejects a command with while a slot has no master yet: its redirections
+ * (about 1.6 s of tries by default) ran out before the failover ended, or the slot's node is gone.
+ */
+const FAILING_OVER = /^(?:Too many Cluster redirections|Connection is closed|CLUSTERDOWN)/;
+
+/** How long a command waits before it is sent again to a Cluster failing over, in ms. */
+const FAILOVER_RETRY = 200;
+
+/**
+ * Sends a Cluster command again while the Cluster is failing over, until it is answered or its
+ * caller gives up (`#run`: `commandTimeout`, or the slow-command limit while the client is up). A
+ * write given up on after ioredis' redirections would leave the refreshed token unsaved while the
+ * processes waiting for the lock read the spent one; they end sessions the holder still has.
+ */
+async function untilFailedOver<T>(abandoned: AbortSignal, send: () => Promise<T>): Promise<T> {
+	for (;;) {
+		try {
+			return await send();
+		} catch (error) {
+			if (abandoned.aborted || !(error instanceof Error) || !FAILING_OVER.test(error.message)) {
+				throw error;
+			}
+		}
+		await delay(FAILOVER_RETRY);
+		if (abandoned.aborted) throw new Error('Not sent: the Cluster did not fail over in time');
+	}
 }
 
 function delay(ms: number): Promise<void> {

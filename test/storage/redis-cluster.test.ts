@@ -121,6 +121,33 @@ describe.skipIf(missing)(redisServer.title('RedisStore on a Redis Cluster'), () 
 			client.disconnect();
 		}
 	});
+
+	// Last in this block: the cluster is left with a promoted master and no replica for it.
+	it('a write sent while its slot’s master is dead waits for the failover, not only for ioredis’ redirections', async () => {
+		// Few redirections, quickly spent: a failover outlasts them, as one on a loaded machine
+		// outlasts the default 16 tries 100 ms apart.
+		const client = new Cluster([...cluster.startupNodes], {
+			maxRedirections: 2,
+			retryDelayOnFailover: 20,
+		});
+		client.on('error', () => {});
+		const store = new RedisStore({
+			client,
+			prefix: `cluster-${++prefixes}:`,
+			commandTimeout: 30_000,
+		});
+		stores.push(store);
+		try {
+			await store.set('k', encodeStoredRecord(new Token({ accessToken: 'before' })));
+			const { master } = await cluster.ownerOf(store.keysFor('k').record);
+			await cluster.kill(master);
+			await store.set('k', encodeStoredRecord(new Token({ accessToken: 'during' })));
+			await cluster.settled();
+			expect((await store.get('k'))?.token.access_token).toBe('during');
+		} finally {
+			client.disconnect();
+		}
+	}, 90_000);
 });
 
 describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redis Cluster'), () => {
