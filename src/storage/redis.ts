@@ -134,7 +134,9 @@ const MOVE_ASIDE_SCRIPT = script(
  *   for its owner; a holder that crashed loses it after `ttl`.
  * - Writes and deletes are published on `{<prefix><key>}:changed` with the record, so subscribers
  *   get it without another read. Pub/sub delivers at most once: a session that misses a message
- *   (while reconnecting) still reads the store under the lock before it refreshes. Clients allowed
+ *   (while reconnecting) still reads the store under the lock before it refreshes. On a Cluster the
+ *   messages cross the cluster bus, whose link to a node silent for half `cluster-node-timeout`
+ *   (a starved or stalled node) is reset, losing the messages on it. Clients allowed
  *   to subscribe to that channel see the record, as those allowed to read the key do.
  * - Every failure is a `StorageError`: `unavailable` (with the client's error as `cause`) when
  *   Redis cannot be reached within `commandTimeout`.

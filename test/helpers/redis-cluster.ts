@@ -29,6 +29,12 @@ export interface RedisTestCluster {
 	settled(timeoutMs?: number): Promise<void>;
 	/** SIGKILL the node's redis-server: no shutdown, no last write to its replicas. */
 	kill(node: RedisTestServer): Promise<void>;
+	/**
+	 * Sets `cluster-node-timeout` on every live node, in ms. A node resets its bus link to a peer
+	 * silent for half of it, and pub/sub messages crossing that link are lost: a short one lets a
+	 * failover happen within seconds, and drops messages on a starved machine.
+	 */
+	setNodeTimeout(ms: number): Promise<void>;
 	/** Ends every client made by `client()` and every node. */
 	stop(): Promise<void>;
 }
@@ -222,6 +228,11 @@ export async function startRedisCluster(
 			// Reaps the process and ends its watchdog.
 			await node.stop(0);
 			admin(node).disconnect();
+		},
+		async setNodeTimeout(ms) {
+			await Promise.all(
+				live().map((node) => admin(node).call('CONFIG', 'SET', 'cluster-node-timeout', String(ms))),
+			);
 		},
 		stop,
 	};
