@@ -244,9 +244,12 @@ export class FileStore implements TokenStore {
 		);
 	}
 
-	/** Stops every watcher and poll of this store. Reads, writes and locks keep working. */
+	/**
+	 * Stops every watcher and poll of this store, and resolves once their reads under way have
+	 * closed their files. Reads, writes and locks keep working.
+	 */
 	async close(): Promise<void> {
-		this.#feed.close();
+		await this.#feed.close();
 	}
 }
 

@@ -47,6 +47,8 @@ export class DirectoryFeed {
 	readonly #pollInterval: number;
 	readonly #files = new Map<string, WatchedFile>();
 	readonly #waiters = new Set<Waiter>();
+	/** Reads under way: `close()` waits for them, so no file is left open once it resolves. */
+	readonly #reads = new Set<Promise<void>>();
 	#watcher: FSWatcher | undefined;
 	#poll: ReturnType<typeof setInterval> | undefined;
 	#closed = false;
@@ -122,13 +124,17 @@ export class DirectoryFeed {
 		};
 	}
 
-	/** Stops watching and polling; waiters fall back to their timers. */
-	close(): void {
+	/**
+	 * Stops watching and polling; waiters fall back to their timers. Resolves once the reads under
+	 * way have closed their files: the directory may be unmounted right after.
+	 */
+	async close(): Promise<void> {
 		this.#closed = true;
 		this.#files.clear();
 		for (const waiter of this.#waiters) waiter.wake?.();
 		this.#waiters.clear();
 		this.#stopWhenIdle();
+		await Promise.all(this.#reads);
 	}
 
 	#startWatching(): void {
@@ -181,7 +187,11 @@ export class DirectoryFeed {
 			return;
 		}
 		file.reading = true;
-		void this.#readUntilSettled(file);
+		// Never rejects: every failure is caught inside.
+		const reading = this.#readUntilSettled(file).then(() => {
+			this.#reads.delete(reading);
+		});
+		this.#reads.add(reading);
 	}
 
 	async #readUntilSettled(file: WatchedFile): Promise<void> {
@@ -205,7 +215,7 @@ export class DirectoryFeed {
 					for (const listener of [...file.listeners]) tell(listener, text, previous);
 				}
 				if (file.again) await delay(COALESCE_DELAY);
-			} while (file.again);
+			} while (file.again && !this.#closed);
 		} finally {
 			file.reading = false;
 		}
