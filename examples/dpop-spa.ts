@@ -7,6 +7,9 @@ const session = new OAuth2Session({
 	clientId: 'my-spa',
 	authorizationEndpoint: 'https://auth.example.com/authorize',
 	tokenEndpoint: 'https://auth.example.com/token',
+	// PAR (RFC 9126): the sign-in's parameters are pushed with a proof and dpop_jkt, which binds the
+	// code to the key before the browser ever carries it.
+	pushedAuthorizationRequestEndpoint: 'https://auth.example.com/par',
 	redirectUri: `${location.origin}/callback`,
 	scope: ['openid', 'offline_access', 'api:read'],
 	allowedOrigins: ['https://api.example.com'],
@@ -14,8 +17,8 @@ const session = new OAuth2Session({
 	dpop: true,
 });
 
-// The key is made here and stored in IndexedDB before the user leaves: the callback page, a new
-// session instance, reads it and signs the code exchange with it.
+// The key is made here and stored in IndexedDB before the push and before the user leaves: the
+// callback page, a new session instance, reads it and signs the code exchange with it.
 export async function signIn(): Promise<void> {
 	const { url, state, codeVerifier } = await session.authorizationUrl();
 	sessionStorage.setItem('oauth', JSON.stringify({ state, codeVerifier }));

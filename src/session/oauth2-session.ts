@@ -381,9 +381,13 @@ export class OAuth2Session {
 		await this.#keeper.ready;
 		const current =
 			resource === undefined ? this.#keeper.token : this.#keeper.resourceToken(resource);
-		// Refreshed while this request was in flight: the new token has not been tried yet. Or
-		// ended: `undefined` hands the 401 back.
-		if (current?.accessToken !== used.accessToken) return current;
+		// Refreshed while this request was in flight: the new token has not been tried yet, unless
+		// it is due itself (adopted late from another context), which the refresh mode then handles.
+		// Or ended: `undefined` hands the 401 back.
+		if (current?.accessToken !== used.accessToken) {
+			if (current === undefined) return undefined;
+			return this.#keeper.freshToken(resource) ?? this.#keeper.tokenForRequest(resource);
+		}
 		if (
 			this.#options.refresh === 'manual' ||
 			// What the last 401 refreshed to is refused as well: the next one would be too.
