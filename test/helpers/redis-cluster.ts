@@ -35,6 +35,10 @@ export interface RedisTestCluster {
 	 * failover happen within seconds, and drops messages on a starved machine.
 	 */
 	setNodeTimeout(ms: number): Promise<void>;
+	/** SIGSTOP the node's redis-server for `ms`, then SIGCONT: a node starved on a loaded machine. */
+	stall(node: RedisTestServer, ms: number): Promise<void>;
+	/** When each of the node's cluster bus links was made (`CLUSTER LINKS`), as `<peer>@<ms>`. */
+	busLinks(node: RedisTestServer): Promise<string[]>;
 	/** Ends every client made by `client()` and every node. */
 	stop(): Promise<void>;
 }
@@ -131,6 +135,10 @@ export async function startRedisCluster(
 			});
 	};
 	const live = () => nodes.filter((node) => node.running);
+	const pidOf = async (node: RedisTestServer) => {
+		const info = (await admin(node).info('server')) as string;
+		return Number(/process_id:(\d+)/.exec(info)?.[1]);
+	};
 	const byPort = (port: number) => nodes.find((node) => node.port === port);
 
 	const ownerOf = async (name: string) => {
@@ -222,9 +230,7 @@ export async function startRedisCluster(
 		intactMasters,
 		settled,
 		async kill(node) {
-			const info = (await admin(node).info('server')) as string;
-			const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
-			process.kill(pid, 'SIGKILL');
+			process.kill(await pidOf(node), 'SIGKILL');
 			// Reaps the process and ends its watchdog.
 			await node.stop(0);
 			admin(node).disconnect();
@@ -233,6 +239,23 @@ export async function startRedisCluster(
 			await Promise.all(
 				live().map((node) => admin(node).call('CONFIG', 'SET', 'cluster-node-timeout', String(ms))),
 			);
+		},
+		async stall(node, ms) {
+			const pid = await pidOf(node);
+			process.kill(pid, 'SIGSTOP');
+			try {
+				await new Promise((resolve) => setTimeout(resolve, ms));
+			} finally {
+				process.kill(pid, 'SIGCONT');
+			}
+		},
+		async busLinks(node) {
+			// Each link is a flat list of field, value pairs.
+			const links = (await admin(node).call('CLUSTER', 'LINKS')) as unknown[][];
+			return links.map((link) => {
+				const field = (name: string) => String(link[link.indexOf(name) + 1]);
+				return `${field('node')}@${field('create-time')}`;
+			});
 		},
 		stop,
 	};

@@ -97,6 +97,19 @@ describe.skipIf(missing)(redisServer.title('RedisStore on a Redis Cluster'), () 
 		},
 	});
 
+	it('a node stalled for 800 ms (a loaded machine) leaves the bus links that pub/sub crosses up', async () => {
+		const [stalled, ...others] = cluster.nodes;
+		const before = await Promise.all(others.map((node) => cluster.busLinks(node)));
+		for (let i = 0; i < 2; i++) {
+			await cluster.stall(stalled as (typeof cluster.nodes)[number], 800);
+			// The links' cron runs every 100 ms: a few turns, after the stall, to reset them.
+			await new Promise((resolve) => setTimeout(resolve, 500));
+		}
+		const after = await Promise.all(others.map((node) => cluster.busLinks(node)));
+		const remade = after.flatMap((links, i) => links.filter((l) => !before[i]?.includes(l)));
+		expect(remade).toEqual([]);
+	});
+
 	it('keeps a key’s record and lock on the one master that serves its slot', async () => {
 		const { store } = pair();
 		const names = store.keysFor('user-1');
