@@ -266,9 +266,8 @@ export class DPoPBinding {
 	 * Sends `request` (its first hop, with `fetchFn`) with a proof, as `proveRequest`. To an origin
 	 * that has not answered a request yet, the first request goes alone: the others wait until it
 	 * ends, whatever its outcome, or for FIRST_ANSWER_WAIT at most, then sign with the nonce it
-	 * brought. A burst to a server that
-	 * requires nonces so costs one refusal, not one per request; an abort of a waiting request's
-	 * signal ends it at once, unsent. A nonce known from a token endpoint on the same origin does
+	 * brought. A burst to a server that requires nonces so costs one refusal, not one per request;
+	 * an abort of a waiting request's signal ends it at once, unsent. A nonce known from a token endpoint on the same origin does
 	 * not count: it may not be the API's.
 	 */
 	async sendProved(

@@ -565,17 +565,13 @@ export class TokenKeeper {
 			token !== undefined && token.accessToken !== base?.accessToken && !token.isExpired();
 		const stored = await this.#read(onError);
 		if (rotated(stored)) return stored;
-		const { store, refreshTimeout } = this.#options;
+		const { store } = this.#options;
 		// Under the lock already, a holder whose lock a failover lost saved before we read.
 		if (!locked && store.lock !== undefined) {
 			failure = undefined;
-			const wait = refreshTimeout + LOCK_MARGIN;
 			let again: Token | undefined;
 			try {
-				again = await store.lock(this.#key, () => this.#read(onError), {
-					ttl: wait,
-					waitTimeout: wait,
-				});
+				again = await store.lock(this.#key, () => this.#read(onError), this.#lockOptions());
 			} catch (error) {
 				failure = this.#storeError(error, 'lock');
 			}
