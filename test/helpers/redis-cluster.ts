@@ -37,8 +37,8 @@ export interface RedisTestCluster {
 	setNodeTimeout(ms: number): Promise<void>;
 	/** SIGSTOP the node's redis-server for `ms`, then SIGCONT: a node starved on a loaded machine. */
 	stall(node: RedisTestServer, ms: number): Promise<void>;
-	/** When each of the node's cluster bus links was made (`CLUSTER LINKS`), as `<peer>@<ms>`. */
-	busLinks(node: RedisTestServer): Promise<string[]>;
+	/** The node's cluster bus links (`CLUSTER LINKS`): the peer's id and when the link was made, in ms. */
+	busLinks(node: RedisTestServer): Promise<{ peer: string; createdAt: number }[]>;
 	/** Ends every client made by `client()` and every node. */
 	stop(): Promise<void>;
 }
@@ -253,8 +253,8 @@ export async function startRedisCluster(
 			// Each link is a flat list of field, value pairs.
 			const links = (await admin(node).call('CLUSTER', 'LINKS')) as unknown[][];
 			return links.map((link) => {
-				const field = (name: string) => String(link[link.indexOf(name) + 1]);
-				return `${field('node')}@${field('create-time')}`;
+				const field = (name: string) => link[link.indexOf(name) + 1];
+				return { peer: String(field('node')), createdAt: Number(field('create-time')) };
 			});
 		},
 		stop,
