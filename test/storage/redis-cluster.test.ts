@@ -8,13 +8,11 @@ import { killFixtureProcesses } from '../helpers/child-process.js';
 import { expiredRecord, fleetRun, oneRefresh, runFleet } from '../helpers/fleet.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { type RedisTestCluster, startRedisCluster } from '../helpers/redis-cluster.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireBinary, requireRedisServer } from '../helpers/requirements.js';
 import { sessionOn } from '../helpers/session.js';
 import { describeStoreContract } from './contract.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 const redisCli = requireBinary('redis-cli', 'apt-get install redis-tools', ['/usr/bin/redis-cli']);
 const missing = redisServer.missing || redisCli.missing;
 const PROCESSES = 8;

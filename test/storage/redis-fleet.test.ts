@@ -5,11 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runRedisFleet } from '../helpers/fleet.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 /** Runs of the fleet; `LONG=1` (npm run test:long) makes it 12, as the issue measured. */
 const RUNS = process.env.LONG === '1' ? 12 : 2;
 

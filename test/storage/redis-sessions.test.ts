@@ -8,12 +8,10 @@ import { killFixtureProcesses, startFixture } from '../helpers/child-process.js'
 import { expiredRecord, fleetRun, oneRefresh, runFleet } from '../helpers/fleet.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { command, type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 import { sessionOn } from '../helpers/session.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 
 const PROCESSES = 8;
 const REQUESTS = 25;
