@@ -67,8 +67,11 @@ export interface DevicePollProgress {
 	readonly expiresAt: number;
 }
 
-/** Options of `waitForDeviceToken`. `now` is also the clock the deadline is checked with. */
-export interface WaitForDeviceTokenOptions extends Omit<PollDeviceTokenOptions, 'deviceCode'> {
+/**
+ * How to wait for the user's approval: the options of `session.fetchToken({ deviceAuthorization })`,
+ * and the waiting part of `waitForDeviceToken`'s.
+ */
+export interface DeviceWaitOptions {
 	/**
 	 * What `startDeviceAuthorization` returned (or the same fields, restored).
 	 * @example await startDeviceAuthorization({ ... })
@@ -87,7 +90,17 @@ export interface WaitForDeviceTokenOptions extends Omit<PollDeviceTokenOptions, 
 	 * @default an abortable setTimeout
 	 */
 	sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+	/**
+	 * Ends the wait at once, whether sleeping or polling, rejecting with its reason.
+	 * @default undefined: waits until approval, refusal or expiry
+	 */
+	signal?: AbortSignal | undefined;
 }
+
+/** Options of `waitForDeviceToken`. `now` is also the clock the deadline is checked with. */
+export interface WaitForDeviceTokenOptions
+	extends Omit<PollDeviceTokenOptions, 'deviceCode' | 'signal'>,
+		DeviceWaitOptions {}
 
 /**
  * Starts the device authorization grant (RFC 8628 §3.1): returns the codes to show the user and to
@@ -133,13 +146,15 @@ export async function startDeviceAuthorization(
  * @throws {TokenRequestError} No usable answer after the retries, or a redirect.
  * @throws {TokenResponseError} The answer cannot be read, or has no access token.
  */
-export async function pollDeviceToken(options: PollDeviceTokenOptions): Promise<DevicePoll> {
+export function pollDeviceToken(options: PollDeviceTokenOptions): Promise<DevicePoll> {
 	const { deviceCode, ...rest } = options;
+	return devicePoll(requestToken({ ...rest, grant: deviceCodeGrant({ deviceCode }) }));
+}
+
+/** Reads the outcome of one device code token request: `pending` answers are not errors. */
+export async function devicePoll(request: Promise<Token>): Promise<DevicePoll> {
 	try {
-		return {
-			status: 'approved',
-			token: await requestToken({ ...rest, grant: deviceCodeGrant({ deviceCode }) }),
-		};
+		return { status: 'approved', token: await request };
 	} catch (error) {
 		if (
 			error instanceof OAuth2ResponseError &&
@@ -172,18 +187,39 @@ export async function pollDeviceToken(options: PollDeviceTokenOptions): Promise<
  * @throws {InvalidOptionsError} `deviceAuthorization` has no positive interval or finite expiresAt.
  * Rejects with the signal's reason when it aborts, at once, whether sleeping or polling.
  */
-export async function waitForDeviceToken(options: WaitForDeviceTokenOptions): Promise<Token> {
-	const { deviceAuthorization, onPending, sleep = delay, ...poll } = options;
-	const { deviceCode, expiresAt } = deviceAuthorization;
+export function waitForDeviceToken(options: WaitForDeviceTokenOptions): Promise<Token> {
+	const { deviceAuthorization, onPending, sleep, signal, ...poll } = options;
+	const { deviceCode } = deviceAuthorization;
+	return waitForApproval(
+		options,
+		() => pollDeviceToken({ ...poll, deviceCode, ...(signal === undefined ? {} : { signal }) }),
+		'waitForDeviceToken',
+		options.now,
+	);
+}
+
+/**
+ * The polling loop of RFC 8628 §3.4, §3.5, whoever sends the polls: `pollOnce` is one token request
+ * with the device code (`waitForDeviceToken`'s own, or a session's with its DPoP proofs).
+ * @throws {InvalidOptionsError} `deviceAuthorization` has no positive interval or finite expiresAt;
+ *   the message names `caller`.
+ */
+export async function waitForApproval(
+	options: DeviceWaitOptions,
+	pollOnce: () => Promise<DevicePoll>,
+	caller: string,
+	now: () => number = Date.now,
+): Promise<Token> {
+	const { deviceAuthorization, onPending, sleep = delay, signal } = options;
+	const { expiresAt } = deviceAuthorization;
 	let interval = deviceAuthorization.interval;
 	if (!(interval > 0) || !Number.isFinite(expiresAt)) {
 		throw new InvalidOptionsError(
-			'waitForDeviceToken needs a deviceAuthorization with a positive interval and a finite expiresAt',
+			`${caller} needs a deviceAuthorization with a positive interval and a finite expiresAt`,
 		);
 	}
-	const now = options.now ?? Date.now;
 	for (let polls = 0; ; ) {
-		options.signal?.throwIfAborted();
+		signal?.throwIfAborted();
 		if (now() + interval * 1000 >= expiresAt) {
 			throw new OAuth2ResponseError(
 				{
@@ -193,8 +229,8 @@ export async function waitForDeviceToken(options: WaitForDeviceTokenOptions): Pr
 				{ context: 'The device flow' },
 			);
 		}
-		await sleep(interval * 1000, options.signal);
-		const result = await pollDeviceToken({ ...poll, deviceCode });
+		await sleep(interval * 1000, signal);
+		const result = await pollOnce();
 		polls++;
 		if (result.status === 'approved') return result.token;
 		if (result.slowDown) interval += SLOW_DOWN_INCREMENT;
