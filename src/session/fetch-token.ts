@@ -7,7 +7,7 @@ import { authorizationCodeGrant, deviceCodeGrant, type Grant } from '../protocol
 import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import type { ImplicitResponseOptions } from './authorization.js';
-import type { DeviceWaitOptions } from './device-flow.js';
+import type { DeviceWaitOptions } from './device-wait.js';
 import type { FetchTokenOptions } from './oauth2-session.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 
@@ -32,7 +32,7 @@ export async function fetchSessionToken(
 		return tokenFromImplicitCallback(context.options, options, state);
 	}
 	if (options !== undefined && 'deviceAuthorization' in options) {
-		const { devicePoll, waitForApproval } = await import('./device-flow.js');
+		const { devicePoll, waitForApproval } = await import('./device-wait.js');
 		const grant = deviceCodeGrant({ deviceCode: options.deviceAuthorization.deviceCode });
 		// Each poll is a token request of the session's: its client authentication, profile,
 		// retries and, with DPoP, a proof signed with its key and the nonce the last answer gave.

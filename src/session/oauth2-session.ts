@@ -13,7 +13,7 @@ import type {
 	ImplicitResponseOptions,
 	SessionAuthorizationUrlOptions,
 } from './authorization.js';
-import type { DeviceWaitOptions } from './device-flow.js';
+import type { DeviceWaitOptions } from './device-wait.js';
 import type { DPoPBinding } from './dpop.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
