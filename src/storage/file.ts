@@ -3,9 +3,15 @@ import { unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { StorageError } from '../errors/storage-error.js';
-import { DirectoryFeed } from '../node/file-store/directory-feed.js';
+import { DirectoryFeed, type TextListener } from '../node/file-store/directory-feed.js';
 import { type HeldLock, releaseLock, tryLock } from '../node/file-store/file-lock.js';
-import { asideNameFor, fileNamesFor } from '../node/file-store/file-names.js';
+import {
+	asideNameFor,
+	fileNamesFor,
+	isRecordName,
+	type KeyFileNames,
+	keyOfRecordName,
+} from '../node/file-store/file-names.js';
 import {
 	checkDirectoryIsPrivate,
 	ensureDirectory,
@@ -22,6 +28,7 @@ import {
 	decodeStoredRecord,
 	type LockOptions,
 	refuseToReplaceNewer,
+	type StoreChangeListener,
 	type StoredRecord,
 	type StoreListener,
 	type TokenStore,
@@ -65,6 +72,8 @@ const defaults = { pollInterval: 1_000, lockRetryInterval: 100 } as const;
 const LOCK_RETRY_FIRST = 5;
 /** Reads of a record that keeps changing under a reader who found it unreadable. */
 const UNREADABLE_READS = 3;
+/** Keys too long for their file name that `subscribeAll` can tell: the most recently used. */
+const LONG_KEYS_KEPT = 10_000;
 
 /**
  * A token store in a directory: the processes of one machine sharing it (a CLI and its daemon,
@@ -75,7 +84,8 @@ const UNREADABLE_READS = 3;
  * - Any key is safe: it is encoded into the file name (`a-z0-9-` kept, everything else escaped).
  * - `lock` works across processes and survives a holder killed with SIGKILL: the lock is taken
  *   over once its `ttl` passes or as soon as its holder's process is gone.
- * - `subscribe` hears writes from other processes through `fs.watch`, with a poll as a fallback.
+ * - `subscribe` hears writes from other processes through `fs.watch`, with a poll as a fallback;
+ *   `subscribeAll` hears them under every key through one watch of the directory.
  * - A record that cannot be read (invalid JSON, not a record) is moved aside to
  *   `token-<key>.json.corrupt-<ms>-<random>`, never overwritten, and `get` throws a `StorageError`
  *   (`corrupt`) naming the key and where the bytes went. One written by a newer version of this
@@ -104,6 +114,11 @@ export class FileStore implements TokenStore {
 	readonly #feed: DirectoryFeed;
 	/** Set once the directory was found private: only its owner can make it public again. */
 	#private = false;
+	/**
+	 * Keys cut and hashed in their file names, by record name, as used through this instance, most
+	 * recent last: `subscribeAll` cannot read them back from the name.
+	 */
+	readonly #longKeys = new Map<string, string>();
 
 	constructor(options: FileStoreOptions) {
 		this.#options = normalizeOptions(options);
@@ -116,7 +131,7 @@ export class FileStore implements TokenStore {
 	}
 
 	async get(key: string): Promise<StoredRecord | undefined> {
-		const { record: name } = fileNamesFor(key);
+		const { record: name } = this.#namesFor(key);
 		const { dir } = this.#options;
 		await this.#checkDirectory(key);
 		for (let read = 1; ; read++) {
@@ -157,7 +172,7 @@ export class FileStore implements TokenStore {
 	}
 
 	async set(key: string, record: StoredRecord): Promise<void> {
-		const { record: name } = fileNamesFor(key);
+		const { record: name } = this.#namesFor(key);
 		const text = `${JSON.stringify(record)}\n`;
 		await guard(key, 'write', async () => {
 			await ensureDirectory(this.#options.dir);
@@ -172,7 +187,7 @@ export class FileStore implements TokenStore {
 	}
 
 	async delete(key: string): Promise<void> {
-		const { record: name } = fileNamesFor(key);
+		const { record: name } = this.#namesFor(key);
 		const { dir } = this.#options;
 		await this.#checkDirectory(key);
 		await guard(key, 'delete', async () => {
@@ -188,7 +203,7 @@ export class FileStore implements TokenStore {
 	}
 
 	async lock<T>(key: string, fn: () => Promise<T>, options: LockOptions): Promise<T> {
-		const { lockPrefix } = fileNamesFor(key);
+		const { lockPrefix } = this.#namesFor(key);
 		const { dir, lockRetryInterval } = this.#options;
 		const deadline = Date.now() + options.waitTimeout;
 		await guard(key, 'lock', async () => {
@@ -224,16 +239,39 @@ export class FileStore implements TokenStore {
 	}
 
 	subscribe(key: string, listener: StoreListener): () => void {
-		// Listeners hear of records only: unreadable bytes are reported by the next get, and their
-		// disappearance (moved aside by a reader) is not a deletion, which sessions take as a logout.
-		return this.#feed.watchFile(fileNamesFor(key).record, (text, previous) => {
-			if (text !== undefined) {
-				const record = decodeOrUndefined(text, key);
-				if (record !== undefined) listener(record);
-			} else if (previous === undefined || decodeOrUndefined(previous, key) !== undefined) {
-				listener(undefined);
-			}
+		return this.#feed.watchFile(this.#namesFor(key).record, recordsOnly(key, listener));
+	}
+
+	/**
+	 * Tells the writes and deletes of every key, by any process, through one `fs.watch` of the
+	 * directory and one poll. What it costs: subscribing stats every record file once (no read);
+	 * a change is read once, when the watch or the poll sees it. Each poll (`pollInterval`) stats
+	 * the directory, and only when it changed (or every 10th poll) lists it and stats its records:
+	 * it reads only the records whose inode, size or times changed, never every record. Temp, lock
+	 * and moved-aside files are never told, nor unreadable bytes (as with `subscribe`).
+	 *
+	 * A key whose file name had to be cut (over about 120 characters once encoded: `a-z0-9-` take
+	 * one, any other character five) is told only if this instance used it (`get`, `set`, ...)
+	 * among its last 10,000 such keys, as an `OAuth2Client` does for the users it keeps in memory.
+	 */
+	subscribeAll(listener: StoreChangeListener): () => void {
+		return this.#feed.watchAll(isRecordName, (name, text, previous) => {
+			const key = keyOfRecordName(name) ?? this.#longKeys.get(name);
+			if (key !== undefined) recordsOnly(key, (record) => listener(key, record))(text, previous);
 		});
+	}
+
+	/** The file names of `key`, keeping a long key for `subscribeAll` to tell. */
+	#namesFor(key: string): KeyFileNames {
+		const names = fileNamesFor(key);
+		if (keyOfRecordName(names.record) === undefined) {
+			this.#longKeys.delete(names.record);
+			this.#longKeys.set(names.record, key);
+			if (this.#longKeys.size > LONG_KEYS_KEPT) {
+				this.#longKeys.delete(this.#longKeys.keys().next().value as string);
+			}
+		}
+		return names;
 	}
 
 	async #checkDirectory(key: string): Promise<void> {
@@ -316,6 +354,22 @@ function parsedOrUndefined(text: string | undefined): unknown {
 	} catch {
 		return undefined;
 	}
+}
+
+/**
+ * What a subscription to `key` does with a file's text. Listeners hear of records only: unreadable
+ * bytes are reported by the next get, and their disappearance (moved aside by a reader) is not a
+ * deletion, which sessions take as a logout.
+ */
+function recordsOnly(key: string, listener: StoreListener): TextListener {
+	return (text, previous) => {
+		if (text !== undefined) {
+			const record = decodeOrUndefined(text, key);
+			if (record !== undefined) listener(record);
+		} else if (previous === undefined || decodeOrUndefined(previous, key) !== undefined) {
+			listener(undefined);
+		}
+	};
 }
 
 function decodeOrUndefined(text: string, key: string): StoredRecord | undefined {

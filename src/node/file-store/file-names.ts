@@ -23,6 +23,27 @@ export function fileNamesFor(key: string): KeyFileNames {
 	return { record: `${base}.json`, lockPrefix: `${base}.lock-` };
 }
 
+const RECORD_NAME = /^token-([a-z0-9_~-]*)\.json$/;
+
+/** Whether `name` is a record's file name (not a temp, lock or moved-aside file). */
+export function isRecordName(name: string): boolean {
+	return RECORD_NAME.test(name);
+}
+
+/**
+ * The key whose record is at `name`, or `undefined` when `name` is no record's, or its key was
+ * too long to be kept whole in it (cut and hashed: only a map of the keys seen can tell it).
+ */
+export function keyOfRecordName(name: string): string | undefined {
+	const encoded = RECORD_NAME.exec(name)?.[1];
+	if (encoded === undefined || encoded.includes('~')) return undefined;
+	const key = encoded.replace(/_([0-9a-f]{4})/g, (_, hex: string) =>
+		String.fromCharCode(Number.parseInt(hex, 16)),
+	);
+	// Only the one encoding encodeKey makes: `_` not followed by four hex digits is none.
+	return encodeKey(key) === encoded ? key : undefined;
+}
+
 /** `a-z0-9-` as they are, every other UTF-16 unit as `_` and four hex digits; long keys hashed. */
 export function encodeKey(key: string): string {
 	let encoded = '';
