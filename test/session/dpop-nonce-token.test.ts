@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startAuthServer } from '../../demo/auth-server.js';
 import { DPoPResource } from '../../demo/dpop-resource.js';
 import { clientCredentialsGrant } from '../../src/protocol/grants.js';
 import { DPoPBinding } from '../../src/session/dpop.js';
@@ -15,6 +16,7 @@ import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import { requestToken } from '../../src/session/request-token.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { TokenStore } from '../../src/storage/token-store.js';
+import { DPOP_REDIRECT_URI, dpopSession, signIn } from '../helpers/dpop-session.js';
 import { sendJson, startServer, type TestServer } from '../helpers/http-server.js';
 
 const BURST = 10;
@@ -254,5 +256,23 @@ describe('a fresh session whose APIs tokens are all due', () => {
 		expect(statuses).toEqual(Array(BURST).fill(200));
 		expect(endpoint).toMatchObject({ requests: BURST + 1, challenges: 1, refused: [] });
 		for (const api of apis) expect(api.resource.stats.refused).toEqual([]);
+	});
+});
+
+describe('a token endpoint and an API on one origin, each with nonces of its own', () => {
+	it("the API's nonce does not replace the token endpoint's: a refresh after API calls is sent once", async () => {
+		const server = await startAuthServer({ redirectUri: DPOP_REDIRECT_URI, dpop: true });
+		open.push(server);
+		const session = dpopSession(server);
+		open.push(session);
+		await signIn(session, server);
+		expect((await session.fetch(`${server.api}/me`)).status).toBe(200);
+		const before = server.stats.tokenRequests;
+		await session.refreshToken();
+		expect(server.stats.tokenRequests - before).toBe(1);
+		// And the API's nonce is still the one its requests carry.
+		const challenges = server.stats.dpop?.nonceChallenges;
+		expect((await session.fetch(`${server.api}/me`)).status).toBe(200);
+		expect(server.stats.dpop?.nonceChallenges).toBe(challenges);
 	});
 });
