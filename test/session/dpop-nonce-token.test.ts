@@ -33,6 +33,11 @@ interface NonceTokenEndpoint extends TestServer {
 	readonly bound: Map<string, string>;
 	/** Holds the answer to the first request until `open()`: then answers it, or cuts it. */
 	holdFirst(outcome: 'answer' | 'drop'): { arrived: Promise<void>; open(): void };
+	/**
+	 * The next request with a good proof gets a token with the nonce of its arrival, but only once
+	 * `open()` is called, and the server issues a new nonce meanwhile (the old one is refused).
+	 */
+	holdNextAnswer(): { arrived: Promise<void>; open(): void };
 }
 
 const open: Array<{ close(): unknown }> = [];
@@ -42,7 +47,8 @@ afterEach(async () => {
 
 /** A token endpoint that requires its nonce in every proof and binds the tokens to the proof's key. */
 async function startTokenEndpoint(): Promise<NonceTokenEndpoint> {
-	const nonce = randomBytes(16).toString('base64url');
+	let nonce = randomBytes(16).toString('base64url');
+	let slow: { arrive(): void; opened: Promise<unknown> } | undefined;
 	const seen = new Set<string>();
 	const refused: string[] = [];
 	const bound = new Map<string, string>();
@@ -95,11 +101,19 @@ async function startTokenEndpoint(): Promise<NonceTokenEndpoint> {
 		}
 		const accessToken = `at-${randomBytes(8).toString('hex')}`;
 		bound.set(accessToken, thumbprint);
+		const answered = nonce;
+		const late = slow;
+		if (late !== undefined) {
+			slow = undefined;
+			nonce = randomBytes(16).toString('base64url');
+			late.arrive();
+			await late.opened;
+		}
 		sendJson(
 			response,
 			200,
 			{ access_token: accessToken, token_type: 'DPoP', expires_in: 3600, refresh_token: 'rt' },
-			{ 'dpop-nonce': nonce },
+			{ 'dpop-nonce': answered },
 		);
 	});
 	const endpoint: NonceTokenEndpoint = {
@@ -114,20 +128,29 @@ async function startTokenEndpoint(): Promise<NonceTokenEndpoint> {
 		refused,
 		bound,
 		holdFirst(outcome) {
-			let arrive = (): void => {};
-			let openIt = (): void => {};
-			const arrived = new Promise<void>((resolve) => {
-				arrive = resolve;
-			});
-			const opened = new Promise<'answer' | 'drop'>((resolve) => {
-				openIt = () => resolve(outcome);
-			});
-			first = { arrive, opened };
-			return { arrived, open: openIt };
+			const [arrived, arrive] = resolvable<void>();
+			const [opened, openIt] = resolvable<'answer' | 'drop'>();
+			first = { arrive: () => arrive(), opened };
+			return { arrived, open: () => openIt(outcome) };
+		},
+		holdNextAnswer() {
+			const [arrived, arrive] = resolvable<void>();
+			const [opened, openIt] = resolvable<void>();
+			slow = { arrive: () => arrive(), opened };
+			return { arrived, open: () => openIt() };
 		},
 	};
 	open.push(endpoint);
 	return endpoint;
+}
+
+/** A promise, and the function that resolves it. */
+function resolvable<T>(): [Promise<T>, (value: T) => void] {
+	let resolve: (value: T) => void = () => {};
+	const promise = new Promise<T>((done) => {
+		resolve = done;
+	});
+	return [promise, resolve];
 }
 
 /** One DPoP context's token requests, as a session makes them. */
@@ -210,6 +233,25 @@ describe('token requests fired at once to an endpoint whose nonce is not known y
 		expect((await first).tokenType).toBe('DPoP');
 		// The first was refused for its missing nonce, and sent again with it.
 		expect(endpoint.requests).toBe(2);
+	});
+});
+
+describe('a late answer carrying a nonce the token endpoint replaced since', () => {
+	it('does not put the old nonce back: no token request after it is refused', async () => {
+		const endpoint = await startTokenEndpoint();
+		const request = tokenRequests(endpoint);
+		await request();
+		const slow = endpoint.holdNextAnswer();
+		const held = request();
+		await slow.arrived;
+		// Refused with the new nonce and sent again with it.
+		await request();
+		expect(endpoint.challenges).toBe(2);
+		slow.open();
+		expect((await held).tokenType).toBe('DPoP');
+		await Promise.all(Array.from({ length: BURST }, () => request()));
+		expect(endpoint.challenges).toBe(2);
+		expect(endpoint.refused).toEqual([]);
 	});
 });
 
