@@ -7,8 +7,7 @@
  * PostgreSQL refuses to run as root: as root, the cluster belongs to the `postgres` user, who owns
  * its directory and runs `initdb` and the server.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFile } from 'node:child_process';
 import {
 	chownSync,
 	mkdtempSync,
@@ -18,11 +17,11 @@ import {
 	rmSync,
 	writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { type BinaryRequirement, requireBinary } from './requirements.js';
+import { freePort, spawnWatched } from './server-process.js';
 
 export interface PostgresTestServer {
 	readonly port: number;
@@ -53,12 +52,6 @@ export function requirePostgres(): BinaryRequirement {
 		majors.map((major) => `/usr/lib/postgresql/${major}/bin/initdb`),
 	);
 }
-
-// Runs the server in the background and stops it (SIGINT: fast shutdown) once stdin reaches end of
-// file: our side of the pipe closes however this process ends, SIGKILL included. Then the data
-// directory goes too. Stdin is kept on fd 3 because sh gives background jobs /dev/null as stdin.
-const WATCHDOG =
-	'exec 3<&0; "$0" "$@" & server=$!; { cat <&3 >/dev/null; kill -INT "$server"; } 2>/dev/null & wait "$server"; rm -rf "$PGTEST_DIR"';
 
 const STARTUP_TIMEOUT = 30_000;
 
@@ -117,12 +110,9 @@ async function launch(
 	password: string,
 	user: { uid: number; gid: number } | undefined,
 ): Promise<PostgresTestServer> {
-	const child = spawn(
-		'/bin/sh',
+	const server = spawnWatched(
+		binary,
 		[
-			'-c',
-			WATCHDOG,
-			binary,
 			'-D',
 			data,
 			'-p',
@@ -141,39 +131,19 @@ async function launch(
 			'max_connections=200',
 		],
 		{
-			stdio: ['pipe', 'pipe', 'pipe'],
-			detached: true,
-			cwd: dir,
-			env: { ...process.env, PGTEST_DIR: dir, LC_ALL: 'C' },
-			...user,
+			stopSignal: 'INT',
+			// Then the data directory goes too, however this process ended.
+			afterExit: 'rm -rf "$PGTEST_DIR"',
+			spawn: { cwd: dir, env: { ...process.env, PGTEST_DIR: dir, LC_ALL: 'C' }, ...user },
 		},
 	);
-	// A server left running must not keep the test process alive; the watchdog ends it then.
-	child.unref();
-	for (const stream of [child.stdin, child.stdout, child.stderr]) {
-		(stream as { unref?: () => void } | null)?.unref?.();
-	}
-	let output = '';
-	const keep = (chunk: Buffer) => {
-		output = (output + chunk.toString()).slice(-4_000);
-	};
-	child.stdout?.on('data', keep);
-	child.stderr?.on('data', keep);
-	let exited = false;
-	const exit = once(child, 'exit').then(() => {
-		exited = true;
-	});
-	// A test process that exits normally takes the server with it at once.
-	const onExit = () => killGroup(child, 'SIGKILL');
-	process.on('exit', onExit);
 
 	const url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
 	const deadline = Date.now() + STARTUP_TIMEOUT;
 	while (!(await answers(url))) {
-		if (exited || Date.now() > deadline) {
-			killGroup(child, 'SIGKILL');
-			process.off('exit', onExit);
-			throw new Error(`postgres did not start on port ${port}:\n${output}`);
+		if (server.exited || Date.now() > deadline) {
+			server.kill();
+			throw new Error(`postgres did not start on port ${port}:\n${server.output()}`);
 		}
 		await new Promise((r) => setTimeout(r, 100));
 	}
@@ -183,18 +153,10 @@ async function launch(
 		url,
 		password,
 		get running() {
-			return !exited;
+			return !server.exited;
 		},
 		async stop(graceMs = 10_000) {
-			if (!exited) {
-				// Closing the watchdog's stdin makes it stop the server and remove the directory.
-				child.stdin?.destroy();
-				const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
-				await exit;
-				clearTimeout(timer);
-			}
-			killGroup(child, 'SIGKILL');
-			process.off('exit', onExit);
+			await server.stop(graceMs);
 			rmSync(dir, { recursive: true, force: true });
 		},
 	};
@@ -224,22 +186,4 @@ function runAs(): { uid: number; gid: number } | undefined {
 	}
 	const [, , uid, gid] = entry.split(':');
 	return { uid: Number(uid), gid: Number(gid) };
-}
-
-async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as { port: number };
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
-}
-
-function killGroup(child: ChildProcess, name: NodeJS.Signals): void {
-	// The shell, the server and the watchdog share a process group (detached: true).
-	if (child.pid === undefined) return;
-	try {
-		process.kill(-child.pid, name);
-	} catch {
-		// Already gone.
-	}
 }

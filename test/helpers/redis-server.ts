@@ -3,11 +3,9 @@
  * outliving the test process (a watchdog ends it when our end of its stdin closes, which happens
  * even when the test process is killed).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
+import { freePort, spawnWatched } from './server-process.js';
 
 export interface RedisTestServer {
 	readonly port: number;
@@ -23,12 +21,6 @@ export interface RedisTestServer {
 	 */
 	restart(extraArgs?: readonly string[]): Promise<void>;
 }
-
-// Runs redis-server in the background and kills it once stdin reaches end of file: our side of the
-// pipe closes however this process ends, SIGKILL included. Stdin is kept on fd 3 because sh gives
-// background jobs /dev/null as stdin.
-const WATCHDOG =
-	'exec 3<&0; "$0" "$@" & server=$!; { cat <&3 >/dev/null; kill -TERM "$server"; } 2>/dev/null & wait "$server"';
 
 const STARTUP_TIMEOUT = 15_000;
 
@@ -78,12 +70,9 @@ async function launch(
 	extraArgs: readonly string[],
 	configFile: string | undefined,
 ): Promise<Launched> {
-	const child = spawn(
-		'/bin/sh',
+	const server = spawnWatched(
+		binary,
 		[
-			'-c',
-			WATCHDOG,
-			binary,
 			...(configFile === undefined ? [] : [configFile]),
 			'--port',
 			String(port),
@@ -101,63 +90,32 @@ async function launch(
 			'warning',
 			...extraArgs,
 		],
-		{ stdio: ['pipe', 'pipe', 'pipe'], detached: true },
+		{ stopSignal: 'TERM' },
 	);
-	// A server left running must not keep the test process alive; the watchdog ends it then.
-	child.unref();
-	for (const stream of [child.stdin, child.stdout, child.stderr]) {
-		(stream as { unref?: () => void } | null)?.unref?.();
-	}
-	let output = '';
-	const keep = (chunk: Buffer) => {
-		output = (output + chunk.toString()).slice(-4_000);
-	};
-	child.stdout?.on('data', keep);
-	child.stderr?.on('data', keep);
-	let exited = false;
-	const exit = once(child, 'exit').then(() => {
-		exited = true;
-	});
-	// A test process that exits normally takes the server with it at once.
-	const onExit = () => killGroup(child, 'SIGKILL');
-	process.on('exit', onExit);
 
 	const deadline = Date.now() + STARTUP_TIMEOUT;
-	let serverPid: number | undefined;
-	while (serverPid === undefined) {
-		if (exited || Date.now() > deadline) {
-			killGroup(child, 'SIGKILL');
-			process.off('exit', onExit);
-			throw new Error(`redis-server did not start on port ${port}:\n${output}`);
+	while (!(await answers(port))) {
+		if (server.exited || Date.now() > deadline) {
+			server.kill();
+			throw new Error(`redis-server did not start on port ${port}:\n${server.output()}`);
 		}
-		serverPid = await serverProcessId(port);
-		if (serverPid === undefined) await new Promise((r) => setTimeout(r, 50));
+		await new Promise((r) => setTimeout(r, 50));
 	}
-	const pid = serverPid;
 
 	return {
 		get running() {
-			return !exited;
+			return !server.exited;
 		},
-		async stop(graceMs = 5_000) {
-			if (!exited) {
-				signal(pid, 'SIGTERM');
-				const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
-				await exit;
-				clearTimeout(timer);
-			}
-			// Ends the watchdog, which may outlive the server it watched.
-			child.stdin?.destroy();
-			killGroup(child, 'SIGKILL');
-			process.off('exit', onExit);
-		},
+		stop: (graceMs = 5_000) => server.stop(graceMs),
 	};
 }
 
-/** The server's process id once it answers (from INFO), or `undefined` while it does not. */
-async function serverProcessId(port: number): Promise<number | undefined> {
-	const reply = await command(port, ['INFO', 'server'], /process_id:(\d+)/).catch(() => undefined);
-	return reply === undefined ? undefined : Number(reply[1]);
+/** Whether the server answers INFO yet. */
+function answers(port: number): Promise<boolean> {
+	return command(port, ['INFO', 'server'], /process_id:\d+/).then(
+		() => true,
+		() => false,
+	);
 }
 
 /**
@@ -193,25 +151,4 @@ export function command(
 			reject(error);
 		});
 	});
-}
-
-async function freePort(): Promise<number> {
-	const server = createServer();
-	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	const { port } = server.address() as AddressInfo;
-	await new Promise<void>((resolve) => server.close(() => resolve()));
-	return port;
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-	try {
-		process.kill(pid, name);
-	} catch {
-		// Already gone.
-	}
-}
-
-function killGroup(child: ChildProcess, name: NodeJS.Signals): void {
-	// The shell, the server and the watchdog share a process group (detached: true).
-	if (child.pid !== undefined) signal(-child.pid, name);
 }
