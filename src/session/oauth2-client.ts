@@ -100,6 +100,10 @@ interface CachedSession {
  * that find the token expired make one refresh, across processes sharing the store, through its
  * lock.
  *
+ * With `dpop: true`, each user's tokens are bound to a DPoP key of their own, stored with the
+ * user's record; the nonces servers give are the servers', shared by every user's session: a
+ * burst of users to a server not heard from yet costs one `use_dpop_nonce` refusal, not one each.
+ *
  * @example
  * ```ts
  * const client = new OAuth2Client({
