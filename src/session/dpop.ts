@@ -220,24 +220,41 @@ export class DPoPBinding {
 		const { key } = await this.#currentKey();
 		let url: URL | undefined;
 		let sent: string | undefined;
+		let endTurn: EndTurn | undefined;
+		const end = (answer?: Headers) => {
+			endTurn?.(answer);
+			endTurn = undefined;
+		};
 		const hooks: PushHooks = {
 			dpopJkt: key.thumbprint,
 			prepareRequest: async (request: TokenRequestParts) => {
 				url = request.url;
+				// Pushes at once (an OAuth2Client's users signing in) wait for the first one's nonce,
+				// as token requests do; an attempt retried after a transient failure ends its turn.
+				end();
+				endTurn = await this.#nonces.turn(tokenEndpointPlace(url), undefined);
 				sent = this.#nonces.get(tokenEndpointPlace(url));
 				request.headers.set('dpop', await key.proof(request.method, url, { nonce: sent }));
 			},
 		};
 		try {
-			return await run(hooks);
+			const pushed = await run(hooks);
+			// The endpoint answered; its headers are not at hand here, and a nonce it wants comes
+			// with a refusal.
+			end(new Headers());
+			return pushed;
 		} catch (error) {
 			const { error: code, response } = error as { error?: unknown; response?: Response };
+			// Before the pushes held for this one sign: they carry the nonce it brought.
+			end(response?.headers);
 			const nonce =
 				code === 'use_dpop_nonce' && url !== undefined && response !== undefined
 					? this.#nonces.learn(tokenEndpointPlace(url), response.headers, sent, true)
 					: undefined;
 			if (nonce === undefined || nonce === sent) throw error;
-			return run(hooks);
+			return await run(hooks);
+		} finally {
+			end();
 		}
 	}
 

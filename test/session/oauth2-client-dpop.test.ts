@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
 import type { DPoPResourceStats } from '../../demo/dpop-resource.js';
-import { OAuth2Client } from '../../src/session/oauth2-client.js';
+import { OAuth2Client, type OAuth2ClientOptions } from '../../src/session/oauth2-client.js';
 import { FileStore } from '../../src/storage/file.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { StoredRecord, TokenStore } from '../../src/storage/token-store.js';
@@ -32,7 +32,7 @@ afterAll(async () => {
 const dpopStats = (): DPoPResourceStats => server.stats.dpop as DPoPResourceStats;
 
 /** A client of the server's public app, as one web server process has. */
-function dpopClient(store: TokenStore): OAuth2Client {
+function dpopClient(store: TokenStore, options: Partial<OAuth2ClientOptions> = {}): OAuth2Client {
 	return new OAuth2Client({
 		clientId: server.clients.public.clientId,
 		authorizationEndpoint: server.authorizationEndpoint,
@@ -42,6 +42,7 @@ function dpopClient(store: TokenStore): OAuth2Client {
 		allowedOrigins: [server.origin],
 		store,
 		dpop: true,
+		...options,
 	});
 }
 
@@ -143,5 +144,32 @@ describe.each(stores)(`%s: ${USERS} users of one OAuth2Client with dpop`, (_, ma
 			expect(((await store.get(user)) as StoredRecord).dpop?.jkt).toBe(thumbprints[i]);
 		}
 		fresh.close();
+	});
+});
+
+describe('pushed authorization requests (RFC 9126) of many users at once', () => {
+	it(`${USERS} pushes cost ${USERS + 1}: the first learns the nonce for all; each code is bound to its user's key`, async () => {
+		const client = dpopClient(new MemoryStore(), {
+			pushedAuthorizationRequestEndpoint: server.pushedAuthorizationRequestEndpoint,
+		});
+		const pushes = server.stats.parRequests;
+		const started = await Promise.all(users.map((user) => client.session(user).authorizationUrl()));
+		expect(server.stats.parRequests - pushes).toBe(USERS + 1);
+		// Two users' codes, exchanged with each one's own key (dpop_jkt binds the code to it).
+		for (const i of [0, USERS - 1]) {
+			const user = users[i] as string;
+			const { url, state, codeVerifier } = started[i] as (typeof started)[number];
+			const session = client.session(user);
+			const callback = await server.approve(url, { account: user });
+			await session.fetchToken({ authorizationResponse: callback, state, codeVerifier });
+			const response = await session.fetch(`${server.api}/me`);
+			expect(await response.json()).toMatchObject({ sub: user });
+		}
+		const thumbprints = await Promise.all(
+			users.map((user) => client.session(user).dpopThumbprint()),
+		);
+		expect(new Set(thumbprints).size).toBe(USERS);
+		expect(dpopStats().refused).toEqual([]);
+		client.close();
 	});
 });
