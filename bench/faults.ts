@@ -7,12 +7,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { OAuth2Session } from '../src/index.js';
+import { type FleetRun, runRedisFleet } from '../test/helpers/fleet.js';
 import { sendJson, startServer } from '../test/helpers/http-server.js';
 import type { KillFigures } from '../test/helpers/kill-scenario.js';
 import { startOAuthServer } from '../test/helpers/oauth-server.js';
-import { type FleetRun, runRedisFleet } from '../test/helpers/redis-fleet.js';
 import { startRedisServer } from '../test/helpers/redis-server.js';
-import { requireBinary } from '../test/helpers/requirements.js';
+import { requireRedisServer } from '../test/helpers/requirements.js';
 import { type TokenEndpointFault, tokenEndpointFaults } from '../test/helpers/token-faults.js';
 
 /** How long each fault lasts: longer than one failed refresh (3 attempts) and its backoff. */
@@ -198,9 +198,7 @@ function renderMarkdown(
 
 /** The fleet of test/storage/redis-fleet.test.ts, FLEET_RUNS times; null without redis-server. */
 async function measureFleet(): Promise<FleetRun[] | null> {
-	const binary = requireBinary('redis-server', 'apt-get install redis-server', [
-		'/usr/bin/redis-server',
-	]);
+	const binary = requireRedisServer();
 	if (binary.missing) return null;
 	const redis = await startRedisServer(binary.path as string);
 	const server = await startOAuthServer({ tokenLatency: 30 });

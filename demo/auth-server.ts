@@ -25,10 +25,11 @@ import { DPoPResource, type DPoPResourceStats } from './dpop-resource.js';
 /** Options of `startAuthServer`. All optional. */
 export interface AuthServerOptions {
 	/**
-	 * Lifetime of access tokens (and client credentials tokens), in seconds.
+	 * Lifetime of access tokens (and client credentials tokens), in seconds, or a function asked
+	 * at each issue (a test that waits out one lifetime, then wants the next to outlast its burst).
 	 * @default 3600
 	 */
-	accessTokenTtl?: number | undefined;
+	accessTokenTtl?: number | (() => number) | undefined;
 	/**
 	 * Lifetime of refresh tokens, in seconds.
 	 * @default 86_400
@@ -148,7 +149,8 @@ const API_SCOPE = 'api:read api:write';
 
 /** Starts the server on 127.0.0.1 and a free port. */
 export async function startAuthServer(options: AuthServerOptions = {}): Promise<AuthServer> {
-	const accessTokenTtl = options.accessTokenTtl ?? 3600;
+	const ttlOption = options.accessTokenTtl ?? 3600;
+	const accessTokenTtl = typeof ttlOption === 'function' ? ttlOption : () => ttlOption;
 	const refreshTokenTtl = options.refreshTokenTtl ?? 86_400;
 	const redirectUri = options.redirectUri ?? 'http://127.0.0.1/callback';
 	const dpopResource = options.dpop === true ? new DPoPResource() : undefined;
@@ -205,8 +207,8 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 			ctx.body = out;
 		},
 		ttl: {
-			AccessToken: accessTokenTtl,
-			ClientCredentials: accessTokenTtl,
+			AccessToken: () => accessTokenTtl(),
+			ClientCredentials: () => accessTokenTtl(),
 			RefreshToken: refreshTokenTtl,
 			AuthorizationCode: 60,
 			DeviceCode: 600,
@@ -241,14 +243,14 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
 						? {
 								scope: API_SCOPE,
 								audience: indicator,
-								accessTokenTTL: accessTokenTtl,
+								accessTokenTTL: accessTokenTtl(),
 								accessTokenFormat: 'jwt',
 								jwt: { sign: { alg: 'ES256' } },
 							}
 						: {
 								scope: API_SCOPE,
 								audience: resource,
-								accessTokenTTL: accessTokenTtl,
+								accessTokenTTL: accessTokenTtl(),
 								accessTokenFormat: 'opaque',
 							},
 			},

@@ -159,6 +159,7 @@ export {
 export {
 	type DevicePoll,
 	type DevicePollProgress,
+	type DeviceWaitOptions,
 	type PollDeviceTokenOptions,
 	pollDeviceToken,
 	type StartDeviceAuthorizationOptions,

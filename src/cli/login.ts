@@ -4,14 +4,11 @@ import {
 	type ClientAuthentication,
 	decodeStoredRecord,
 	discover,
-	encodeStoredRecord,
 	generateState,
 	OAuth2Session,
 	parseAuthorizationCallback,
-	type StoredRecord,
 	startDeviceAuthorization,
 	type Token,
-	waitForDeviceToken,
 } from '../index.js';
 import { FileStore } from '../storage/file.js';
 import { CliError } from './cli-error.js';
@@ -26,42 +23,70 @@ export async function login(
 ): Promise<void> {
 	const metadata = await discover(options.issuer);
 	const clientAuthentication = clientAuthenticationFor(options);
-	if (!options.device) {
-		await browserLogin(options, metadata, clientAuthentication);
-		return;
-	}
-	const token = await deviceLogin(options, metadata, clientAuthentication);
 	const store = new FileStore({ dir: options.dir });
 	try {
-		const record = encodeStoredRecord(token);
-		await store.set(options.key, record);
-		reportSaved(options, store, token, record);
+		const signIn = options.device ? deviceLogin : browserLogin;
+		const token = await signIn({
+			options,
+			metadata,
+			clientAuthentication,
+			makeSession: (redirectUri) =>
+				sessionOn(store, options, metadata, clientAuthentication, redirectUri),
+		});
+		// The session keeps a token the store refused, to save it later: a CLI has no later.
+		const saved = await store.get(options.key);
+		if (
+			saved === undefined ||
+			decodeStoredRecord(saved, options.key).token?.accessToken !== token.accessToken
+		) {
+			throw new CliError(`Signed in, but the token could not be saved in ${store.dir}`);
+		}
+		say(`Signed in. Token saved in ${store.dir} under "${options.key}".`);
+		for (const line of describeToken(token, saved.dpop?.jkt)) say(`  ${line}`);
 	} finally {
 		await store.close();
 	}
 }
 
-function reportSaved(
-	options: CliOptions,
-	store: FileStore,
-	token: Token,
-	record: StoredRecord,
-): void {
-	say(`Signed in. Token saved in ${store.dir} under "${options.key}".`);
-	for (const line of describeToken(token, record.dpop?.jkt)) say(`  ${line}`);
-}
-
 /**
- * Authorization code + PKCE, the browser sent back to a one-shot server on 127.0.0.1, through an
- * `OAuth2Session` on the FileStore: it pushes the request (PAR) when the issuer requires it or,
- * with `--dpop`, offers it, binds the code and the token to its DPoP key, and saves the key with
- * the token.
+ * The session a sign-in runs through, on the FileStore: with `--dpop` it binds the token to its key
+ * and saves the key with the token, for daemons sharing the store with `dpop: true`.
  */
-async function browserLogin(
+function sessionOn(
+	store: FileStore,
 	options: CliOptions & { clientId: string },
 	metadata: AuthorizationServerMetadata,
 	clientAuthentication: ClientAuthentication,
-): Promise<void> {
+	redirectUri: string | undefined,
+): OAuth2Session {
+	return new OAuth2Session({
+		clientId: options.clientId,
+		clientAuthentication,
+		metadata,
+		...(redirectUri === undefined ? {} : { redirectUri }),
+		scope: options.scope,
+		store,
+		storeKey: options.key,
+		proactiveRefresh: false,
+		...(options.dpop ? { dpop: true } : {}),
+	});
+}
+
+/** What a sign-in works with. */
+interface SignIn {
+	options: CliOptions;
+	metadata: AuthorizationServerMetadata;
+	clientAuthentication: ClientAuthentication;
+	/** Makes the sign-in's session on the FileStore; `redirectUri` for the browser flow. */
+	makeSession(redirectUri?: string): OAuth2Session;
+}
+
+/**
+ * Authorization code + PKCE, the browser sent back to a one-shot server on 127.0.0.1: the session
+ * pushes the request (PAR) when the issuer requires it or, with `--dpop`, offers it, and binds the
+ * code and the token to its DPoP key.
+ */
+async function browserLogin({ options, metadata, makeSession }: SignIn): Promise<Token> {
 	required(metadata, 'authorization_endpoint');
 	required(metadata, 'token_endpoint');
 	const state = generateState();
@@ -72,18 +97,7 @@ async function browserLogin(
 			requireIssuer: metadata.authorization_response_iss_parameter_supported === true,
 		}),
 	);
-	const store = new FileStore({ dir: options.dir });
-	const session = new OAuth2Session({
-		clientId: options.clientId,
-		clientAuthentication,
-		metadata,
-		redirectUri: receiver.redirectUri,
-		scope: options.scope,
-		store,
-		storeKey: options.key,
-		proactiveRefresh: false,
-		...(options.dpop ? { dpop: true } : {}),
-	});
+	const session = makeSession(receiver.redirectUri);
 	// Pushing is the issuer's demand, or what binds the code to the DPoP key before the browser
 	// sees it (RFC 9449 §10); otherwise the URL carries the request, as it always has here.
 	const push =
@@ -101,35 +115,26 @@ async function browserLogin(
 			options.timeout,
 			'Waiting for the browser to come back',
 		);
-		const token = await session.fetchToken({
+		return await session.fetchToken({
 			code: callback.code,
 			...(request.codeVerifier === undefined ? {} : { codeVerifier: request.codeVerifier }),
 		});
-		// The session keeps a token the store refused, to save it later: a CLI has no later.
-		const saved = await store.get(options.key);
-		if (
-			saved === undefined ||
-			decodeStoredRecord(saved, options.key).token?.accessToken !== token.accessToken
-		) {
-			throw new CliError(`Signed in, but the token could not be saved in ${store.dir}`);
-		}
-		reportSaved(options, store, token, saved);
 	} finally {
 		session.close();
 		await receiver.close();
-		await store.close();
 	}
 }
 
-/** The device authorization grant: the user approves on another device. */
-async function deviceLogin(
-	options: CliOptions,
-	metadata: AuthorizationServerMetadata,
-	clientAuthentication: ClientAuthentication,
-): Promise<Token> {
+/**
+ * The device authorization grant: the user approves on another device while the session polls,
+ * each poll with a DPoP proof under `--dpop`.
+ */
+async function deviceLogin(signIn: SignIn): Promise<Token> {
+	const { options, metadata } = signIn;
+	required(metadata, 'token_endpoint');
 	const device = await startDeviceAuthorization({
 		deviceAuthorizationEndpoint: required(metadata, 'device_authorization_endpoint'),
-		clientAuthentication,
+		clientAuthentication: signIn.clientAuthentication,
 		scope: options.scope,
 	});
 	say(`Open ${device.verificationUri} and enter the code: ${device.userCode}`);
@@ -139,11 +144,10 @@ async function deviceLogin(
 	if (options.open) openBrowser(device.verificationUriComplete ?? device.verificationUri);
 	const deadline = Math.min(device.expiresAt, Date.now() + options.timeout);
 	const stop = showProgress('Waiting for approval', deadline);
+	const session = signIn.makeSession();
 	try {
-		return await waitForDeviceToken({
-			tokenEndpoint: required(metadata, 'token_endpoint'),
+		return await session.fetchToken({
 			deviceAuthorization: device,
-			clientAuthentication,
 			signal: AbortSignal.timeout(deadline - Date.now()),
 		});
 	} catch (error) {
@@ -153,6 +157,7 @@ async function deviceLogin(
 		throw error;
 	} finally {
 		stop();
+		session.close();
 	}
 }
 

@@ -45,7 +45,7 @@ export interface CliOptions {
 
 export const usage = `Usage:
   oauth2-session login  --issuer URL --client-id ID [--client-secret S] [--scope "a b"]
-                        [--device | --dpop] [--open] [--port N] [--timeout SECONDS] [--dir DIR]
+                        [--device] [--dpop] [--open] [--port N] [--timeout SECONDS] [--dir DIR]
                         [--key KEY]
   oauth2-session status [--dir DIR] [--key KEY]
   oauth2-session logout [--issuer URL --client-id ID [--client-secret S]] [--dir DIR] [--key KEY]
@@ -53,8 +53,9 @@ export const usage = `Usage:
 login   signs in with authorization code + PKCE through a browser and a one-shot server on
         127.0.0.1 (RFC 8252), or with --device through the device flow (RFC 8628), and saves
         the token in a FileStore. The request is pushed first (PAR, RFC 9126) when the
-        issuer's metadata names a pushed_authorization_request_endpoint. With --dpop the token
-        is bound to a new key (DPoP, RFC 9449), saved with it for sessions with dpop: true.
+        issuer's metadata names a pushed_authorization_request_endpoint. With --dpop, in either
+        flow, the token is bound to a new key (DPoP, RFC 9449), saved with it for sessions
+        with dpop: true.
 status  shows the saved token's expiry, scope and whether it has a refresh token (no secrets).
 logout  revokes the token at the issuer's revocation endpoint, if any, and deletes it.
 
@@ -111,11 +112,6 @@ export function parseCommandLine(argv: readonly string[]): CliOptions | 'help' {
 	};
 	if (command === 'login' && (options.issuer === undefined || options.clientId === undefined)) {
 		throw new UsageError('login needs --issuer and --client-id');
-	}
-	if (options.dpop && options.device) {
-		throw new UsageError(
-			'--dpop and --device cannot be combined: the device flow here sends no DPoP proofs; sign in through the browser',
-		);
 	}
 	if (command === 'logout' && (options.issuer === undefined) !== (options.clientId === undefined)) {
 		throw new UsageError('logout needs both --issuer and --client-id to revoke, or neither');

@@ -56,8 +56,6 @@ export interface DeviceAuthorizationInit {
 
 /** RFC 8628 §3.2: the interval when the server does not send one. */
 export const DEFAULT_DEVICE_POLL_INTERVAL = 5;
-/** RFC 8628 §3.5: what `slow_down` adds to the interval, for that poll and every later one. */
-export const SLOW_DOWN_INCREMENT = 5;
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 

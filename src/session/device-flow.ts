@@ -1,23 +1,27 @@
-import { InvalidOptionsError } from '../errors/invalid-options-error.js';
-import { OAuth2ResponseError } from '../errors/oauth2-response-error.js';
 import { withScopes } from '../protocol/authorization-url.js';
 import {
 	type DeviceAuthorization,
 	type DeviceAuthorizationRequestOptions,
 	deviceAuthorizationRequest,
 	parseDeviceAuthorizationResponse,
-	SLOW_DOWN_INCREMENT,
 } from '../protocol/device-authorization.js';
 import { deviceCodeGrant } from '../protocol/grants.js';
 import type { ProviderProfile } from '../protocol/profile.js';
 import type { Token } from '../protocol/token.js';
-import { delay } from '../utils/delay.js';
+import {
+	type DevicePoll,
+	type DeviceWaitOptions,
+	devicePoll,
+	waitForApproval,
+} from './device-wait.js';
 import {
 	type RequestTokenOptions,
 	requestToken,
 	type SendTokenRequestOptions,
 } from './request-token.js';
 import { sendEndpointRequest } from './send-endpoint-request.js';
+
+export type { DevicePoll, DevicePollProgress, DeviceWaitOptions } from './device-wait.js';
 
 /** Options of `startDeviceAuthorization`: what to ask for, and how the request is sent. */
 export interface StartDeviceAuthorizationOptions
@@ -38,56 +42,10 @@ export interface PollDeviceTokenOptions extends Omit<RequestTokenOptions, 'grant
 	deviceCode: string;
 }
 
-/** What one poll of the token endpoint gave. */
-export type DevicePoll =
-	| {
-			/** The user has not finished yet: poll again after the interval. */
-			readonly status: 'pending';
-			/** The server answered `slow_down`: the interval must grow by 5 seconds from now on. */
-			readonly slowDown: boolean;
-	  }
-	| {
-			/** The user approved. */
-			readonly status: 'approved';
-			/** The token issued. */
-			readonly token: Token;
-	  };
-
-/** Where a wait for the user stands, after a poll that was not yet approved. */
-export interface DevicePollProgress {
-	/** How many polls have been answered. */
-	readonly polls: number;
-	/** Whether this answer was `slow_down`. */
-	readonly slowDown: boolean;
-	/** The interval from now on, in seconds. */
-	readonly interval: number;
-	/** When the next poll is sent, in epoch milliseconds. */
-	readonly nextPollAt: number;
-	/** When the device code expires, in epoch milliseconds. */
-	readonly expiresAt: number;
-}
-
 /** Options of `waitForDeviceToken`. `now` is also the clock the deadline is checked with. */
-export interface WaitForDeviceTokenOptions extends Omit<PollDeviceTokenOptions, 'deviceCode'> {
-	/**
-	 * What `startDeviceAuthorization` returned (or the same fields, restored).
-	 * @example await startDeviceAuthorization({ ... })
-	 */
-	deviceAuthorization: Pick<DeviceAuthorization, 'deviceCode' | 'interval' | 'expiresAt'>;
-	/**
-	 * Called after each answer that is not yet a token, so a command line tool can show progress.
-	 * What it throws ends the wait.
-	 * @default undefined
-	 * @example ({ expiresAt }) => spinner.text = `Waiting (${Math.round((expiresAt - Date.now()) / 1000)} s left)`
-	 */
-	onPending?: ((progress: DevicePollProgress) => void) | undefined;
-	/**
-	 * Waits `ms` milliseconds, or rejects with the signal's reason when it aborts. Tests pass one
-	 * that moves a fake clock.
-	 * @default an abortable setTimeout
-	 */
-	sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
-}
+export interface WaitForDeviceTokenOptions
+	extends Omit<PollDeviceTokenOptions, 'deviceCode' | 'signal'>,
+		DeviceWaitOptions {}
 
 /**
  * Starts the device authorization grant (RFC 8628 §3.1): returns the codes to show the user and to
@@ -133,22 +91,9 @@ export async function startDeviceAuthorization(
  * @throws {TokenRequestError} No usable answer after the retries, or a redirect.
  * @throws {TokenResponseError} The answer cannot be read, or has no access token.
  */
-export async function pollDeviceToken(options: PollDeviceTokenOptions): Promise<DevicePoll> {
+export function pollDeviceToken(options: PollDeviceTokenOptions): Promise<DevicePoll> {
 	const { deviceCode, ...rest } = options;
-	try {
-		return {
-			status: 'approved',
-			token: await requestToken({ ...rest, grant: deviceCodeGrant({ deviceCode }) }),
-		};
-	} catch (error) {
-		if (
-			error instanceof OAuth2ResponseError &&
-			(error.error === 'authorization_pending' || error.error === 'slow_down')
-		) {
-			return { status: 'pending', slowDown: error.error === 'slow_down' };
-		}
-		throw error;
-	}
+	return devicePoll(requestToken({ ...rest, grant: deviceCodeGrant({ deviceCode }) }));
 }
 
 /**
@@ -172,38 +117,13 @@ export async function pollDeviceToken(options: PollDeviceTokenOptions): Promise<
  * @throws {InvalidOptionsError} `deviceAuthorization` has no positive interval or finite expiresAt.
  * Rejects with the signal's reason when it aborts, at once, whether sleeping or polling.
  */
-export async function waitForDeviceToken(options: WaitForDeviceTokenOptions): Promise<Token> {
-	const { deviceAuthorization, onPending, sleep = delay, ...poll } = options;
-	const { deviceCode, expiresAt } = deviceAuthorization;
-	let interval = deviceAuthorization.interval;
-	if (!(interval > 0) || !Number.isFinite(expiresAt)) {
-		throw new InvalidOptionsError(
-			'waitForDeviceToken needs a deviceAuthorization with a positive interval and a finite expiresAt',
-		);
-	}
-	const now = options.now ?? Date.now;
-	for (let polls = 0; ; ) {
-		options.signal?.throwIfAborted();
-		if (now() + interval * 1000 >= expiresAt) {
-			throw new OAuth2ResponseError(
-				{
-					error: 'expired_token',
-					errorDescription: 'the device code expires before the next poll; no request was sent',
-				},
-				{ context: 'The device flow' },
-			);
-		}
-		await sleep(interval * 1000, options.signal);
-		const result = await pollDeviceToken({ ...poll, deviceCode });
-		polls++;
-		if (result.status === 'approved') return result.token;
-		if (result.slowDown) interval += SLOW_DOWN_INCREMENT;
-		onPending?.({
-			polls,
-			slowDown: result.slowDown,
-			interval,
-			nextPollAt: now() + interval * 1000,
-			expiresAt,
-		});
-	}
+export function waitForDeviceToken(options: WaitForDeviceTokenOptions): Promise<Token> {
+	const { deviceAuthorization, onPending, sleep, signal, ...poll } = options;
+	const { deviceCode } = deviceAuthorization;
+	return waitForApproval(
+		options,
+		() => pollDeviceToken({ ...poll, deviceCode, ...(signal === undefined ? {} : { signal }) }),
+		'waitForDeviceToken',
+		options.now,
+	);
 }

@@ -3,10 +3,11 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import { StateMismatchError } from '../errors/state-mismatch-error.js';
 import type { AuthorizationRequest } from '../protocol/authorization-url.js';
-import { authorizationCodeGrant, type Grant } from '../protocol/grants.js';
+import { authorizationCodeGrant, deviceCodeGrant, type Grant } from '../protocol/grants.js';
 import type { Params } from '../protocol/params.js';
 import type { Token } from '../protocol/token.js';
 import type { ImplicitResponseOptions } from './authorization.js';
+import type { DeviceWaitOptions } from './device-wait.js';
 import type { FetchTokenOptions } from './oauth2-session.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 
@@ -29,6 +30,17 @@ export async function fetchSessionToken(
 		const state = expectedState(context, options.state);
 		const { tokenFromImplicitCallback } = await import('./authorization.js');
 		return tokenFromImplicitCallback(context.options, options, state);
+	}
+	if (options !== undefined && 'deviceAuthorization' in options) {
+		const { devicePoll, waitForApproval } = await import('./device-wait.js');
+		const grant = deviceCodeGrant({ deviceCode: options.deviceAuthorization.deviceCode });
+		// Each poll is a token request of the session's: its client authentication, profile,
+		// retries and, with DPoP, a proof signed with its key and the nonce the last answer gave.
+		return waitForApproval(
+			options,
+			() => devicePoll(context.requestToken(grant, {}, options.signal)),
+			'fetchToken',
+		);
 	}
 	const { grant, params, signal } = await grantFor(context, options);
 	return context.requestToken(grant, params ?? {}, signal);
@@ -54,7 +66,7 @@ function expectedState(context: FetchTokenContext, given: string | undefined): s
 
 async function grantFor(
 	context: FetchTokenContext,
-	options: Exclude<FetchTokenOptions, ImplicitResponseOptions> | undefined,
+	options: Exclude<FetchTokenOptions, ImplicitResponseOptions | DeviceWaitOptions> | undefined,
 ): Promise<{
 	grant: Grant;
 	params: Params | undefined;

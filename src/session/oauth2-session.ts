@@ -13,6 +13,7 @@ import type {
 	ImplicitResponseOptions,
 	SessionAuthorizationUrlOptions,
 } from './authorization.js';
+import type { DeviceWaitOptions } from './device-wait.js';
 import type { DPoPBinding } from './dpop.js';
 import type { OAuth2SessionEvents, OAuth2SessionListener } from './events.js';
 import { registerInternals } from './internals.js';
@@ -49,6 +50,8 @@ export type FetchTokenOptions =
 	  }
 	| AuthorizationResponseOptions
 	| ImplicitResponseOptions
+	/** The device authorization grant: waits for the user's approval, each poll a session request. */
+	| DeviceWaitOptions
 	| {
 			/** An authorization code you read from the callback yourself (state already checked). */
 			code: string;
@@ -286,8 +289,24 @@ export class OAuth2Session {
 	}
 
 	/**
-	 * Gets a token from the token endpoint: from an authorization callback, a code, or any grant
-	 * (`fetchToken()` alone uses the `grant` option). The token is saved and becomes the session's.
+	 * Gets a token from the token endpoint: from an authorization callback, a code, any grant
+	 * (`fetchToken()` alone uses the `grant` option), or a device authorization the user approves
+	 * (RFC 8628: polled as `waitForDeviceToken` does, each poll with the session's client
+	 * authentication, profile, retries and DPoP proofs). The token is saved and becomes the session's.
+	 *
+	 * @example
+	 * const authorization = await startDeviceAuthorization({ deviceAuthorizationEndpoint, clientAuthentication });
+	 * console.error(`Open ${authorization.verificationUri} and enter ${authorization.userCode}`);
+	 * await session.fetchToken({ deviceAuthorization: authorization, signal: AbortSignal.timeout(600_000) });
+	 *
+	 * @throws {OAuth2ResponseError} The server's refusal (`invalid_grant`...); for a device
+	 *   authorization `access_denied`, or `expired_token` (with no `status` when the code expires
+	 *   before the next poll could be sent).
+	 * @throws {TokenRequestError} No usable answer after the retries, or a redirect.
+	 * @throws {DPoPError} With `dpop`, a Bearer token (`bearer-downgrade`) or one bound to another key.
+	 * @throws {InvalidOptionsError} No grant to use, or a device authorization without a positive
+	 *   interval and a finite expiresAt.
+	 * Rejects with the signal's reason when it aborts, at once, whether sleeping or polling.
 	 */
 	async fetchToken(options?: FetchTokenOptions): Promise<Token> {
 		// Loaded on first use, as sign-in is: a page that only calls APIs never fetches a token.

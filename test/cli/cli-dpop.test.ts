@@ -2,6 +2,7 @@
  * `oauth2-session login --dpop` against oidc-provider with DPoP (nonces required) and pushed
  * authorization requests required: the CLI pushes, binds the code and the token to a key it makes,
  * and saves the key with the token, so a daemon's DPoP session on the same FileStore signs with it.
+ * With `--device` too, each poll of the device flow carries a proof.
  */
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,34 +13,52 @@ import { OAuth2Session } from '../../src/session/oauth2-session.js';
 import { FileStore } from '../../src/storage/file.js';
 import {
 	AUTHORIZATION_URL,
+	deviceLoginArgs,
 	freePort,
 	killCliProcesses,
 	publicLoginArgs,
 	runCli,
 	startCli,
+	USER_CODE,
 } from './cli-process.js';
 
 let server: AuthServer;
+/** For the device flow: PAR required would cover its device authorization endpoint too. */
+let deviceServer: AuthServer;
 let dir: string;
 let port: number;
 
 beforeAll(async () => {
 	port = await freePort();
-	server = await startAuthServer({
-		redirectUri: `http://127.0.0.1:${port}/callback`,
-		dpop: true,
-		requirePushedAuthorizationRequests: true,
-	});
+	[server, deviceServer] = await Promise.all([
+		startAuthServer({
+			redirectUri: `http://127.0.0.1:${port}/callback`,
+			dpop: true,
+			requirePushedAuthorizationRequests: true,
+		}),
+		startAuthServer({ dpop: true }),
+	]);
 	dir = await mkdtemp(join(tmpdir(), 'oauth2-session-cli-dpop-'));
 });
 
 afterAll(async () => {
 	await killCliProcesses();
-	await server.close();
+	await Promise.all([server.close(), deviceServer.close()]);
 	await rm(dir, { recursive: true, force: true });
 });
 
 const slow = { timeout: 60_000 };
+
+/** A daemon's DPoP session of `on`'s `clientId` on the FileStore the CLI saved `key` in. */
+const daemonOn = (store: FileStore, on: AuthServer, clientId: string, key: string) =>
+	new OAuth2Session({
+		clientId,
+		tokenEndpoint: on.tokenEndpoint,
+		allowedOrigins: [on.origin],
+		store,
+		storeKey: key,
+		dpop: true,
+	});
 
 const loginArgs = (key: string, ...more: string[]) =>
 	publicLoginArgs(server, dir, key, '--port', String(port), ...more);
@@ -76,14 +95,7 @@ describe('login --dpop', () => {
 			expect(status.stdout + status.stderr).not.toContain(record.dpop.privateJwk.d);
 
 			const store = new FileStore({ dir });
-			const daemon = new OAuth2Session({
-				clientId: server.clients.public.clientId,
-				tokenEndpoint: server.tokenEndpoint,
-				allowedOrigins: [server.origin],
-				store,
-				storeKey: 'dpop',
-				dpop: true,
-			});
+			const daemon = daemonOn(store, server, server.clients.public.clientId, 'dpop');
 			try {
 				const answer = await daemon.fetch(`${server.api}/me`);
 				expect(answer.status).toBe(200);
@@ -114,10 +126,47 @@ describe('login --dpop', () => {
 			expect(record).not.toHaveProperty('dpop');
 		},
 	);
+});
 
-	it('refuses --dpop with --device, saying why, before anything is sent', slow, async () => {
-		const result = await runCli(loginArgs('device-dpop', '--dpop', '--device'));
-		expect(result.code).toBe(2);
-		expect(result.stderr).toContain('--dpop and --device cannot be combined');
-	});
+describe('login --dpop --device', () => {
+	it(
+		'polls with proofs, saves the DPoP-bound token with its key, and status shows the thumbprint',
+		slow,
+		async () => {
+			const where = ['--dir', dir, '--key', 'device-dpop'];
+			const login = startCli(deviceLoginArgs(deviceServer, dir, 'device-dpop', '--dpop'));
+			const [, userCode = ''] = await login.waitForStderr(USER_CODE);
+			await deviceServer.approveDevice(userCode);
+			expect(await login.exited).toBe(0);
+
+			const record = JSON.parse(await readFile(join(dir, 'token-device-dpop.json'), 'utf8'));
+			expect(record.token.token_type).toBe('DPoP');
+			expect(record.dpop.jkt).toMatch(/^[\w-]{43}$/);
+			const printed = login.stdout() + login.stderr();
+			expect(printed).toContain(`DPoP key: ${record.dpop.jkt}`);
+			expect(printed).not.toContain(record.dpop.privateJwk.d);
+			expect(printed).not.toContain(record.token.access_token);
+
+			const status = await runCli(['status', ...where]);
+			expect(status.stdout).toMatch(/access token: DPoP, expires in/);
+			expect(status.stdout).toContain(`DPoP key: ${record.dpop.jkt}`);
+
+			const store = new FileStore({ dir });
+			const daemon = daemonOn(
+				store,
+				deviceServer,
+				deviceServer.clients.device.clientId,
+				'device-dpop',
+			);
+			try {
+				expect((await daemon.fetch(`${deviceServer.api}/me`)).status).toBe(200);
+				expect(await daemon.dpopThumbprint()).toBe(record.dpop.jkt);
+				expect((await daemon.refreshToken()).tokenType).toBe('DPoP');
+				expect((await daemon.fetch(`${deviceServer.api}/me`)).status).toBe(200);
+			} finally {
+				daemon.close();
+				await store.close();
+			}
+		},
+	);
 });

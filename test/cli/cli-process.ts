@@ -113,5 +113,19 @@ export function publicLoginArgs(
 	];
 }
 
+/** `login --device` args for `server`'s device client, the token saved under `key` in `dir`. */
+export function deviceLoginArgs(
+	server: { issuer: string; clients: { device: { clientId: string } } },
+	dir: string,
+	key: string,
+	...more: string[]
+): string[] {
+	const client = { issuer: server.issuer, clients: { public: server.clients.device } };
+	return publicLoginArgs(client, dir, key, '--device', ...more);
+}
+
+/** Where the CLI prints the device flow's user code. */
+export const USER_CODE = /enter the code: (\S+)/;
+
 /** Where the CLI prints the authorization URL to open. */
 export const AUTHORIZATION_URL = /http:\/\/127\.0\.0\.1:\d+\/auth\?\S+/;

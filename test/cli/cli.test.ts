@@ -9,11 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AuthServer, startAuthServer } from '../../demo/auth-server.js';
 import {
 	AUTHORIZATION_URL,
+	deviceLoginArgs,
 	freePort,
 	killCliProcesses,
 	publicLoginArgs,
 	runCli,
 	startCli,
+	USER_CODE,
 } from './cli-process.js';
 
 let server: AuthServer;
@@ -123,18 +125,8 @@ describe('login in a browser, loopback redirect', () => {
 describe('login with the device flow', () => {
 	it('shows the user code, waits for approval, saves the token', slow, async () => {
 		const where = ['--dir', dir, '--key', 'device'];
-		const login = startCli([
-			'login',
-			'--device',
-			'--issuer',
-			server.issuer,
-			'--client-id',
-			server.clients.device.clientId,
-			'--scope',
-			'openid offline_access api:read',
-			...where,
-		]);
-		const [, userCode = ''] = await login.waitForStderr(/enter the code: (\S+)/);
+		const login = startCli(deviceLoginArgs(server, dir, 'device'));
+		const [, userCode = ''] = await login.waitForStderr(USER_CODE);
 		await server.approveDevice(userCode);
 		expect(await login.exited).toBe(0);
 		expect(login.stderr()).toContain('Signed in.');

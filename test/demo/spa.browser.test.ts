@@ -7,11 +7,9 @@ import { type Browser, chromium as playwright } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SpaDemo, startSpaDemo } from '../../demo/spa-server.js';
 import { CHROMIUM_ARGS } from '../helpers/browser.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireChromium } from '../helpers/requirements.js';
 
-const chromium = requireBinary('chromium', 'apt-get install -y --no-install-recommends chromium', [
-	'/usr/bin/chromium',
-]);
+const chromium = requireChromium();
 
 describe.skipIf(chromium.missing)(chromium.title('npm run demo:spa'), () => {
 	let demo: SpaDemo;

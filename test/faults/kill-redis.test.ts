@@ -8,12 +8,10 @@ import { killFixtureProcesses, startFixture } from '../helpers/child-process.js'
 import { killRun, recordOf, runKillScenario } from '../helpers/kill-scenario.js';
 import { startOAuthServer } from '../helpers/oauth-server.js';
 import { type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 import { sessionOn } from '../helpers/session.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 
 describe.skipIf(redisServer.missing)(redisServer.title('SIGKILL, RedisStore'), () => {
 	let redis: RedisTestServer;

@@ -26,8 +26,8 @@ export const requireAllSuites = process.env.OAUTH2_SESSION_REQUIRE_ALL_SUITES ==
  * Looks for `name` on PATH, then at each of `fallbacks`.
  * @throws {Error} The program is missing and `OAUTH2_SESSION_REQUIRE_ALL_SUITES=1`.
  * @example
- * const redis = requireBinary('redis-server', 'apt-get install redis-server', ['/usr/bin/redis-server']);
- * describe.skipIf(redis.missing)(redis.title('RedisStore'), () => { ... });
+ * const redisCli = requireBinary('redis-cli', 'apt-get install redis-tools', ['/usr/bin/redis-cli']);
+ * describe.skipIf(redisCli.missing)(redisCli.title('RedisStore on a Cluster'), () => { ... });
  */
 export function requireBinary(
 	name: string,
@@ -60,6 +60,18 @@ export function requireBinary(
 				? `${suite} [skipped: ${name} not found on ${where}; install it with \`${installHint}\`]`
 				: suite,
 	};
+}
+
+/** redis-server (Debian's `redis-server` package). */
+export function requireRedisServer(): BinaryRequirement {
+	return requireBinary('redis-server', 'apt-get install redis-server', ['/usr/bin/redis-server']);
+}
+
+/** Chromium, for the suites that run in a real headless browser (Debian's `chromium` package). */
+export function requireChromium(): BinaryRequirement {
+	return requireBinary('chromium', 'apt-get install -y --no-install-recommends chromium', [
+		'/usr/bin/chromium',
+	]);
 }
 
 function isExecutable(file: string): boolean {

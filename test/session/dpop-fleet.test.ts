@@ -15,12 +15,10 @@ import type { StoredRecord } from '../../src/storage/token-store.js';
 import { killFixtureProcesses, startFixture } from '../helpers/child-process.js';
 import { DPOP_REDIRECT_URI, dpopSession, signIn } from '../helpers/dpop-session.js';
 import { type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 
 const redirectUri = DPOP_REDIRECT_URI;
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 let server: AuthServer;
 const dirs: string[] = [];
 beforeAll(async () => {

@@ -32,12 +32,10 @@ import {
 	startPostgresServer,
 } from '../helpers/postgres-server.js';
 import { type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 import { eventually } from '../helpers/store-outage.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 const postgres = requirePostgres();
 
 let server: AuthServer;

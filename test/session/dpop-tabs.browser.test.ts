@@ -14,11 +14,9 @@ import { type BrowserHarness, startBrowserHarness } from '../helpers/browser.js'
 import type { PageSessionOptions } from '../helpers/browser-harness.js';
 import { DPOP_REDIRECT_URI } from '../helpers/dpop-session.js';
 import { PageStore } from '../helpers/page-store.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireChromium } from '../helpers/requirements.js';
 
-const chromium = requireBinary('chromium', 'apt-get install -y --no-install-recommends chromium', [
-	'/usr/bin/chromium',
-]);
+const chromium = requireChromium();
 
 const TABS = 4;
 const REQUESTS_PER_TAB = 25;

@@ -9,12 +9,10 @@ import { encodeStoredRecord } from '../../src/storage/token-store.js';
 import { type BrowserHarness, startBrowserHarness } from '../helpers/browser.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { PageStore } from '../helpers/page-store.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireChromium } from '../helpers/requirements.js';
 import { expiredIssuedToken } from '../helpers/session.js';
 
-const chromium = requireBinary('chromium', 'apt-get install -y --no-install-recommends chromium', [
-	'/usr/bin/chromium',
-]);
+const chromium = requireChromium();
 
 const REQUESTS_PER_TAB = 25;
 

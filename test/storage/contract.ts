@@ -18,7 +18,8 @@ export interface StoreFactory {
 	create(): Promise<{ store: TokenStore; peer: TokenStore; cleanup(): Promise<void> }>;
 }
 
-const record = (accessToken: string) =>
+/** A record of a token good for a minute, whose refresh token is `r-<accessToken>`. */
+export const record = (accessToken: string): StoredRecord =>
 	encodeStoredRecord(
 		new Token({
 			accessToken,

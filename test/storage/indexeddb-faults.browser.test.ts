@@ -6,26 +6,15 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Token } from '../../src/protocol/token.js';
 import { encodeStoredRecord, MAX_RECORD_BYTES } from '../../src/storage/token-store.js';
 import { type BrowserHarness, startBrowserHarness } from '../helpers/browser.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { PageStore } from '../helpers/page-store.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireChromium } from '../helpers/requirements.js';
 import { expiredIssuedToken } from '../helpers/session.js';
+import { record } from './contract.js';
 
-const chromium = requireBinary('chromium', 'apt-get install -y --no-install-recommends chromium', [
-	'/usr/bin/chromium',
-]);
-
-const record = (accessToken: string) =>
-	encodeStoredRecord(
-		new Token({
-			accessToken,
-			refreshToken: `refresh-of-${accessToken}`,
-			expiresAt: Date.now() + 60_000,
-		}),
-	);
+const chromium = requireChromium();
 
 describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore faults in Chromium'), () => {
 	let oauth: OAuthTestServer;

@@ -1,11 +1,9 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Token } from '../../src/protocol/token.js';
 import type { OAuth2Session } from '../../src/session/oauth2-session.js';
 import { PostgresStore } from '../../src/storage/postgres.js';
-import { encodeStoredRecord } from '../../src/storage/token-store.js';
-import type { WorkerResult } from '../fixtures/redis-worker.js';
 import { killFixtureProcesses, startFixture } from '../helpers/child-process.js';
+import { expiredRecord, fleetRun, oneRefresh, runFleet } from '../helpers/fleet.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import {
 	type PostgresTestServer,
@@ -36,21 +34,11 @@ describe.skipIf(postgres.missing)(postgres.title('PostgresStore shared by sessio
 	/** A fresh store key holding a token whose access token has expired. */
 	const expiredRecordUnder = async (store: PostgresStore) => {
 		const key = `shared-${++keys}`;
-		const issued = server.issue();
-		await store.set(
-			key,
-			encodeStoredRecord(
-				new Token({
-					accessToken: issued.access_token,
-					refreshToken: issued.refresh_token,
-					expiresAt: Date.now() - 1_000,
-				}),
-			),
-		);
+		await store.set(key, expiredRecord(server));
 		return key;
 	};
-	const worker = (mode: 'session' | 'hold', env: Record<string, string>) =>
-		startFixture('redis-worker.ts', [mode], {
+	const holdWorker = (env: Record<string, string>) =>
+		startFixture('redis-worker.ts', ['hold'], {
 			env: { DATABASE_URL: database.url, TABLE, ...env },
 		});
 	const advisoryLocks = async () =>
@@ -85,34 +73,19 @@ describe.skipIf(postgres.missing)(postgres.title('PostgresStore shared by sessio
 			API_ORIGIN: server.origin,
 			REQUESTS: String(REQUESTS),
 		};
-		const started = Array.from({ length: PROCESSES }, () => worker('session', env));
-		await Promise.all(started.map((w) => w.message((m: { ready?: true }) => m.ready === true)));
-		const results = started.map((w) =>
-			w.message((m: { result?: WorkerResult }) => m.result !== undefined),
-		);
-		// Released together: every process has read the expired token and fires at once.
-		for (const { child } of started) child.stdin?.write('go\n');
-		const outcomes = (await Promise.all(results)).map((m) => m.result as WorkerResult);
+		const fleet = await runFleet(PROCESSES, { DATABASE_URL: database.url, TABLE, ...env });
 
-		expect(server.stats.tokenRequests).toBe(1);
-		for (const outcome of outcomes) {
-			expect(outcome.errors).toEqual([]);
-			expect(outcome.storeErrors).toEqual([]);
-			expect(outcome.statuses).toEqual(Array(REQUESTS).fill(200));
-		}
+		expect(fleetRun(fleet, server)).toEqual(oneRefresh(PROCESSES * REQUESTS));
 		expect(server.stats.api401).toBe(0);
-		expect(new Set(outcomes.map((o) => o.accessToken)).size).toBe(1);
-		// One process refreshed; the others took its token from the store or its notification.
-		expect(outcomes.flatMap((o) => o.sources).filter((s) => s === 'refresh')).toHaveLength(1);
-		expect(outcomes.filter((o) => o.sources.includes('store'))).toHaveLength(PROCESSES - 1);
-		for (const w of started) expect(w.stderr()).toBe('');
+		// The others took its token from the store or its notification.
+		expect(fleet.outcomes.filter((o) => o.sources.includes('store'))).toHaveLength(PROCESSES - 1);
 	}, 90_000);
 
 	it('a lock holder killed with SIGKILL: its lock goes with its connection, and one refresh works', async () => {
 		const setup = storeFor();
 		const key = await expiredRecordUnder(setup);
 		// A ttl longer than this test's timeout: only the connection's end can free the lock.
-		const holder = worker('hold', { STORE_KEY: key, LOCK_TTL: String(10 * 60_000) });
+		const holder = holdWorker({ STORE_KEY: key, LOCK_TTL: String(10 * 60_000) });
 		await holder.message((m: { locked?: true }) => m.locked === true);
 		expect(await advisoryLocks()).toBe(1);
 		holder.child.kill('SIGKILL');

@@ -4,17 +4,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Token } from '../../src/protocol/token.js';
 import { RedisStore } from '../../src/storage/redis.js';
 import { encodeStoredRecord } from '../../src/storage/token-store.js';
-import type { WorkerResult } from '../fixtures/redis-worker.js';
-import { killFixtureProcesses, startFixture } from '../helpers/child-process.js';
+import { killFixtureProcesses } from '../helpers/child-process.js';
+import { expiredRecord, fleetRun, oneRefresh, runFleet } from '../helpers/fleet.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { type RedisTestCluster, startRedisCluster } from '../helpers/redis-cluster.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireBinary, requireRedisServer } from '../helpers/requirements.js';
 import { sessionOn } from '../helpers/session.js';
 import { describeStoreContract } from './contract.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 const redisCli = requireBinary('redis-cli', 'apt-get install redis-tools', ['/usr/bin/redis-cli']);
 const missing = redisServer.missing || redisCli.missing;
 const PROCESSES = 8;
@@ -193,7 +191,7 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 	});
 
 	/** A fresh store key holding an expired token, under a slot of one of `masters` if given. */
-	const expiredRecord = async (masters?: readonly number[]) => {
+	const expiredKey = async (masters?: readonly number[]) => {
 		const store = new RedisStore({ client: cluster.client() });
 		try {
 			let key = `fleet-${++keys}`;
@@ -203,17 +201,7 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 			) {
 				key = `fleet-${++keys}`;
 			}
-			const issued = server.issue();
-			await store.set(
-				key,
-				encodeStoredRecord(
-					new Token({
-						accessToken: issued.access_token,
-						refreshToken: issued.refresh_token,
-						expiresAt: Date.now() - 1_000,
-					}),
-				),
-			);
+			await store.set(key, expiredRecord(server));
 			return { key, record: store.keysFor(key).record };
 		} finally {
 			await store.close();
@@ -229,31 +217,12 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 			API_ORIGIN: server.origin,
 			REQUESTS: String(REQUESTS),
 		};
-		const workers = Array.from({ length: PROCESSES }, () =>
-			startFixture('redis-worker.ts', ['session'], { env }),
-		);
-		await Promise.all(workers.map((w) => w.message((m: { ready?: true }) => m.ready === true)));
-		const results = workers.map((w) =>
-			w.message((m: { result?: WorkerResult }) => m.result !== undefined),
-		);
-		for (const { child } of workers) child.stdin?.write('go\n');
-		await during?.();
-		const outcomes = (await Promise.all(results)).map((m) => m.result as WorkerResult);
-		return { outcomes, workers };
+		return runFleet(PROCESSES, env, during);
 	};
 
 	it(`${PROCESSES} processes × ${REQUESTS} requests on an expired shared token: exactly 1 token request, all succeed`, async () => {
-		const { key } = await expiredRecord();
-		const { outcomes, workers } = await fleet(key);
-		expect(server.stats.tokenRequests).toBe(1);
-		for (const outcome of outcomes) {
-			expect(outcome.errors).toEqual([]);
-			expect(outcome.storeErrors).toEqual([]);
-			expect(outcome.statuses).toEqual(Array(REQUESTS).fill(200));
-		}
-		expect(new Set(outcomes.map((o) => o.accessToken)).size).toBe(1);
-		expect(outcomes.flatMap((o) => o.sources).filter((s) => s === 'refresh')).toHaveLength(1);
-		for (const w of workers) expect(w.stderr()).toBe('');
+		const { key } = await expiredKey();
+		expect(fleetRun(await fleet(key), server)).toEqual(oneRefresh(PROCESSES * REQUESTS));
 	}, 120_000);
 
 	it(
@@ -267,7 +236,7 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 					cluster = await startRedisCluster(redisServer.path as string, redisCli.path as string);
 				}
 				const intact = (await cluster.intactMasters()).map((node) => node.port);
-				const { key, record } = await expiredRecord(intact);
+				const { key, record } = await expiredKey(intact);
 				const { master } = await cluster.ownerOf(record);
 				server.resetStats();
 				// The refresh answer is held back long enough for the kill to land inside it.
@@ -307,7 +276,7 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 	);
 
 	it('a lock a failover lost (not yet replicated): the second holder meets invalid_grant, re-reads the store and keeps the session', async () => {
-		const { key } = await expiredRecord();
+		const { key } = await expiredKey();
 		const [a, b] = [cluster.client(), cluster.client()].map((client) => new RedisStore({ client }));
 		const raw = cluster.client();
 		const sessionA = sessionOn(server, undefined, { store: a as RedisStore, storeKey: key });

@@ -2,14 +2,12 @@
 // cores kept busy by two CPU burners. A Redis command slowed by the load once counted as Redis
 // down: a process refreshed without the lock, with a refresh token already spent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runRedisFleet } from '../helpers/fleet.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
-import { runRedisFleet } from '../helpers/redis-fleet.js';
 import { type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 /** Runs of the fleet; `LONG=1` (npm run test:long) makes it 12, as the issue measured. */
 const RUNS = process.env.LONG === '1' ? 12 : 2;
 

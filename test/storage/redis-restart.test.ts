@@ -12,13 +12,11 @@ import {
 	type TokenAnswer,
 } from '../helpers/oauth-server.js';
 import { command, type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 import { sessionOn } from '../helpers/session.js';
 import { eventually, recordOf } from '../helpers/store-outage.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 
 describe.skipIf(redisServer.missing)(
 	redisServer.title('RedisStore: Redis stopped and started again'),

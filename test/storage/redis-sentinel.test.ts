@@ -7,12 +7,10 @@ import { encodeStoredRecord } from '../../src/storage/token-store.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { type RedisTestSentinel, startRedisSentinel } from '../helpers/redis-sentinel.js';
 import { command } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireBinary, requireRedisServer } from '../helpers/requirements.js';
 import { sessionOn } from '../helpers/session.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 const redisSentinel = requireBinary('redis-sentinel', 'apt-get install redis-sentinel', [
 	'/usr/bin/redis-sentinel',
 ]);

@@ -1,38 +1,24 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../../src/errors/index.js';
 import type { OAuth2Session } from '../../src/session/oauth2-session.js';
 import type { OAuth2SessionOptions } from '../../src/session/options.js';
 import { RedisStore } from '../../src/storage/redis.js';
-import type { WorkerResult } from '../fixtures/redis-worker.js';
+import { killFixtureProcesses, startFixture } from '../helpers/child-process.js';
+import { expiredRecord, fleetRun, oneRefresh, runFleet } from '../helpers/fleet.js';
 import { type OAuthTestServer, startOAuthServer } from '../helpers/oauth-server.js';
-import { expiredRecord } from '../helpers/redis-fleet.js';
 import { command, type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 import { sessionOn } from '../helpers/session.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 
-const WORKER = fileURLToPath(new URL('../fixtures/redis-worker.ts', import.meta.url));
 const PROCESSES = 8;
 const REQUESTS = 25;
-
-/** A worker process, which writes one JSON message a line. */
-interface Worker {
-	child: ChildProcess;
-	/** Resolves with the first message that has the property `name`. */
-	message<T = true>(name: string): Promise<T>;
-	stderr(): string;
-}
 
 describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by sessions'), () => {
 	let redis: RedisTestServer;
 	let server: OAuthTestServer;
-	const workers: Worker[] = [];
 	const stores: RedisStore[] = [];
 	const sessions: OAuth2Session[] = [];
 	let keys = 0;
@@ -56,48 +42,8 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 		await store.set(key, expiredRecord(server));
 		return key;
 	};
-	const startWorker = (mode: 'session' | 'hold', env: Record<string, string>): Worker => {
-		const child = spawn(process.execPath, ['--import', 'tsx', WORKER, mode], {
-			env: { ...process.env, REDIS_URL: redis.url, ...env },
-			stdio: ['pipe', 'pipe', 'pipe'],
-		});
-		let out = '';
-		let err = '';
-		const waiting: { name: string; resolve: (value: never) => void }[] = [];
-		child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-			out += chunk;
-			const lines = out.split('\n');
-			out = lines.pop() ?? '';
-			for (const line of lines) {
-				let message: Record<string, never>;
-				try {
-					message = JSON.parse(line);
-				} catch {
-					continue;
-				}
-				for (const w of waiting.filter(({ name }) => name in message)) {
-					waiting.splice(waiting.indexOf(w), 1);
-					w.resolve(message[w.name] as never);
-				}
-			}
-		});
-		child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-			err += chunk;
-		});
-		const worker: Worker = {
-			child,
-			message: <T>(name: string) =>
-				new Promise<T>((resolve, reject) => {
-					waiting.push({ name, resolve: resolve as (value: never) => void });
-					child.once('close', (code, signal) =>
-						reject(new Error(`worker exited (${code ?? signal}) before "${name}":\n${err}`)),
-					);
-				}),
-			stderr: () => err,
-		};
-		workers.push(worker);
-		return worker;
-	};
+	const holdWorker = (env: Record<string, string>) =>
+		startFixture('redis-worker.ts', ['hold'], { env: { REDIS_URL: redis.url, ...env } });
 
 	beforeAll(async () => {
 		[redis, server] = await Promise.all([
@@ -107,9 +53,7 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 	});
 	afterEach(async () => {
 		for (const made of sessions.splice(0)) made.close();
-		for (const { child } of workers.splice(0)) {
-			if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-		}
+		await killFixtureProcesses();
 		await Promise.all(stores.splice(0).map((store) => store.close()));
 		server.resetStats();
 	});
@@ -125,25 +69,12 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 			API_ORIGIN: server.origin,
 			REQUESTS: String(REQUESTS),
 		};
-		const started = Array.from({ length: PROCESSES }, () => startWorker('session', env));
-		await Promise.all(started.map((w) => w.message('ready')));
-		const results = started.map((w) => w.message<WorkerResult>('result'));
-		// Released together: every process has read the expired token and fires at once.
-		for (const { child } of started) child.stdin?.write('go\n');
-		const outcomes = await Promise.all(results);
+		const fleet = await runFleet(PROCESSES, { REDIS_URL: redis.url, ...env });
 
-		expect(server.stats.tokenRequests).toBe(1);
-		for (const outcome of outcomes) {
-			expect(outcome.errors).toEqual([]);
-			expect(outcome.storeErrors).toEqual([]);
-			expect(outcome.statuses).toEqual(Array(REQUESTS).fill(200));
-		}
+		expect(fleetRun(fleet, server)).toEqual(oneRefresh(PROCESSES * REQUESTS));
 		expect(server.stats.api401).toBe(0);
-		expect(new Set(outcomes.map((o) => o.accessToken)).size).toBe(1);
-		// One process refreshed; the others took its token from the store or its notification.
-		expect(outcomes.flatMap((o) => o.sources).filter((s) => s === 'refresh')).toHaveLength(1);
-		expect(outcomes.filter((o) => o.sources.includes('store'))).toHaveLength(PROCESSES - 1);
-		for (const w of started) expect(w.stderr()).toBe('');
+		// The others took its token from the store or its notification.
+		expect(fleet.outcomes.filter((o) => o.sources.includes('store'))).toHaveLength(PROCESSES - 1);
 	}, 90_000);
 
 	it('Redis slower than commandTimeout on a live connection is waited for: exactly 1 token request', async () => {
@@ -185,8 +116,8 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore shared by ses
 		const setup = storeFor();
 		const key = await expiredRecordUnder(setup);
 		const ttl = 3_000;
-		const holder = startWorker('hold', { STORE_KEY: key, LOCK_TTL: String(ttl) });
-		await holder.message('locked');
+		const holder = holdWorker({ STORE_KEY: key, LOCK_TTL: String(ttl) });
+		await holder.message((m: { locked?: true }) => m.locked === true);
 		holder.child.kill('SIGKILL');
 		await once(holder.child, 'exit');
 		// The dead holder's lock is still there; no session may refresh before it expires.

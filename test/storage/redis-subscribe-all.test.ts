@@ -5,11 +5,9 @@ import { Token } from '../../src/protocol/token.js';
 import { RedisStore } from '../../src/storage/redis.js';
 import { encodeStoredRecord } from '../../src/storage/token-store.js';
 import { type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 
 const record = (accessToken: string) =>
 	encodeStoredRecord(new Token({ accessToken, expiresAt: Date.now() + 60_000 }));

@@ -9,12 +9,10 @@ import { Token } from '../../src/protocol/token.js';
 import { RedisStore } from '../../src/storage/redis.js';
 import { encodeStoredRecord, type StoredRecord } from '../../src/storage/token-store.js';
 import { command, type RedisTestServer, startRedisServer } from '../helpers/redis-server.js';
-import { requireBinary } from '../helpers/requirements.js';
+import { requireRedisServer } from '../helpers/requirements.js';
 import { describeStoreContract } from './contract.js';
 
-const redisServer = requireBinary('redis-server', 'apt-get install redis-server', [
-	'/usr/bin/redis-server',
-]);
+const redisServer = requireRedisServer();
 
 const record = (accessToken: string): StoredRecord =>
 	encodeStoredRecord(
