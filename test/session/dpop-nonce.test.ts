@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DPoPRefusal, DPoPResource } from '../../demo/dpop-resource.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { dpopTestKey } from '../helpers/dpop-session.js';
 import { startServer, type TestServer } from '../helpers/http-server.js';
 
 const ACCESS_TOKEN = 'at-dpop-nonce-test';
@@ -33,13 +34,7 @@ let jkt: string;
 const open: Array<{ close(): unknown }> = [];
 
 beforeAll(async () => {
-	keyPair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-		'sign',
-		'verify',
-	])) as CryptoKeyPair;
-	const probe = new OAuth2Session({ clientId: 'probe', dpop: { keyPair } });
-	jkt = (await probe.dpopThumbprint()) as string;
-	probe.close();
+	({ keyPair, jkt } = await dpopTestKey());
 });
 afterEach(async () => {
 	await Promise.all(open.splice(0).map((item) => item.close()));
