@@ -222,23 +222,36 @@ describe('the held requests go on whatever becomes of the first', () => {
 	});
 
 	it('a held request aborted ends at once with the abort reason, unsent', async () => {
-		const api = await startApi();
-		const session = sessionFor(api);
-		const gate = holdFirst(api);
-		const first = session.fetch(`${api.origin}/first`);
-		await api.arrived(1);
-		const controller = new AbortController();
-		const held = session.fetch(`${api.origin}/held`, { signal: controller.signal });
-		// A whole burst to another origin gives the held request every chance to be sent.
 		const other = await startApi();
-		expect(await burst(sessionFor(other), other, 10)).toEqual(Array(10).fill(200));
-		const reason = new Error('given up');
-		controller.abort(reason);
-		await expect(held).rejects.toBe(reason);
-		expect(api.requests).toBe(1);
-		gate.open();
-		expect((await first).status).toBe(200);
-		expect(api.requests).toBe(2);
+		const toOther = sessionFor(other);
+		// The held request goes anyway a second after the first was sent: a run whose abort came
+		// later than that (a loaded machine) shows nothing, and is run again rather than judged.
+		for (let run = 1; ; run++) {
+			const api = await startApi();
+			const session = sessionFor(api);
+			const gate = holdFirst(api);
+			const started = performance.now();
+			const first = session.fetch(`${api.origin}/first`);
+			await api.arrived(1);
+			const controller = new AbortController();
+			const held = session.fetch(`${api.origin}/held`, { signal: controller.signal });
+			// A whole burst to another origin gives the held request every chance to be sent.
+			expect(await burst(toOther, other, 10)).toEqual(Array(10).fill(200));
+			const reason = new Error('given up');
+			const inTime = performance.now() - started < 900;
+			controller.abort(reason);
+			if (!inTime && run < 5) {
+				gate.open();
+				await Promise.allSettled([first, held]);
+				continue;
+			}
+			await expect(held).rejects.toBe(reason);
+			expect(api.requests).toBe(1);
+			gate.open();
+			expect((await first).status).toBe(200);
+			expect(api.requests).toBe(2);
+			return;
+		}
 	});
 });
 
