@@ -120,8 +120,19 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore in Chromium'), 
 				const now = { ttl: 5_000, waitTimeout: 0 };
 				expect(await peer.lock('k', async () => 'free', now)).toBe('free');
 				let release!: () => void;
-				const held = store.lock('k', () => new Promise<void>((r) => (release = r)), hold);
-				await expect.poll(() => release !== undefined).toBe(true);
+				// A signal that the lock is held, where a poll's 1 s deadline raced a loaded browser.
+				let taken = () => {};
+				const inside = new Promise<void>((resolve) => (taken = resolve));
+				const held = store.lock(
+					'k',
+					() =>
+						new Promise<void>((r) => {
+							release = r;
+							taken();
+						}),
+					hold,
+				);
+				await inside;
 				await expect(peer.lock('k', async () => 'late', now)).rejects.toMatchObject({
 					name: 'StorageError',
 					problem: 'lock-timeout',
