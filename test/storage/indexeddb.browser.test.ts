@@ -149,11 +149,13 @@ describe.skipIf(chromium.missing)(chromium.title('IndexedDBStore in Chromium'), 
 			const holder = await storeIn(doomed, { databaseName });
 			await holdForever(holder, 60_000);
 			const waiter = await storeIn(tabs.a, { databaseName });
-			const started = Date.now();
 			const next = waiter.lock('k', async () => 'mine', { ttl: 5_000, waitTimeout: 20_000 });
 			await doomed.close();
+			// Timed from the tab's end, not from before it: closing a page on a loaded machine can take
+			// seconds of its own, which say nothing of the lock.
+			const closed = Date.now();
 			expect(await next).toBe('mine');
-			expect(Date.now() - started).toBeLessThan(5_000);
+			expect(Date.now() - closed).toBeLessThan(5_000);
 		});
 
 		it('lease: a tab that dies holding the lease blocks the others until its ttl runs out', async () => {
