@@ -2,7 +2,6 @@ import { DPoPError } from '../errors/dpop-error.js';
 import {
 	accessTokenHash,
 	boundThumbprintOf,
-	dpopNonceOf,
 	isUseDPoPNonceChallenge,
 	isUseDPoPNonceError,
 } from '../protocol/dpop.js';
@@ -16,9 +15,9 @@ import {
 	setIfUnchanged,
 	type TokenStore,
 } from '../storage/token-store.js';
-import { whileNotAborted } from '../utils/while-not-aborted.js';
 import type { PushHooks } from './authorization.js';
 import { DPoPKey } from './dpop-key.js';
+import { DPoPNonces, type EndTurn, tokenEndpointPlace } from './dpop-nonces.js';
 import type { TokenRequestProofs } from './request-token.js';
 import type { PreparedRequest } from './send.js';
 
@@ -39,13 +38,6 @@ export interface KeyHome {
 	failed(error: unknown): void;
 }
 
-/**
- * How long, in ms, the other requests to an origin not heard from yet wait for the first one's
- * answer at most. A server that wants a nonce refuses at once; a first request still unanswered
- * then is being served (a slow report, a long poll), and the others go on without a nonce.
- */
-const FIRST_ANSWER_WAIT = 1_000;
-
 /** Tokens remembered with their key: the current one, and a few a request may still carry. */
 const REMEMBERED_TOKENS = 8;
 
@@ -65,12 +57,10 @@ export class DPoPBinding {
 	readonly #keys = new Map<string, Promise<HeldKey>>();
 	/** The key new tokens are asked for with: the user's, the last one seen, or a new one. */
 	#current: Promise<HeldKey> | undefined;
-	/** The last nonce each origin gave (RFC 9449 §8.2: each newer one replaces it). */
-	readonly #nonces = new Map<string, string>();
-	/** Origins that answered a request: a burst to one goes at once, with its nonce or none. */
-	readonly #heard = new Set<string>();
-	/** By origin not heard from yet: the end of its first request, which the others wait for. */
-	readonly #firsts = new Map<string, Promise<void>>();
+	/** The nonces servers gave: this session's own, or its `OAuth2Client`'s, shared by its users. */
+	readonly #nonces: DPoPNonces;
+	/** Whether `#nonces` is this session's alone, to forget with its key. */
+	readonly #ownNonces: boolean;
 	/** The keys already checked, for the keeper's synchronous save. */
 	readonly #settled = new Map<string, HeldKey>();
 	/** The `ath` of the last access token signed for: the same token goes on many requests. */
@@ -82,7 +72,10 @@ export class DPoPBinding {
 		keyPair: CryptoKeyPair | undefined;
 		allowBearer: boolean;
 		keepsCryptoKeys: boolean;
+		nonces?: DPoPNonces | undefined;
 	}) {
+		this.#nonces = options.nonces ?? new DPoPNonces();
+		this.#ownNonces = options.nonces === undefined;
 		this.#given = options.keyPair;
 		this.#allowBearer = options.allowBearer;
 		this.#keepsCryptoKeys = options.keepsCryptoKeys;
@@ -177,16 +170,23 @@ export class DPoPBinding {
 				: await this.#currentKey();
 		// The nonce the last attempt sent: a retry helps only with another one.
 		let sent: string | undefined;
+		let endTurn: EndTurn | undefined;
 		const proofs: TokenRequestProofs = {
-			proof: (method, url) => {
-				sent = this.#nonces.get(url.origin);
+			proof: async (method, url, signal) => {
+				// Concurrent token requests (users of one OAuth2Client, a session's APIs) to an
+				// endpoint not heard from yet wait for the first one's nonce, as requests to APIs do.
+				endTurn = await this.#nonces.turn(tokenEndpointPlace(url), signal);
+				sent = this.#nonces.get(tokenEndpointPlace(url));
 				return held.key.proof(method, url, { nonce: sent });
 			},
+			ended: (response) => {
+				endTurn?.(response?.headers);
+				endTurn = undefined;
+			},
 			answered: (url, answer: TokenHttpResponse) => {
-				const nonce = this.#observe(url, answer.headers);
-				return (
-					nonce !== undefined && nonce !== sent && isUseDPoPNonceError(answer.status, answer.body)
-				);
+				const refused = isUseDPoPNonceError(answer.status, answer.body);
+				const nonce = this.#nonces.learn(tokenEndpointPlace(url), answer.headers, sent, refused);
+				return refused && nonce !== undefined && nonce !== sent;
 			},
 		};
 		const issued = (token: Token): Token => {
@@ -220,24 +220,41 @@ export class DPoPBinding {
 		const { key } = await this.#currentKey();
 		let url: URL | undefined;
 		let sent: string | undefined;
+		let endTurn: EndTurn | undefined;
+		const end = (answer?: Headers) => {
+			endTurn?.(answer);
+			endTurn = undefined;
+		};
 		const hooks: PushHooks = {
 			dpopJkt: key.thumbprint,
 			prepareRequest: async (request: TokenRequestParts) => {
 				url = request.url;
-				sent = this.#nonces.get(url.origin);
+				// Pushes at once (an OAuth2Client's users signing in) wait for the first one's nonce,
+				// as token requests do; an attempt retried after a transient failure ends its turn.
+				end();
+				endTurn = await this.#nonces.turn(tokenEndpointPlace(url), undefined);
+				sent = this.#nonces.get(tokenEndpointPlace(url));
 				request.headers.set('dpop', await key.proof(request.method, url, { nonce: sent }));
 			},
 		};
 		try {
-			return await run(hooks);
+			const pushed = await run(hooks);
+			// The endpoint answered; its headers are not at hand here, and a nonce it wants comes
+			// with a refusal.
+			end(new Headers());
+			return pushed;
 		} catch (error) {
 			const { error: code, response } = error as { error?: unknown; response?: Response };
+			// Before the pushes held for this one sign: they carry the nonce it brought.
+			end(response?.headers);
 			const nonce =
 				code === 'use_dpop_nonce' && url !== undefined && response !== undefined
-					? this.#observe(url, response.headers)
+					? this.#nonces.learn(tokenEndpointPlace(url), response.headers, sent, true)
 					: undefined;
 			if (nonce === undefined || nonce === sent) throw error;
-			return run(hooks);
+			return await run(hooks);
+		} finally {
+			end();
 		}
 	}
 
@@ -265,10 +282,10 @@ export class DPoPBinding {
 	/**
 	 * Sends `request` (its first hop, with `fetchFn`) with a proof, as `proveRequest`. To an origin
 	 * that has not answered a request yet, the first request goes alone: the others wait until it
-	 * ends, whatever its outcome, or for FIRST_ANSWER_WAIT at most, then sign with the nonce it
-	 * brought. A burst to a server that requires nonces so costs one refusal, not one per request;
-	 * an abort of a waiting request's signal ends it at once, unsent. A nonce known from a token endpoint on the same origin does
-	 * not count: it may not be the API's.
+	 * ends, whatever its outcome, or for a second at most, then sign with the nonce it brought
+	 * (`DPoPNonces.turn`). A burst to a server that requires nonces so costs one refusal, not one
+	 * per request; an abort of a waiting request's signal ends it at once, unsent. A nonce known
+	 * from a token endpoint on the same origin does not count: it is not the API's.
 	 */
 	async sendProved(
 		request: PreparedRequest,
@@ -290,50 +307,19 @@ export class DPoPBinding {
 	/**
 	 * Waits for a request's turn to `url`'s origin (see `sendProved`), for a caller that sends it
 	 * itself (the ky hooks). Call what it returns with the answer, or with nothing when the request
-	 * failed; a call that never comes holds the others for FIRST_ANSWER_WAIT at most.
+	 * failed; a call that never comes holds the others for a second at most.
 	 */
 	async turn(
 		url: URL,
 		signal: AbortSignal | null | undefined,
 	): Promise<(response: Response | undefined) => void> {
-		const first = this.#firstTo(url.origin);
-		if (first instanceof Promise) await whileNotAborted(first, signal);
+		const end = await this.#nonces.turn(url.origin, signal);
 		return (response) => {
-			// A waiter's answer counts too: after a first that failed, the origin is heard from.
-			if (first !== undefined && response !== undefined) this.#heardFrom(url, response);
-			if (typeof first === 'function') first();
+			// An answer from where a redirect the platform followed took the request is not the API's.
+			const elsewhere =
+				response?.redirected === true && new URL(response.url).origin !== url.origin;
+			end(elsewhere ? undefined : response?.headers);
 		};
-	}
-
-	/**
-	 * The first request to an origin not heard from yet: for the first, the function that ends
-	 * it; for the others, the promise of its end; `undefined` once the origin answered.
-	 */
-	#firstTo(origin: string): (() => void) | Promise<void> | undefined {
-		if (this.#heard.has(origin)) return undefined;
-		const pending = this.#firsts.get(origin);
-		if (pending !== undefined) return pending;
-		let end = (): void => {};
-		const ended = new Promise<void>((resolve) => {
-			end = resolve;
-		});
-		const timer = setTimeout(end, FIRST_ANSWER_WAIT);
-		// A wait for an answer must not keep a Node process alive.
-		(timer as { unref?: () => void }).unref?.();
-		this.#firsts.set(origin, ended);
-		return () => {
-			clearTimeout(timer);
-			if (this.#firsts.get(origin) === ended) this.#firsts.delete(origin);
-			end();
-		};
-	}
-
-	/** The first answer of an origin, unless a redirect the platform followed took it elsewhere. */
-	#heardFrom(url: URL, response: Response): void {
-		if (response.redirected && new URL(response.url).origin !== url.origin) return;
-		// Before the waiting requests sign: they carry the nonce it brought.
-		this.#observe(url, response.headers);
-		this.#heard.add(url.origin);
 	}
 
 	/**
@@ -348,9 +334,9 @@ export class DPoPBinding {
 		response: Response,
 		request: { sent: string | undefined; retried: boolean; replayable: boolean },
 	): boolean {
-		const nonce = this.#observe(url, response.headers);
-		if (nonce === undefined || nonce === request.sent || request.retried) return false;
-		if (!isUseDPoPNonceChallenge(response.status, response.headers)) return false;
+		const refused = isUseDPoPNonceChallenge(response.status, response.headers);
+		const nonce = this.#nonces.learn(url.origin, response.headers, request.sent, refused);
+		if (nonce === undefined || nonce === request.sent || request.retried || !refused) return false;
 		if (!request.replayable) {
 			throw new DPoPError(
 				`The resource server at ${url.origin} asked for a DPoP proof with a new nonce, and the request body is a stream that cannot be sent again; the nonce is remembered, so sending the request again works`,
@@ -370,8 +356,8 @@ export class DPoPBinding {
 	forget(): void {
 		this.#keys.clear();
 		this.#settled.clear();
-		this.#nonces.clear();
-		this.#heard.clear();
+		// Nonces an OAuth2Client's users share are the server's, not this user's.
+		if (this.#ownNonces) this.#nonces.forget();
 		this.#current = undefined;
 		this.#ath = undefined;
 	}
@@ -443,13 +429,6 @@ export class DPoPBinding {
 			this.#keys.delete(key);
 			this.#settled.delete(key);
 		}
-	}
-
-	/** Remembers the answer's nonce, if it gave one, and returns it. */
-	#observe(url: URL, headers: Headers): string | undefined {
-		const nonce = dpopNonceOf(headers);
-		if (nonce !== undefined) this.#nonces.set(url.origin, nonce);
-		return nonce;
 	}
 }
 

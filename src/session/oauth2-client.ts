@@ -1,5 +1,6 @@
 import { InvalidOptionsError } from '../errors/invalid-options-error.js';
 import type { Token } from '../protocol/token.js';
+import type { DPoPNonces } from './dpop-nonces.js';
 import { Emitter, type OAuth2SessionEvents } from './events.js';
 import { internalsOf } from './internals.js';
 import { OAuth2Session } from './oauth2-session.js';
@@ -8,7 +9,7 @@ import {
 	normalizeOptions,
 	type OAuth2SessionOptions,
 } from './options.js';
-import { userSetup } from './session-setup.js';
+import { type UserSetup, userSetup } from './session-setup.js';
 
 /**
  * Options of `new OAuth2Client(...)`: those of `OAuth2Session` but what belongs to one user (the
@@ -99,6 +100,10 @@ interface CachedSession {
  * that find the token expired make one refresh, across processes sharing the store, through its
  * lock.
  *
+ * With `dpop: true`, each user's tokens are bound to a DPoP key of their own, stored with the
+ * user's record; the nonces servers give are the servers', shared by every user's session: a
+ * burst of users to a server not heard from yet costs one `use_dpop_nonce` refusal, not one each.
+ *
  * @example
  * ```ts
  * const client = new OAuth2Client({
@@ -119,6 +124,8 @@ export class OAuth2Client {
 	readonly #maxCached: number;
 	readonly #idleTimeout: number;
 	readonly #events = new Emitter<OAuth2ClientEvents>();
+	/** With `dpop`: the servers' nonces, shared by every user's session (loaded with the first). */
+	#dpopNonces: Promise<DPoPNonces> | undefined;
 	#nextSweep = 0;
 	#unsubscribe: (() => void) | undefined;
 	#closed = false;
@@ -175,9 +182,12 @@ export class OAuth2Client {
 		this.#subscribe();
 		const place = { storeKey: key, events: new UserEmitter(this.#events, key) };
 		// OAuth2Session takes a UserSetup in place of options: see its constructor.
-		const session = new OAuth2Session({
-			[userSetup]: { options: this.#options, place },
-		} as unknown as OAuth2SessionOptions);
+		// A nonce one user's request learnt is the server's: every other user's requests carry it.
+		if (this.#options.dpop !== undefined) {
+			this.#dpopNonces ??= import('./dpop-nonces.js').then(({ DPoPNonces }) => new DPoPNonces());
+		}
+		const setup: UserSetup = { options: this.#options, place, dpopNonces: this.#dpopNonces };
+		const session = new OAuth2Session({ [userSetup]: setup } as unknown as OAuth2SessionOptions);
 		cached = { session, usedAt: now };
 		this.#cache.set(key, cached);
 		if (this.#cache.size > this.#maxCached) {

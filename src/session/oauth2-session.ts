@@ -107,8 +107,12 @@ export class OAuth2Session {
 		this.#dpop =
 			dpop &&
 			import('./dpop.js').then(
-				({ DPoPBinding }) =>
-					new DPoPBinding({ ...dpop, keepsCryptoKeys: store.keepsCryptoKeys === true }),
+				async ({ DPoPBinding }) =>
+					new DPoPBinding({
+						...dpop,
+						keepsCryptoKeys: store.keepsCryptoKeys === true,
+						nonces: await user?.dpopNonces,
+					}),
 			);
 		this.#keeper = new TokenKeeper(
 			this.#options,

@@ -107,10 +107,15 @@ export interface SendTokenRequestOptions {
  * the nonces the token endpoint answers with.
  */
 export interface TokenRequestProofs {
-	/** The `DPoP` header of one attempt. */
-	proof(method: string, url: URL): Promise<string>;
+	/**
+	 * The `DPoP` header of one attempt; it may wait for another request's nonce first, unless
+	 * `signal` aborts.
+	 */
+	proof(method: string, url: URL, signal?: AbortSignal): Promise<string>;
 	/** Takes the answer's `DPoP-Nonce`; whether to send once more with it (`use_dpop_nonce`). */
 	answered(url: URL, answer: TokenHttpResponse): boolean;
+	/** Called as each attempt's fetch settles, with its response, or none when it failed. */
+	ended?(response: Response | undefined): void;
 }
 
 /** Options of `requestToken`: what to send, and how. */
@@ -177,13 +182,17 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 		sent = await buildTokenRequest(build);
 		await runTokenRequestHooks(profile, phase, sent);
 		// Last, and on every attempt: each proof has its own jti, and covers the final URL.
-		if (dpop !== undefined) sent.headers.set('dpop', await dpop.proof(sent.method, sent.url));
+		if (dpop !== undefined) {
+			sent.headers.set('dpop', await dpop.proof(sent.method, sent.url, options.signal));
+		}
 		return sent;
 	};
-	let answer = await sendTokenRequest(prepare, options);
+	const sendOptions =
+		dpop?.ended === undefined ? options : { ...options, fetch: endingTurns(dpop, options.fetch) };
+	let answer = await sendTokenRequest(prepare, sendOptions);
 	// One more try, with the nonce the server just gave (RFC 9449 §8); a form body replays.
 	if (dpop !== undefined && sent !== undefined && dpop.answered(sent.url, answer)) {
-		answer = await sendTokenRequest(prepare, options);
+		answer = await sendTokenRequest(prepare, sendOptions);
 		dpop.answered(sent.url, answer);
 	}
 	const { status, body } = runTokenResponseHooks(profile, phase, answer);
@@ -206,6 +215,19 @@ export async function requestToken(options: RequestTokenOptions): Promise<Token>
 		response: answer.response,
 		tokenTypes: dpop === undefined ? undefined : ['DPoP', 'Bearer'],
 	});
+}
+
+/** `fetchFn` telling `dpop` as each attempt's fetch settles: token requests held for its nonce go on. */
+function endingTurns(dpop: TokenRequestProofs, fetchFn: typeof fetch | undefined): typeof fetch {
+	return async (input, init) => {
+		let response: Response | undefined;
+		try {
+			response = await (fetchFn ?? globalThis.fetch)(input, init);
+			return response;
+		} finally {
+			dpop.ended?.(response);
+		}
+	};
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { DPoPNonces } from './dpop-nonces.js';
 import type { NormalizedOAuth2SessionOptions } from './options.js';
 import type { KeeperPlace } from './token-keeper.js';
 
@@ -11,4 +12,6 @@ export const userSetup: unique symbol = Symbol('OAuth2Client user');
 export interface UserSetup {
 	readonly options: NormalizedOAuth2SessionOptions;
 	readonly place: KeeperPlace;
+	/** With `dpop`: the client's nonces, which every user's session signs with and adds to. */
+	readonly dpopNonces?: Promise<DPoPNonces> | undefined;
 }

@@ -31,3 +31,15 @@ export async function signIn(session: OAuth2Session, on: AuthServer): Promise<To
 	const { url } = await session.authorizationUrl();
 	return session.fetchToken({ authorizationResponse: await on.approve(url), issuer: on.issuer });
 }
+
+/** A non-extractable ES256 key pair for a session's `dpop.keyPair`, and its RFC 7638 thumbprint. */
+export async function dpopTestKey(): Promise<{ keyPair: CryptoKeyPair; jkt: string }> {
+	const keyPair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+		'sign',
+		'verify',
+	])) as CryptoKeyPair;
+	const probe = new OAuth2Session({ clientId: 'probe', dpop: { keyPair } });
+	const jkt = (await probe.dpopThumbprint()) as string;
+	probe.close();
+	return { keyPair, jkt };
+}

@@ -8,6 +8,11 @@ export interface OAuthServerSettings {
 	accessTokenLifetime: number;
 	/** Delay before the token endpoint answers, ms. */
 	tokenLatency: number;
+	/**
+	 * Holds the answer to the nth token request (1-based) until the promise it returns settles; for
+	 * tests that need a refresh still under way when something else happens, whatever the load.
+	 */
+	tokenHold?: ((nth: number) => Promise<unknown> | undefined) | undefined;
 	/** Issue a new refresh token on each refresh and refuse a reused one with invalid_grant. */
 	rotateRefreshTokens: boolean;
 	/** A reused refresh token also revokes every token of its grant (what careful servers do). */
@@ -37,6 +42,11 @@ export interface OAuthTestServer extends TestServer {
 	readonly tokenEndpoint: string;
 	/** Issues a token pair directly, as a login would, and returns it as a token endpoint answer. */
 	issue(options?: { expiresIn?: number }): TokenAnswer;
+	/**
+	 * Resolves once `stats.tokenRequests` reaches `count`: a signal to wait on, where a poll with a
+	 * deadline fails when a loaded machine is slower than the deadline.
+	 */
+	tokenRequestsReach(count: number): Promise<void>;
 	/** Makes every access token issued so far invalid (the API answers 401). */
 	revokeAccessTokens(): void;
 	resetStats(): void;
@@ -83,6 +93,12 @@ export async function startOAuthServer(
 	const accessTokens = new Map<string, { expiresAt: number; grant: Grant }>();
 	const refreshTokens = new Map<string, { used: boolean; grant: Grant }>();
 	let grants = 0;
+	let waiters: { count: number; resolve: () => void }[] = [];
+	const wake = () => {
+		const due = waiters.filter((w) => stats.tokenRequests >= w.count);
+		waiters = waiters.filter((w) => !due.includes(w));
+		for (const waiter of due) waiter.resolve();
+	};
 	const codes = new Map<string, { challenge: string | null; redirectUri: string | null }>();
 
 	const issueFor = (grant: Grant, expiresIn = settings.accessTokenLifetime): TokenAnswer => {
@@ -119,7 +135,10 @@ export async function startOAuthServer(
 		response: ServerResponse,
 	) => {
 		stats.tokenRequests++;
+		wake();
+		const nth = stats.tokenRequests;
 		if (settings.tokenLatency > 0) await new Promise((r) => setTimeout(r, settings.tokenLatency));
+		await settings.tokenHold?.(nth);
 		const failure = settings.tokenFailures.shift();
 		if (failure !== undefined) {
 			response.writeHead(failure, { 'content-type': 'text/html' });
@@ -260,6 +279,11 @@ export async function startOAuthServer(
 		tokenEndpoint: `${server.origin}/token`,
 		issue: (issueOptions = {}) =>
 			issueFor({ id: ++grants, revoked: false }, issueOptions.expiresIn),
+		tokenRequestsReach: (count) =>
+			new Promise<void>((resolve) => {
+				waiters.push({ count, resolve });
+				wake();
+			}),
 		revokeAccessTokens: () => {
 			for (const entry of accessTokens.values()) entry.expiresAt = 0;
 		},

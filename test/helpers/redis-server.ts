@@ -120,13 +120,15 @@ function answers(port: number): Promise<boolean> {
 
 /**
  * Sends one command on a connection of its own and resolves with the first match of `expect` in
- * the raw reply: for tests that must not go through the client under test.
+ * the raw reply: for tests that must not go through the client under test. `runsFor` is how long
+ * the command itself keeps Redis busy (a script that spins), on top of the 2 s any reply gets.
  * @example await command(port, ['CLUSTER', 'KEYSLOT', name], /:(\d+)\r\n/)
  */
 export function command(
 	port: number,
 	args: readonly string[],
 	expect: RegExp,
+	runsFor = 0,
 ): Promise<RegExpMatchArray> {
 	const raw = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
 	return new Promise((resolve, reject) => {
@@ -135,7 +137,7 @@ export function command(
 		const timer = setTimeout(() => {
 			socket.destroy();
 			reject(new Error(`no reply to ${args.join(' ')}`));
-		}, 2_000);
+		}, runsFor + 2_000);
 		socket.on('connect', () => socket.write(raw));
 		socket.on('data', (chunk) => {
 			reply += chunk.toString();

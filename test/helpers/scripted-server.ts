@@ -17,6 +17,11 @@ export interface ScriptedServer extends TestServer {
 	readonly hits: Hit[];
 	/** The requests seen on one path (query left out). */
 	hitsOn(path: string): Hit[];
+	/**
+	 * Resolves once `count` requests on `path` have arrived: a signal to wait on, where a poll with a
+	 * deadline fails when a loaded machine is slower than the deadline.
+	 */
+	arrived(path: string, count: number): Promise<void>;
 	/** The nth request on `path` gets the nth handler; the last one repeats. Unscripted paths get 404. */
 	answer(path: string, ...handlers: Handler[]): void;
 	/** `origin` + `path`. */
@@ -42,9 +47,16 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
 	const scripts = new Map<string, Handler[]>();
 	const pathOf = (url: string) => url.split('?')[0] ?? url;
 	const hitsOn = (path: string) => hits.filter((hit) => pathOf(hit.url) === path);
+	let waiters: { path: string; count: number; resolve: () => void }[] = [];
+	const wake = () => {
+		const due = waiters.filter((w) => hitsOn(w.path).length >= w.count);
+		waiters = waiters.filter((w) => !due.includes(w));
+		for (const waiter of due) waiter.resolve();
+	};
 	const server = await startServer((request, response) => {
 		const url = request.url ?? '/';
 		hits.push({ method: request.method ?? '', url, headers: request.headers, body: request.body });
+		wake();
 		const handlers = scripts.get(pathOf(url));
 		if (handlers === undefined) return json(404, { error: 'not_found' })(request, response);
 		const nth = Math.min(hitsOn(pathOf(url)).length, handlers.length) - 1;
@@ -54,11 +66,17 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
 		...server,
 		hits,
 		hitsOn,
+		arrived: (path, count) =>
+			new Promise<void>((resolve) => {
+				waiters.push({ path, count, resolve });
+				wake();
+			}),
 		answer: (path, ...handlers) => void scripts.set(path, handlers),
 		url: (path) => `${server.origin}${path}`,
 		reset: () => {
 			hits.length = 0;
 			scripts.clear();
+			waiters = [];
 		},
 	};
 }

@@ -256,7 +256,8 @@ describe('waitForDeviceToken', () => {
 		const controller = new AbortController();
 		const reason = new Error('Ctrl-C');
 		const pendingWait = rejection(wait({ signal: controller.signal }));
-		await vi.waitFor(() => expect(server.hits).toHaveLength(1));
+		await server.arrived('/token', 1);
+		expect(server.hits).toHaveLength(1);
 		controller.abort(reason);
 		expect(await pendingWait).toBe(reason);
 	});

@@ -165,7 +165,8 @@ describe('discover: how it sends', () => {
 		const controller = new AbortController();
 		const reason = new Error('user left');
 		const pending = rejection(run(server.origin, { signal: controller.signal }));
-		await vi.waitFor(() => expect(server.hits).toHaveLength(1));
+		await server.arrived(OIDC, 1);
+		expect(server.hits).toHaveLength(1);
 		controller.abort(reason);
 		expect(await pending).toBe(reason);
 	});

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DPoPRefusal, DPoPResource } from '../../demo/dpop-resource.js';
 import { OAuth2Session } from '../../src/session/oauth2-session.js';
+import { dpopTestKey } from '../helpers/dpop-session.js';
 import { startServer, type TestServer } from '../helpers/http-server.js';
 
 const ACCESS_TOKEN = 'at-dpop-nonce-test';
@@ -33,13 +34,7 @@ let jkt: string;
 const open: Array<{ close(): unknown }> = [];
 
 beforeAll(async () => {
-	keyPair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
-		'sign',
-		'verify',
-	])) as CryptoKeyPair;
-	const probe = new OAuth2Session({ clientId: 'probe', dpop: { keyPair } });
-	jkt = (await probe.dpopThumbprint()) as string;
-	probe.close();
+	({ keyPair, jkt } = await dpopTestKey());
 });
 afterEach(async () => {
 	await Promise.all(open.splice(0).map((item) => item.close()));
@@ -199,9 +194,16 @@ describe('the held requests go on whatever becomes of the first', () => {
 		const session = sessionFor(api);
 		const controller = new AbortController();
 		const gate = holdFirst(api, fail === 'network' ? 'drop' : 'answer');
-		const signal = fail === 'timeout' ? AbortSignal.timeout(100) : controller.signal;
-		const first = session.fetch(`${api.origin}/first`, { signal }).catch((error: unknown) => error);
+		const first = session
+			.fetch(`${api.origin}/first`, { signal: controller.signal })
+			.catch((error: unknown) => error);
 		await api.arrived(1);
+		// The timeout's clock starts once the first request is in: started with it, 100 ms could run
+		// out on a loaded machine before it was sent, and nothing would ever arrive.
+		if (fail === 'timeout') {
+			const timeout = AbortSignal.timeout(100);
+			timeout.addEventListener('abort', () => controller.abort(timeout.reason), { once: true });
+		}
 		const others = burst(session, api, BURST - 1);
 		if (fail === 'network') gate.open();
 		if (fail === 'abort') controller.abort();
@@ -227,23 +229,36 @@ describe('the held requests go on whatever becomes of the first', () => {
 	});
 
 	it('a held request aborted ends at once with the abort reason, unsent', async () => {
-		const api = await startApi();
-		const session = sessionFor(api);
-		const gate = holdFirst(api);
-		const first = session.fetch(`${api.origin}/first`);
-		await api.arrived(1);
-		const controller = new AbortController();
-		const held = session.fetch(`${api.origin}/held`, { signal: controller.signal });
-		// A whole burst to another origin gives the held request every chance to be sent.
 		const other = await startApi();
-		expect(await burst(sessionFor(other), other, 10)).toEqual(Array(10).fill(200));
-		const reason = new Error('given up');
-		controller.abort(reason);
-		await expect(held).rejects.toBe(reason);
-		expect(api.requests).toBe(1);
-		gate.open();
-		expect((await first).status).toBe(200);
-		expect(api.requests).toBe(2);
+		const toOther = sessionFor(other);
+		// The held request goes anyway a second after the first was sent: a run whose abort came
+		// later than that (a loaded machine) shows nothing, and is run again rather than judged.
+		for (let run = 1; ; run++) {
+			const api = await startApi();
+			const session = sessionFor(api);
+			const gate = holdFirst(api);
+			const started = performance.now();
+			const first = session.fetch(`${api.origin}/first`);
+			await api.arrived(1);
+			const controller = new AbortController();
+			const held = session.fetch(`${api.origin}/held`, { signal: controller.signal });
+			// A whole burst to another origin gives the held request every chance to be sent.
+			expect(await burst(toOther, other, 10)).toEqual(Array(10).fill(200));
+			const reason = new Error('given up');
+			const inTime = performance.now() - started < 900;
+			controller.abort(reason);
+			if (!inTime && run < 5) {
+				gate.open();
+				await Promise.allSettled([first, held]);
+				continue;
+			}
+			await expect(held).rejects.toBe(reason);
+			expect(api.requests).toBe(1);
+			gate.open();
+			expect((await first).status).toBe(200);
+			expect(api.requests).toBe(2);
+			return;
+		}
 	});
 });
 

@@ -103,7 +103,8 @@ async function raceTheHolder(options: { staysDown?: boolean } = {}) {
 	for (const s of [a, b]) s.on('sessionEnded', (e) => ended.push(e));
 	await Promise.all([a.ready, b.ready]);
 	const first = a.fetch(`${server.origin}/api/a`);
-	await expect.poll(() => server.stats.tokenRequests, { interval: 5 }).toBe(1);
+	await server.tokenRequestsReach(1);
+	expect(server.stats.tokenRequests).toBe(1);
 	const second = b.fetch(`${server.origin}/api/b`).then(
 		(r) => r.status,
 		(error: unknown) => error,

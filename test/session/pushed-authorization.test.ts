@@ -232,7 +232,8 @@ describe('what the push endpoint answers wrong', () => {
 		const controller = new AbortController();
 		const session = new OAuth2Session(options());
 		const pending = session.authorizationUrl({ signal: controller.signal });
-		await expect.poll(() => server.hitsOn('/par').length).toBe(1);
+		await server.arrived('/par', 1);
+		expect(server.hitsOn('/par')).toHaveLength(1);
 		controller.abort(new Error('user left'));
 		await expect(pending).rejects.toThrow('user left');
 		session.close();

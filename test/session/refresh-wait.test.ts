@@ -9,8 +9,15 @@ beforeAll(async () => {
 });
 afterEach(() => {
 	server.resetStats();
-	Object.assign(server.settings, { tokenLatency: 0, tokenFailures: [] });
+	Object.assign(server.settings, { tokenLatency: 0, tokenFailures: [], tokenHold: undefined });
 });
+
+/** A gate the token endpoint waits on: open() lets its held answer go. */
+function gate() {
+	let open = () => {};
+	const opened = new Promise<void>((resolve) => (open = resolve));
+	return { open, opened };
+}
 afterAll(() => server.close());
 
 // Due (inside the 30 s leeway) but still valid for 20 s: what the issue measured.
@@ -26,7 +33,10 @@ const fireAll = (session: ReturnType<typeof sessionOn>, count: number) =>
 
 describe('requests whose token still works are not held behind a slow refresh', () => {
 	it('a hanging token endpoint: 50 concurrent requests go with the current token, one refresh goes on', async () => {
-		server.settings.tokenLatency = 3_000;
+		// Held until the 50 have their answers: a fixed 3 s latency was a race a loaded machine could
+		// lose, the hold is not.
+		const hung = gate();
+		server.settings.tokenHold = () => hung.opened;
 		const session = dueButValid({ refreshWait: 50 });
 		await session.ready;
 		const before = session.token?.accessToken;
@@ -38,11 +48,16 @@ describe('requests whose token still works are not held behind a slow refresh', 
 		expect(session.token?.accessToken).toBe(before);
 		expect(server.stats.tokenRequests).toBe(1);
 		expect(server.stats.apiRequests).toBe(50);
+		hung.open();
 		session.close();
 	});
 
 	it('a token endpoint answering 500 (and retried): the requests do not wait out the retries', async () => {
 		server.settings.tokenFailures = [500, 500, 500];
+		// The retry is held until the 50 have their answers: timed by the 500 ms back-offs alone, a
+		// loaded machine could still be sending them at the third try.
+		const retrying = gate();
+		server.settings.tokenHold = (nth) => (nth === 2 ? retrying.opened : undefined);
 		const session = dueButValid({
 			refreshWait: 50,
 			retry: { retries: 2, minTimeout: 500, maxTimeout: 500 },
@@ -54,7 +69,9 @@ describe('requests whose token still works are not held behind a slow refresh', 
 		expect(failures).toEqual([]);
 		expect(server.stats.tokenRequests).toBeLessThanOrEqual(2);
 		// Its retries must not land in the next test's counts.
-		await new Promise((resolve) => session.on('refreshFailed', resolve));
+		const failed = new Promise((resolve) => session.on('refreshFailed', resolve));
+		retrying.open();
+		await failed;
 		expect(server.stats.tokenRequests).toBe(3);
 		session.close();
 	});

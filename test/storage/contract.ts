@@ -223,16 +223,18 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 		it('lock waits at most waitTimeout, then fails with a typed error', async () => {
 			const { store, peer, cleanup } = await factory.create();
 			if (store.lock === undefined || peer.lock === undefined) return cleanup();
-			await holding(store, () => new Promise((r) => setTimeout(r, 2_000)), {
-				ttl: 5_000,
-				waitTimeout: 5_000,
-			});
+			// Held until the peer has given up: a 2 s hold was a deadline a loaded machine could miss,
+			// and the peer would then take a free lock.
+			let release = () => {};
+			const released = new Promise<void>((resolve) => (release = resolve));
+			await holding(store, () => released, { ttl: 5_000, waitTimeout: 5_000 });
 			await expect(
 				peer.lock('k', async () => 'late', { ttl: 5_000, waitTimeout: 100 }),
 			).rejects.toMatchObject({
 				name: 'StorageError',
 				problem: 'lock-timeout',
 			});
+			release();
 			await cleanup();
 		});
 

@@ -185,6 +185,7 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 		await killFixtureProcesses();
 		server.resetStats();
 		server.settings.tokenLatency = 30;
+		server.settings.tokenHold = undefined;
 	});
 	afterAll(async () => {
 		await Promise.all([cluster?.stop(), server?.close()]);
@@ -283,9 +284,12 @@ describe.skipIf(missing)(redisServer.title('Sessions in processes sharing a Redi
 		const sessionB = sessionOn(server, undefined, { store: b as RedisStore, storeKey: key });
 		try {
 			await Promise.all([sessionA.ready, sessionB.ready]);
-			server.settings.tokenLatency = 500;
+			// A's answer is held until B's token request is in: with a fixed 500 ms latency, a loaded
+			// machine could have B look after A's save and adopt it, with no second request.
+			server.settings.tokenHold = (nth) => (nth === 1 ? server.tokenRequestsReach(2) : undefined);
 			const first = sessionA.fetch(`${server.origin}/api/lost-lock/a`);
-			await expect.poll(() => server.stats.tokenRequests, { interval: 5 }).toBe(1);
+			await server.tokenRequestsReach(1);
+			expect(server.stats.tokenRequests).toBe(1);
 			// What a promoted replica that never got the lock's SET looks like: no lock.
 			expect(await raw.del((a as RedisStore).keysFor(key).lock)).toBe(1);
 			// B takes the lock and refreshes with the refresh token A is spending.

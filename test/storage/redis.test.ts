@@ -221,16 +221,21 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore on redis-serv
 		};
 		const firstDone = gate();
 		const peerDone = gate();
+		// Signals that each holder is in, where polls with a 1 s deadline raced a loaded machine.
+		const firstIn = gate();
+		const peerIn = gate();
 		let first: { owner: string | null; ttl: number } | undefined;
 		const firstHolder = store.lock(
 			'k',
 			async () => {
 				first = { owner: await raw.get(lock), ttl: await raw.pttl(lock) };
+				firstIn.open();
 				await firstDone.opened;
 			},
 			{ ttl: 1_000, waitTimeout: 1_000 },
 		);
-		await expect.poll(() => first).toBeDefined();
+		await firstIn.opened;
+		expect(first).toBeDefined();
 		// The first holder outlives its ttl: Redis expires its lock and the peer takes it.
 		await expect.poll(() => raw.exists(lock), { timeout: 5_000 }).toBe(0);
 		let peerOwner: string | null = null;
@@ -238,11 +243,13 @@ describe.skipIf(redisServer.missing)(redisServer.title('RedisStore on redis-serv
 			'k',
 			async () => {
 				peerOwner = await raw.get(lock);
+				peerIn.open();
 				await peerDone.opened;
 			},
 			{ ttl: 10_000, waitTimeout: 5_000 },
 		);
-		await expect.poll(() => peerOwner).not.toBeNull();
+		await peerIn.opened;
+		expect(peerOwner).not.toBeNull();
 		firstDone.open();
 		await firstHolder;
 		// The first holder's release has run, and left the peer's lock alone.
