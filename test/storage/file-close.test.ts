@@ -60,13 +60,20 @@ const openIn = (dir: string) =>
 		})
 		.filter((target) => target.startsWith(`${dir}/`));
 
-it.skipIf(process.platform !== 'linux')(
-	'close() resolves once a read its subscription had under way has closed its file',
-	async () => {
+const subscriptions = {
+	subscribe: (store: FileStore) => store.subscribe('k', () => {}),
+	subscribeAll: (store: FileStore) => store.subscribeAll(() => {}),
+};
+
+it
+	.skipIf(process.platform !== 'linux')
+	.each(Object.keys(subscriptions) as (keyof typeof subscriptions)[])(
+	'close() resolves once a read its %s had under way has closed its file',
+	async (subscription) => {
 		const dir = await mkdtemp(join(tmpdir(), 'file-close-'));
 		dirs.push(dir);
 		const store = new FileStore({ dir });
-		store.subscribe('k', () => {});
+		subscriptions[subscription](store);
 		let release = () => {};
 		gate.held = new Promise<void>((resolve) => {
 			release = resolve;
